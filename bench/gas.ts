@@ -1,0 +1,148 @@
+// npm run bench:gas — gas per market operation, read from receipts on anvil.
+// Steady state: each figure is the second of its kind between the same parties,
+// so one-time costs (first token balance, first position slot) are not counted;
+// approvals are measured on their own and listed apart.
+import { keccak256, parseUnits, toHex, type Hex } from 'viem'
+import { mockPriceFeedAbi } from '../contracts/abi/index.ts'
+import { commitResult } from '../node/chain/actions/commitResult.ts'
+import { depositCollateral } from '../node/chain/actions/depositCollateral.ts'
+import { dispute } from '../node/chain/actions/dispute.ts'
+import { ensureAllowance } from '../node/chain/actions/ensureAllowance.ts'
+import { liquidateDeal } from '../node/chain/actions/liquidateDeal.ts'
+import { liquidatePosition } from '../node/chain/actions/liquidatePosition.ts'
+import { openDeal } from '../node/chain/actions/openDeal.ts'
+import { getMaxDealCollateral } from '../node/chain/actions/readMarket.ts'
+import { requestWithdrawal } from '../node/chain/actions/requestWithdrawal.ts'
+import { resolveDispute } from '../node/chain/actions/resolveDispute.ts'
+import { settle } from '../node/chain/actions/settle.ts'
+import { settleMany } from '../node/chain/actions/settleMany.ts'
+import { signDealTerms } from '../node/chain/actions/signDealTerms.ts'
+import type { ChainClients } from '../node/chain/clients.ts'
+import { startDevMarket, type DevMarket } from '../node/chain/devMarket.ts'
+import { chainTime, increaseTime } from '../node/chain/devTime.ts'
+import type { DealTerms } from '../protocol/types/dealTerms.ts'
+
+type Figures = Record<string, number>
+
+async function measure(collateral: 'separate' | 'same'): Promise<Figures> {
+  const market = await startDevMarket({ collateral })
+  try {
+    return await run(market)
+  } finally {
+    await market.stop()
+  }
+}
+
+async function run(market: DevMarket): Promise<Figures> {
+  const { deployment } = market
+  const [owner, provider, client, keeper] = market.accounts as [ChainClients, ChainClients, ChainClients, ChainClients]
+  const figures: Figures = {}
+  let salt = 0n
+
+  const approvals = []
+  for (const who of [provider, client, keeper]) {
+    approvals.push(await ensureAllowance(who, { token: deployment.paymentToken, spender: deployment.market, amount: 1n }))
+    if (deployment.collateralToken !== deployment.paymentToken)
+      approvals.push(await ensureAllowance(who, { token: deployment.collateralToken, spender: deployment.market, amount: 1n }))
+  }
+  figures.approve = Number(approvals.find(Boolean)!.gasUsed)
+
+  const stake = deployment.priceFeed ? parseUnits('1000', 18) : parseUnits('2000', 6)
+  await depositCollateral(provider, { deployment, amount: stake })
+  figures.depositCollateral = Number((await depositCollateral(provider, { deployment, amount: stake })).gasUsed)
+
+  const deal = async (overrides: Partial<DealTerms> = {}) => {
+    const now = await chainTime(client)
+    const terms: DealTerms = {
+      client: client.wallet.account.address,
+      provider: provider.wallet.account.address,
+      price: 10_000_000n,
+      collateral: 20_000_000n,
+      jobHash: keccak256(toHex(`bench job ${salt}`)),
+      deadline: now + 3_600n,
+      expiry: now + 600n,
+      salt: ++salt,
+      ...overrides,
+    }
+    const signature: Hex = await signDealTerms(provider, { deployment, terms })
+    const opened = await openDeal(client, { deployment, terms, providerSignature: signature })
+    return { terms, gas: Number(opened.gasUsed) }
+  }
+  const resultHash = keccak256(toHex('result'))
+
+  for (let round = 0; round < 2; round++) {
+    const { terms, gas } = await deal()
+    const committed = await commitResult(provider, { deployment, terms, resultHash })
+    const settled = await settle(client, { deployment, terms })
+    figures.openDeal = gas
+    figures.commitResult = Number(committed.gasUsed)
+    figures.settle = Number(settled.gasUsed)
+  }
+  figures.lifecycle = figures.openDeal! + figures.commitResult! + figures.settle!
+
+  const batch: DealTerms[] = []
+  for (let i = 0; i < 20; i++) {
+    const { terms } = await deal()
+    await commitResult(provider, { deployment, terms, resultHash })
+    batch.push(terms)
+  }
+  const many = await settleMany(client, { deployment, terms: batch })
+  figures.settleMany20 = Number(many.gasUsed)
+  figures.settleManyPerDeal = Math.round(figures.settleMany20 / 20)
+
+  for (let round = 0; round < 2; round++) {
+    const { terms } = await deal()
+    await commitResult(provider, { deployment, terms, resultHash })
+    figures.dispute = Number((await dispute(client, { deployment, terms })).gasUsed)
+    figures.resolveDispute = Number((await resolveDispute(owner, { deployment, terms, providerAtFault: round === 0 })).gasUsed)
+  }
+
+  for (let round = 0; round < 2; round++) {
+    const now = await chainTime(client)
+    const { terms } = await deal({ deadline: now + 60n })
+    await increaseTime(keeper, 61)
+    figures.liquidateDeal = Number((await liquidateDeal(keeper, { deployment, terms })).gasUsed)
+  }
+
+  figures.requestWithdrawal = Number((await requestWithdrawal(provider, { deployment, amount: 1n })).gasUsed)
+
+  if (deployment.priceFeed) {
+    // Back deals up to the collateral factor, then halve the collateral's price.
+    const now = await chainTime(client)
+    const room = await getMaxDealCollateral(client, { deployment, provider: provider.wallet.account.address })
+    await deal({ collateral: room, deadline: now + 86_400n })
+    const hash = await owner.wallet.writeContract({ address: deployment.priceFeed, abi: mockPriceFeedAbi, functionName: 'setAnswer', args: [1n * 10n ** 8n] } as never)
+    await owner.public.waitForTransactionReceipt({ hash })
+    await liquidatePosition(keeper, { deployment, provider: provider.wallet.account.address, amount: 10_000_000n })
+    figures.liquidatePosition = Number((await liquidatePosition(keeper, { deployment, provider: provider.wallet.account.address, amount: 10_000_000n })).gasUsed)
+  }
+  return figures
+}
+
+const separate = await measure('separate')
+const same = await measure('same')
+
+const targets: Record<string, number> = { lifecycle: 200_000, settleManyPerDeal: 30_000, liquidateDeal: 100_000 }
+const rows = [
+  'depositCollateral',
+  'openDeal',
+  'commitResult',
+  'settle',
+  'lifecycle',
+  'settleManyPerDeal',
+  'dispute',
+  'resolveDispute',
+  'liquidateDeal',
+  'liquidatePosition',
+  'requestWithdrawal',
+  'approve',
+]
+const format = (value: number | undefined) => (value === undefined ? '—' : value.toLocaleString('en-US'))
+console.log('gas per operation (receipts on anvil, steady state)\n')
+console.log(`${'operation'.padEnd(20)}${'collateral ≠ payment'.padStart(22)}${'same token'.padStart(14)}${'target'.padStart(12)}`)
+for (const row of rows) {
+  const label = row === 'approve' ? 'approve (once)' : row
+  console.log(`${label.padEnd(20)}${format(separate[row]).padStart(22)}${format(same[row]).padStart(14)}${(targets[row] ? `≤ ${format(targets[row])}` : '').padStart(12)}`)
+}
+console.log('')
+console.log(JSON.stringify({ ...separate, lifecycleSameToken: same.lifecycle, settleManyPerDealSameToken: same.settleManyPerDeal, liquidateDealSameToken: same.liquidateDeal }))

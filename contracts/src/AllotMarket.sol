@@ -1,0 +1,888 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {
+    IAllotMarket,
+    DealTerms,
+    DealState,
+    DealStatus,
+    Parameters,
+    MarketConfig,
+    Position
+} from "./interfaces/IAllotMarket.sol";
+import {IERC20} from "./interfaces/IERC20.sol";
+import {IAggregatorV3} from "./interfaces/IAggregatorV3.sol";
+import {MathLib} from "./libraries/MathLib.sol";
+import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
+import {SignatureLib} from "./libraries/SignatureLib.sol";
+import {DealTermsLib} from "./libraries/DealTermsLib.sol";
+
+/// @title AllotMarket
+/// @notice Escrow, collateral and liquidation for compute deals. See `IAllotMarket` for the rules.
+/// @dev A deal costs one storage slot (`DealState`); its terms travel in calldata and are re-hashed on every
+/// call. Inside a state-changing function: checks, accounting, storage writes, events, token transfers. The
+/// only storage written after a transfer is the `claimable` credit of a transfer that failed.
+contract AllotMarket is IAllotMarket {
+    using MathLib for uint256;
+    using SafeTransferLib for IERC20;
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                         CONSTANTS                                         */
+    /* ----------------------------------------------------------------------------------------- */
+
+    uint256 internal constant BPS = 10_000;
+    uint256 internal constant WAD = 1e18;
+    /// @dev Below this health factor a position liquidator may cover all uncovered obligations at once.
+    uint256 public constant FULL_LIQUIDATION_HEALTH_FACTOR = 0.95e18;
+    uint256 public constant CLOSE_FACTOR_BPS = 5_000;
+
+    uint256 public constant MIN_COLLATERAL_FACTOR_BPS = 1_000;
+    uint256 public constant MAX_COLLATERAL_FACTOR_BPS = 9_500;
+    uint256 public constant MAX_LIQUIDATION_THRESHOLD_BPS = 9_900;
+    uint256 public constant MAX_LIQUIDATION_BONUS_BPS = 2_000;
+    uint256 public constant MAX_KEEPER_BONUS_BPS = 2_000;
+    uint256 public constant MAX_INSURANCE_BPS = 5_000;
+    uint256 public constant MAX_PROTOCOL_FEE_BPS = 1_000;
+    uint256 public constant MAX_DISPUTE_BOND_BPS = 10_000;
+    uint256 public constant MIN_CHALLENGE_WINDOW = 1 minutes;
+    uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
+    uint256 public constant MIN_UNBONDING_PERIOD = 1 hours;
+    uint256 public constant MAX_UNBONDING_PERIOD = 90 days;
+    uint256 public constant MIN_MAX_PRICE_AGE = 1 minutes;
+    uint256 public constant MAX_MAX_PRICE_AGE = 7 days;
+
+    /// @inheritdoc IAllotMarket
+    bytes32 public constant DEAL_TERMS_TYPEHASH = DealTermsLib.TYPEHASH;
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                         IMMUTABLES                                        */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @inheritdoc IAllotMarket
+    IERC20 public immutable paymentToken;
+    /// @inheritdoc IAllotMarket
+    IERC20 public immutable collateralToken;
+    /// @inheritdoc IAllotMarket
+    IAggregatorV3 public immutable priceFeed;
+
+    /// @dev With one token there is no oracle: collateral is worth its amount.
+    bool internal immutable SAME_TOKEN;
+    /// @dev value = amount x answer x PRICE_SCALE_NUM / PRICE_SCALE_DEN, folding the three decimals together.
+    uint256 internal immutable PRICE_SCALE_NUM;
+    uint256 internal immutable PRICE_SCALE_DEN;
+
+    uint256 internal immutable INITIAL_CHAIN_ID;
+    bytes32 internal immutable INITIAL_DOMAIN_SEPARATOR;
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                          STORAGE                                          */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @inheritdoc IAllotMarket
+    address public owner;
+    /// @inheritdoc IAllotMarket
+    address public pendingOwner;
+    /// @inheritdoc IAllotMarket
+    address public arbiter;
+
+    Parameters internal _params;
+
+    /// @inheritdoc IAllotMarket
+    uint256 public feesAccrued;
+    /// @inheritdoc IAllotMarket
+    uint256 public insuranceFund;
+    /// @inheritdoc IAllotMarket
+    uint256 public insuranceCollateral;
+
+    mapping(bytes32 dealId => DealState) internal _deals;
+    mapping(address provider => Position) internal _positions;
+    /// @inheritdoc IAllotMarket
+    mapping(address token => mapping(address account => uint256)) public claimable;
+
+    bool transient internal _locked;
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                         MODIFIERS                                         */
+    /* ----------------------------------------------------------------------------------------- */
+
+    modifier nonReentrant() {
+        if (_locked) revert Reentrancy();
+        _locked = true;
+        _;
+        _locked = false;
+    }
+
+    modifier onlyOwner() {
+        if (msg.sender != owner) revert NotOwner(msg.sender);
+        _;
+    }
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                        CONSTRUCTOR                                        */
+    /* ----------------------------------------------------------------------------------------- */
+
+    constructor(MarketConfig memory config) {
+        if (address(config.paymentToken).code.length == 0) revert NotAContract(address(config.paymentToken));
+        if (address(config.collateralToken).code.length == 0) revert NotAContract(address(config.collateralToken));
+        if (config.owner == address(0) || config.arbiter == address(0)) revert ZeroAddress();
+        bool same = address(config.paymentToken) == address(config.collateralToken);
+        if (same != (address(config.priceFeed) == address(0))) revert InvalidPriceFeed(address(config.priceFeed));
+        _validate(config.params);
+
+        uint256 num = 1;
+        uint256 den = 1;
+        if (!same) {
+            if (address(config.priceFeed).code.length == 0) revert NotAContract(address(config.priceFeed));
+            // value = amount / 10^cd x answer / 10^fd x 10^pd
+            uint256 up = config.paymentToken.decimals();
+            uint256 down = uint256(config.collateralToken.decimals()) + config.priceFeed.decimals();
+            if (up >= down) num = 10 ** (up - down);
+            else den = 10 ** (down - up);
+        }
+
+        paymentToken = config.paymentToken;
+        collateralToken = config.collateralToken;
+        priceFeed = config.priceFeed;
+        SAME_TOKEN = same;
+        PRICE_SCALE_NUM = num;
+        PRICE_SCALE_DEN = den;
+        INITIAL_CHAIN_ID = block.chainid;
+        INITIAL_DOMAIN_SEPARATOR = DealTermsLib.domainSeparator(address(this));
+
+        owner = config.owner;
+        arbiter = config.arbiter;
+        _params = config.params;
+
+        emit OwnershipTransferred(address(0), config.owner);
+        emit ArbiterChanged(address(0), config.arbiter);
+        emit ParametersChanged(config.params);
+    }
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                         COLLATERAL                                        */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @inheritdoc IAllotMarket
+    function depositCollateral(uint256 amount) external nonReentrant {
+        _deposit(msg.sender, amount);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function depositCollateralFor(address provider, uint256 amount) external nonReentrant {
+        if (provider == address(0)) revert ZeroAddress();
+        _deposit(provider, amount);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function requestWithdrawal(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        Position storage pos = _positions[msg.sender];
+        uint256 collateral = pos.collateral;
+        if (amount > collateral) revert WithdrawalExceedsCollateral(amount, collateral);
+
+        uint256 collateralAfter = collateral - amount;
+        _requireBacked(pos.obligations, pos.coverage, collateralAfter);
+        uint256 pending = pos.pendingWithdrawal + amount;
+        uint64 withdrawableAt = uint64(block.timestamp + _params.unbondingPeriod);
+
+        pos.collateral = uint128(collateralAfter);
+        pos.pendingWithdrawal = uint128(pending);
+        pos.withdrawableAt = withdrawableAt;
+
+        emit WithdrawalRequested(msg.sender, amount, pending, withdrawableAt);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function cancelWithdrawal() external nonReentrant {
+        Position storage pos = _positions[msg.sender];
+        uint256 pending = pos.pendingWithdrawal;
+        if (pending == 0) revert NoPendingWithdrawal();
+
+        pos.collateral += uint128(pending);
+        pos.pendingWithdrawal = 0;
+        pos.withdrawableAt = 0;
+
+        emit WithdrawalCancelled(msg.sender, pending);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function withdraw() external nonReentrant {
+        Position storage pos = _positions[msg.sender];
+        uint256 pending = pos.pendingWithdrawal;
+        if (pending == 0) revert NoPendingWithdrawal();
+        uint64 withdrawableAt = pos.withdrawableAt;
+        if (block.timestamp < withdrawableAt) revert WithdrawalLocked(withdrawableAt);
+        // Liquidations may have eaten into the free collateral since the request.
+        _requireBacked(pos.obligations, pos.coverage, pos.collateral);
+
+        pos.pendingWithdrawal = 0;
+        pos.withdrawableAt = 0;
+
+        emit Withdrawn(msg.sender, pending);
+
+        _push(collateralToken, msg.sender, pending);
+    }
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                           DEALS                                           */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @inheritdoc IAllotMarket
+    function openDeal(DealTerms calldata terms, bytes calldata providerSignature)
+        external
+        nonReentrant
+        returns (bytes32 dealId)
+    {
+        dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+        if (msg.sender != terms.client) revert NotClient(msg.sender);
+        if (block.timestamp > terms.expiry) revert OfferExpired(terms.expiry);
+        if (block.timestamp >= terms.deadline) revert DeadlinePassed(terms.deadline);
+        if (terms.price == 0) revert ZeroDealPrice();
+        DealState storage d = _deals[dealId];
+        if (d.status != DealStatus.None) revert DealAlreadyExists(dealId);
+        SignatureLib.verify(terms.provider, dealId, providerSignature);
+
+        Position storage pos = _positions[terms.provider];
+        uint256 obligations = uint256(pos.obligations) + terms.collateral;
+        if (obligations > type(uint128).max) revert AmountOverflow(obligations);
+        // A stale price stops new deals even when coverage alone would back them.
+        uint256 price = _price();
+        uint256 coverage = pos.coverage;
+        if (obligations > coverage) _requireBackedAt(obligations, coverage, pos.collateral, price);
+
+        pos.obligations = uint128(obligations);
+        d.status = DealStatus.Open;
+
+        emit DealOpened(dealId, terms.client, terms.provider, terms);
+
+        _pull(paymentToken, msg.sender, terms.price);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function commitResult(DealTerms calldata terms, bytes32 resultHash) external {
+        bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+        DealState storage d = _deals[dealId];
+        DealStatus status = d.status;
+        if (status != DealStatus.Open) _revertStatus(dealId, status, DealNotOpen.selector);
+        if (msg.sender != terms.provider) revert NotProvider(msg.sender);
+        if (block.timestamp >= terms.deadline) revert DeadlinePassed(terms.deadline);
+
+        d.status = DealStatus.Committed;
+        d.committedAt = uint64(block.timestamp);
+
+        emit ResultCommitted(dealId, resultHash);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function settle(DealTerms calldata terms) external nonReentrant {
+        bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+        DealState storage d = _deals[dealId];
+        DealStatus status = d.status;
+        if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
+        Parameters memory p = _params;
+        if (msg.sender != terms.client) {
+            uint256 endsAt = uint256(d.committedAt) + p.challengeWindow;
+            if (block.timestamp < endsAt) revert ChallengeWindowOpen(endsAt);
+        }
+
+        uint256 fee = uint256(terms.price).bpsDown(p.protocolFeeBps);
+        uint256 providerAmount = terms.price - fee;
+        uint256 released = _releaseObligation(terms.provider, terms.collateral);
+        feesAccrued += fee;
+        d.status = DealStatus.Settled;
+
+        emit DealSettled(dealId, terms.provider, providerAmount, fee);
+
+        _payOrCredit(paymentToken, terms.provider, providerAmount + released);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function settleMany(DealTerms[] calldata terms) external nonReentrant {
+        bytes32 separator = DOMAIN_SEPARATOR();
+        Parameters memory p = _params;
+        uint256 n = terms.length;
+        // One payout per run of consecutive deals with the same provider; paid after every write.
+        address[] memory payees = new address[](n);
+        uint256[] memory payouts = new uint256[](n);
+        uint256 runs;
+        address provider;
+        uint256 payout;
+        uint256 obligationReleased;
+        uint256 totalFee;
+
+        for (uint256 i; i < n; ++i) {
+            DealTerms calldata t = terms[i];
+            bytes32 dealId = DealTermsLib.digest(separator, t);
+            DealState storage d = _deals[dealId];
+            if (d.status != DealStatus.Committed) continue;
+            if (msg.sender != t.client && block.timestamp < uint256(d.committedAt) + p.challengeWindow) continue;
+
+            if (t.provider != provider) {
+                if (provider != address(0)) {
+                    payees[runs] = provider;
+                    payouts[runs++] = payout + _releaseObligation(provider, obligationReleased);
+                }
+                provider = t.provider;
+                payout = 0;
+                obligationReleased = 0;
+            }
+            uint256 fee = uint256(t.price).bpsDown(p.protocolFeeBps);
+            uint256 providerAmount = t.price - fee;
+            payout += providerAmount;
+            obligationReleased += t.collateral;
+            totalFee += fee;
+            d.status = DealStatus.Settled;
+
+            emit DealSettled(dealId, t.provider, providerAmount, fee);
+        }
+        if (provider != address(0)) {
+            payees[runs] = provider;
+            payouts[runs++] = payout + _releaseObligation(provider, obligationReleased);
+        }
+        if (totalFee != 0) feesAccrued += totalFee;
+
+        for (uint256 i; i < runs; ++i) {
+            _payOrCredit(paymentToken, payees[i], payouts[i]);
+        }
+    }
+
+    /// @inheritdoc IAllotMarket
+    function dispute(DealTerms calldata terms) external nonReentrant {
+        bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+        DealState storage d = _deals[dealId];
+        DealStatus status = d.status;
+        if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
+        if (msg.sender != terms.client) revert NotClient(msg.sender);
+        Parameters memory p = _params;
+        uint256 endsAt = uint256(d.committedAt) + p.challengeWindow;
+        if (block.timestamp >= endsAt) revert ChallengeWindowClosed(endsAt);
+
+        uint256 bond = uint256(terms.price).bpsUp(p.disputeBondBps);
+
+        d.status = DealStatus.Disputed;
+        d.amount = uint128(bond);
+
+        emit DealDisputed(dealId, msg.sender, bond);
+
+        if (bond != 0) _pull(paymentToken, msg.sender, bond);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function resolveDispute(DealTerms calldata terms, bool providerAtFault) external nonReentrant {
+        if (msg.sender != arbiter) revert NotArbiter(msg.sender);
+        bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+        DealState storage d = _deals[dealId];
+        DealStatus status = d.status;
+        if (status != DealStatus.Disputed) _revertStatus(dealId, status, DealNotDisputed.selector);
+        uint256 bond = d.amount;
+
+        if (providerAtFault) {
+            d.status = DealStatus.Defaulted;
+            d.amount = 0;
+
+            emit DisputeResolved(dealId, true, bond);
+
+            _payOrCredit(paymentToken, terms.client, bond);
+        } else {
+            uint256 fee = uint256(terms.price).bpsDown(_params.protocolFeeBps);
+            uint256 providerAmount = terms.price - fee;
+            uint256 released = _releaseObligation(terms.provider, terms.collateral);
+            feesAccrued += fee;
+            d.status = DealStatus.Settled;
+            d.amount = 0;
+
+            emit DisputeResolved(dealId, false, bond);
+            emit DealSettled(dealId, terms.provider, providerAmount, fee);
+
+            _payOrCredit(paymentToken, terms.provider, providerAmount + released + bond);
+        }
+    }
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                        LIQUIDATION                                        */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @dev What one source (a provider, or the insurance fund) can pay: payment tokens first, then collateral
+    /// tokens (`free`, then `pending`) valued at `price` when `priced`.
+    struct Source {
+        uint256 payment;
+        uint256 free;
+        uint256 pending;
+        uint256 price;
+        bool priced;
+    }
+
+    /// @dev Amounts moved by one `liquidateDeal` call; `...Payment` in payment tokens, `...Collateral` in
+    /// collateral tokens, the rest in payment-unit value.
+    struct Outcome {
+        uint256 refund;
+        uint256 owed;
+        uint256 clientPayment;
+        uint256 clientCollateral;
+        uint256 keeperPayment;
+        uint256 keeperCollateral;
+        uint256 insurancePayment;
+        uint256 insuranceCollateral;
+        uint256 fromInsurancePayment;
+        uint256 fromInsuranceCollateral;
+        uint256 compensation;
+        uint256 keeperBonus;
+        uint256 insuranceShare;
+        uint256 remaining;
+        bool deferred;
+    }
+
+    /// @inheritdoc IAllotMarket
+    function liquidateDeal(DealTerms calldata terms) external nonReentrant {
+        bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+        DealState storage d = _deals[dealId];
+        Outcome memory o;
+        DealStatus status = d.status;
+        if (status == DealStatus.Open) {
+            if (block.timestamp < terms.deadline) revert DeadlineNotReached(terms.deadline);
+            (o.owed, o.refund) = (terms.collateral, terms.price);
+        } else if (status == DealStatus.Defaulted) {
+            (o.owed, o.refund) = (terms.collateral, terms.price);
+        } else if (status == DealStatus.Liquidating) {
+            o.owed = d.amount;
+        } else {
+            _revertStatus(dealId, status, DealNotLiquidatable.selector);
+        }
+
+        Position storage pos = _positions[terms.provider];
+        Source memory provider = _compensate(o, pos);
+        if (o.refund == 0 && o.compensation == 0 && o.deferred) {
+            // Nothing could move without the price: surface the oracle's own error.
+            _price();
+        }
+
+        pos.obligations -= uint128(o.deferred ? o.compensation : o.owed);
+        pos.coverage = uint128(provider.payment);
+        pos.collateral = uint128(provider.free);
+        pos.pendingWithdrawal = uint128(provider.pending);
+        if (o.fromInsurancePayment != 0 || o.insurancePayment != 0) {
+            insuranceFund = insuranceFund - o.fromInsurancePayment + o.insurancePayment;
+        }
+        if (o.fromInsuranceCollateral != 0 || o.insuranceCollateral != 0) {
+            insuranceCollateral = insuranceCollateral - o.fromInsuranceCollateral + o.insuranceCollateral;
+        }
+        if (o.deferred) {
+            d.status = DealStatus.Liquidating;
+            d.amount = uint128(o.remaining);
+        } else {
+            d.status = DealStatus.Liquidated;
+            d.amount = 0;
+        }
+
+        emit DealLiquidated(
+            dealId, msg.sender, o.refund, o.compensation, o.keeperBonus, o.insuranceShare, o.deferred ? o.remaining : 0
+        );
+        if (o.fromInsurancePayment != 0 || o.fromInsuranceCollateral != 0) {
+            emit InsuranceUsed(dealId, o.fromInsurancePayment, o.fromInsuranceCollateral);
+        }
+        if (!o.deferred && o.remaining != 0) emit CompensationShortfall(dealId, terms.client, o.remaining);
+
+        _payOut(terms.client, o.clientPayment, o.clientCollateral);
+        _payOut(msg.sender, o.keeperPayment, o.keeperCollateral);
+    }
+
+    /// @dev Fills `o` for compensation `o.owed`: the provider pays first (coverage, free collateral, pending
+    /// withdrawal), then the keeper bonus and insurance share on what it paid, then the insurance fund tops up
+    /// the client. A collateral-token source is skipped without a fresh price; if it held anything, the rest
+    /// is deferred. Returns what the provider has left.
+    function _compensate(Outcome memory o, Position storage pos) internal view returns (Source memory provider) {
+        Parameters memory p = _params;
+        (uint256 price, bool priced) = _tryPrice();
+        provider = Source(pos.coverage, pos.collateral, pos.pendingWithdrawal, price, priced);
+
+        (uint256 pay, uint256 col, uint256 paidByProvider) = _take(provider, o.owed);
+        o.clientPayment = o.refund + pay;
+        o.clientCollateral = col;
+        o.remaining = o.owed - paidByProvider;
+        o.deferred = o.remaining != 0 && provider.free + provider.pending != 0;
+
+        (o.keeperPayment, o.keeperCollateral, o.keeperBonus) = _take(provider, paidByProvider.bpsDown(p.keeperBonusBps));
+        (o.insurancePayment, o.insuranceCollateral, o.insuranceShare) =
+            _take(provider, paidByProvider.bpsDown(p.insuranceBps));
+
+        if (o.remaining != 0 && !o.deferred) {
+            Source memory fund = Source(insuranceFund, insuranceCollateral, 0, price, priced);
+            uint256 fromFund;
+            (o.fromInsurancePayment, o.fromInsuranceCollateral, fromFund) = _take(fund, o.remaining);
+            o.remaining -= fromFund;
+            o.deferred = o.remaining != 0 && fund.free != 0;
+            o.clientPayment += o.fromInsurancePayment;
+            o.clientCollateral += o.fromInsuranceCollateral;
+        }
+        o.compensation = o.owed - o.remaining;
+    }
+
+    /// @inheritdoc IAllotMarket
+    function liquidatePosition(address provider, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        uint256 price = _price();
+        Position storage pos = _positions[provider];
+        uint256 obligations = pos.obligations;
+        uint256 coverage = pos.coverage;
+        uint256 free = pos.collateral;
+        uint256 pending = pos.pendingWithdrawal;
+
+        uint256 hf = _healthFactor(obligations, coverage, free + pending, price);
+        if (hf >= WAD) revert PositionHealthy(hf);
+        // HF < 1 implies coverage < obligations.
+        uint256 uncovered = obligations - coverage;
+        uint256 maxAmount = hf < FULL_LIQUIDATION_HEALTH_FACTOR ? uncovered : uncovered.bpsDown(CLOSE_FACTOR_BPS);
+        if (amount > maxAmount) revert CloseFactorExceeded(amount, maxAmount);
+        uint256 available = free + pending;
+        if (available == 0) revert NoCollateralToSeize(provider);
+
+        uint256 seized;
+        (amount, seized) = _collateralForCoverage(amount, available, price);
+        uint256 fromFree = seized.min(free);
+
+        pos.coverage = uint128(coverage + amount);
+        pos.collateral = uint128(free - fromFree);
+        pos.pendingWithdrawal = uint128(pending - (seized - fromFree));
+
+        emit PositionLiquidated(provider, msg.sender, amount, seized);
+
+        _pull(paymentToken, msg.sender, amount);
+        _push(collateralToken, msg.sender, seized);
+    }
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                      CLAIMS AND ADMIN                                     */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @inheritdoc IAllotMarket
+    function claim(address token) external nonReentrant {
+        uint256 amount = claimable[token][msg.sender];
+        if (amount == 0) revert NothingToClaim(token, msg.sender);
+
+        claimable[token][msg.sender] = 0;
+
+        emit Claimed(token, msg.sender, amount);
+
+        _push(IERC20(token), msg.sender, amount);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function fundInsurance(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+
+        insuranceFund += amount;
+
+        emit InsuranceFunded(msg.sender, amount);
+
+        _pull(paymentToken, msg.sender, amount);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function setParameters(Parameters calldata params) external onlyOwner {
+        _validate(params);
+
+        _params = params;
+
+        emit ParametersChanged(params);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function setArbiter(address newArbiter) external onlyOwner {
+        if (newArbiter == address(0)) revert ZeroAddress();
+
+        address previous = arbiter;
+        arbiter = newArbiter;
+
+        emit ArbiterChanged(previous, newArbiter);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function transferOwnership(address newOwner) external onlyOwner {
+        pendingOwner = newOwner;
+
+        emit OwnershipTransferStarted(msg.sender, newOwner);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function acceptOwnership() external {
+        if (msg.sender != pendingOwner) revert NotPendingOwner(msg.sender);
+
+        address previous = owner;
+        owner = msg.sender;
+        pendingOwner = address(0);
+
+        emit OwnershipTransferred(previous, msg.sender);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function withdrawFees(address to) external onlyOwner nonReentrant {
+        if (to == address(0)) revert ZeroAddress();
+        uint256 amount = feesAccrued;
+        if (amount == 0) revert NoFeesAccrued();
+
+        feesAccrued = 0;
+
+        emit FeesWithdrawn(to, amount);
+
+        _push(paymentToken, to, amount);
+    }
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                           VIEWS                                           */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @inheritdoc IAllotMarket
+    function DOMAIN_SEPARATOR() public view returns (bytes32) {
+        return block.chainid == INITIAL_CHAIN_ID ? INITIAL_DOMAIN_SEPARATOR : DealTermsLib.domainSeparator(address(this));
+    }
+
+    /// @inheritdoc IAllotMarket
+    function hashDealTerms(DealTerms calldata terms) external view returns (bytes32) {
+        return DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function deal(bytes32 dealId) external view returns (DealState memory) {
+        return _deals[dealId];
+    }
+
+    /// @inheritdoc IAllotMarket
+    function position(address provider) external view returns (Position memory) {
+        return _positions[provider];
+    }
+
+    /// @inheritdoc IAllotMarket
+    function healthFactor(address provider) external view returns (uint256) {
+        Position storage pos = _positions[provider];
+        uint256 obligations = pos.obligations;
+        if (obligations == 0) return type(uint256).max;
+        return _healthFactor(obligations, pos.coverage, uint256(pos.collateral) + pos.pendingWithdrawal, _price());
+    }
+
+    /// @inheritdoc IAllotMarket
+    function maxDealCollateral(address provider) external view returns (uint256) {
+        Position storage pos = _positions[provider];
+        uint256 backing = uint256(pos.coverage) + _valueDown(pos.collateral, _price()).bpsDown(_params.collateralFactorBps);
+        return backing.zeroFloorSub(pos.obligations);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function collateralValue(address provider) external view returns (uint256) {
+        return _valueDown(_positions[provider].collateral, _price());
+    }
+
+    /// @inheritdoc IAllotMarket
+    function collateralPrice() external view returns (uint256 price, uint256 updatedAt) {
+        if (SAME_TOKEN) return (1, block.timestamp);
+        (price, updatedAt) = _readPrice();
+    }
+
+    /// @inheritdoc IAllotMarket
+    function parameters() external view returns (Parameters memory) {
+        return _params;
+    }
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                          INTERNAL                                         */
+    /* ----------------------------------------------------------------------------------------- */
+
+    function _deposit(address provider, uint256 amount) internal {
+        if (amount == 0) revert ZeroAmount();
+        Position storage pos = _positions[provider];
+        uint256 collateral = pos.collateral + amount;
+        if (collateral > type(uint128).max) revert AmountOverflow(collateral);
+
+        pos.collateral = uint128(collateral);
+
+        emit CollateralDeposited(provider, msg.sender, amount);
+
+        _pull(collateralToken, msg.sender, amount);
+    }
+
+    /// @dev Removes `amount` from the provider's obligations; coverage above what remains goes back to the
+    /// provider and is returned here to be paid with its payout (coverage never exceeds obligations).
+    function _releaseObligation(address provider, uint256 amount) internal returns (uint256 released) {
+        Position storage pos = _positions[provider];
+        uint256 obligations = pos.obligations - amount;
+        uint256 coverage = pos.coverage;
+        pos.obligations = uint128(obligations);
+        if (coverage > obligations) {
+            released = coverage - obligations;
+            pos.coverage = uint128(obligations);
+            emit CoverageReleased(provider, released);
+        }
+    }
+
+    /// @dev Takes up to `value` (payment units) from `s`: payment tokens, then free, then pending collateral at
+    /// `s.price` (skipped when not `s.priced`). Collateral needed is rounded up, capped at what there is.
+    function _take(Source memory s, uint256 value) internal view returns (uint256 pay, uint256 col, uint256 taken) {
+        if (value == 0) return (0, 0, 0);
+        pay = s.payment.min(value);
+        s.payment -= pay;
+        taken = pay;
+        uint256 rest = value - pay;
+        uint256 available = s.free + s.pending;
+        if (rest == 0 || available == 0 || !s.priced) return (pay, 0, taken);
+
+        col = _toCollateralUp(rest, s.price);
+        if (col > available) {
+            col = available;
+            rest = _valueDown(available, s.price);
+        }
+        taken += rest;
+        uint256 fromFree = col.min(s.free);
+        s.free -= fromFree;
+        s.pending -= col - fromFree;
+    }
+
+    /// @dev Collateral a position liquidator receives for paying `amount` into coverage, rounded down; when
+    /// `available` falls short, `amount` shrinks to what `available` pays for (rounded up).
+    function _collateralForCoverage(uint256 amount, uint256 available, uint256 price)
+        internal
+        view
+        returns (uint256, uint256 seized)
+    {
+        uint256 bonusBps = BPS + _params.liquidationBonusBps;
+        seized = _toCollateralDown(amount.bpsDown(bonusBps), price);
+        if (seized > available) {
+            seized = available;
+            amount = amount.min(_valueDown(available, price).mulDivUp(BPS, bonusBps));
+            if (amount == 0) revert ZeroAmount();
+        }
+        return (amount, seized);
+    }
+
+    /// @dev Sends a recipient its payment and collateral tokens, as one transfer when they are the same token.
+    function _payOut(address to, uint256 payment, uint256 collateral) internal {
+        if (SAME_TOKEN) {
+            _payOrCredit(paymentToken, to, payment + collateral);
+        } else {
+            _payOrCredit(paymentToken, to, payment);
+            _payOrCredit(collateralToken, to, collateral);
+        }
+    }
+
+    /// @dev A recipient that cannot receive (blocklisted, reverting hook) must not block anyone else, so a failed
+    /// transfer becomes a `claimable` credit.
+    function _payOrCredit(IERC20 token, address to, uint256 amount) internal {
+        if (amount == 0) return;
+        if (!token.tryTransfer(to, amount)) {
+            claimable[address(token)][to] += amount;
+            emit PayoutCredited(address(token), to, amount);
+        }
+    }
+
+    /// @dev For transfers to the caller itself, or to an address the owner chose: failure reverts.
+    function _push(IERC20 token, address to, uint256 amount) internal {
+        if (!token.tryTransfer(to, amount)) revert TransferFailed(address(token), to, amount);
+    }
+
+    /// @dev Refuses tokens that deliver less than `amount`, which would break the accounting invariant.
+    function _pull(IERC20 token, address from, uint256 amount) internal {
+        uint256 before = token.balanceOfSelf();
+        if (!token.tryTransferFrom(from, address(this), amount)) {
+            revert TransferFromFailed(address(token), from, amount);
+        }
+        uint256 received = token.balanceOfSelf() - before;
+        if (received != amount) revert FeeOnTransferUnsupported(amount, received);
+    }
+
+    /// @dev Reverts unless obligations <= CF x value(collateral) + coverage. Reads the price only when coverage
+    /// alone falls short.
+    function _requireBacked(uint256 obligations, uint256 coverage, uint256 collateral) internal view {
+        if (obligations > coverage) _requireBackedAt(obligations, coverage, collateral, _price());
+    }
+
+    function _requireBackedAt(uint256 obligations, uint256 coverage, uint256 collateral, uint256 price)
+        internal
+        view
+    {
+        uint256 available = coverage + _valueDown(collateral, price).bpsDown(_params.collateralFactorBps);
+        if (obligations > available) revert InsufficientCollateral(obligations, available);
+    }
+
+    function _healthFactor(uint256 obligations, uint256 coverage, uint256 collateral, uint256 price)
+        internal
+        view
+        returns (uint256)
+    {
+        if (obligations == 0) return type(uint256).max;
+        uint256 backing = _valueDown(collateral, price).bpsDown(_params.liquidationThresholdBps) + coverage;
+        return backing.mulDivDown(WAD, obligations);
+    }
+
+    function _valueDown(uint256 collateral, uint256 price) internal view returns (uint256) {
+        if (SAME_TOKEN) return collateral;
+        return collateral.mulDivDown(price * PRICE_SCALE_NUM, PRICE_SCALE_DEN);
+    }
+
+    function _toCollateralUp(uint256 value, uint256 price) internal view returns (uint256) {
+        if (SAME_TOKEN) return value;
+        return value.mulDivUp(PRICE_SCALE_DEN, price * PRICE_SCALE_NUM);
+    }
+
+    function _toCollateralDown(uint256 value, uint256 price) internal view returns (uint256) {
+        if (SAME_TOKEN) return value;
+        return value.mulDivDown(PRICE_SCALE_DEN, price * PRICE_SCALE_NUM);
+    }
+
+    /// @dev The oracle answer, or a revert naming why it cannot be used. 1 when there is no oracle.
+    function _price() internal view returns (uint256 price) {
+        if (SAME_TOKEN) return 1;
+        (price,) = _readPrice();
+    }
+
+    function _readPrice() internal view returns (uint256, uint256) {
+        (, int256 answer,, uint256 updatedAt,) = priceFeed.latestRoundData();
+        if (answer <= 0) revert InvalidPrice(answer);
+        uint256 maxAge = _params.maxPriceAge;
+        if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) revert StalePrice(updatedAt, maxAge);
+        return (uint256(answer), updatedAt);
+    }
+
+    /// @dev Like `_price` but never reverts, so that refunds go ahead when the oracle is stale, invalid or broken.
+    function _tryPrice() internal view returns (uint256 price, bool ok) {
+        if (SAME_TOKEN) return (1, true);
+        try priceFeed.latestRoundData() returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
+            if (answer <= 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > _params.maxPriceAge) {
+                return (0, false);
+            }
+            return (uint256(answer), true);
+        } catch {
+            return (0, false);
+        }
+    }
+
+    /// @dev Reverts with `DealNotFound` for an unknown id, otherwise with the error `selector` names.
+    function _revertStatus(bytes32 dealId, DealStatus status, bytes4 selector) internal pure {
+        if (status == DealStatus.None) revert DealNotFound(dealId);
+        if (selector == DealNotOpen.selector) revert DealNotOpen(dealId, status);
+        if (selector == DealNotCommitted.selector) revert DealNotCommitted(dealId, status);
+        if (selector == DealNotDisputed.selector) revert DealNotDisputed(dealId, status);
+        revert DealNotLiquidatable(dealId, status);
+    }
+
+    function _validate(Parameters memory p) internal pure {
+        _checkBounds("collateralFactorBps", p.collateralFactorBps, MIN_COLLATERAL_FACTOR_BPS, MAX_COLLATERAL_FACTOR_BPS);
+        _checkBounds(
+            "liquidationThresholdBps",
+            p.liquidationThresholdBps,
+            uint256(p.collateralFactorBps) + 1,
+            MAX_LIQUIDATION_THRESHOLD_BPS
+        );
+        // LT x (1 + bonus) < 1, so that a position liquidation raises the health factor.
+        uint256 maxBonus = MAX_LIQUIDATION_BONUS_BPS.min((BPS * BPS - 1) / p.liquidationThresholdBps - BPS);
+        _checkBounds("liquidationBonusBps", p.liquidationBonusBps, 0, maxBonus);
+        _checkBounds("keeperBonusBps", p.keeperBonusBps, 0, MAX_KEEPER_BONUS_BPS);
+        _checkBounds("insuranceBps", p.insuranceBps, 0, MAX_INSURANCE_BPS);
+        _checkBounds("protocolFeeBps", p.protocolFeeBps, 0, MAX_PROTOCOL_FEE_BPS);
+        _checkBounds("disputeBondBps", p.disputeBondBps, 0, MAX_DISPUTE_BOND_BPS);
+        _checkBounds("challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
+        _checkBounds("unbondingPeriod", p.unbondingPeriod, MIN_UNBONDING_PERIOD, MAX_UNBONDING_PERIOD);
+        _checkBounds("maxPriceAge", p.maxPriceAge, MIN_MAX_PRICE_AGE, MAX_MAX_PRICE_AGE);
+    }
+
+    function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {
+        if (value < min || value > max) revert ParameterOutOfBounds(name, value, min, max);
+    }
+}

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IERC20} from "./IERC20.sol";
+import {IAggregatorV3} from "./IAggregatorV3.sol";
+
+/// @notice What a provider signs and a client opens. The terms are stored nowhere: every call after
+/// `openDeal` passes them again in calldata and the market re-hashes them to find the deal.
+struct DealTerms {
+    /// @dev `msg.sender` of `openDeal` must equal this.
+    address client;
+    address provider;
+    /// @dev Payment-token units, pulled from the client into escrow by `openDeal`.
+    uint128 price;
+    /// @dev Compensation owed to the client on default, in payment-token units; added to the provider's obligations.
+    uint128 collateral;
+    bytes32 jobHash;
+    /// @dev Unix seconds: the result must be committed strictly before this.
+    uint64 deadline;
+    /// @dev Unix seconds: the signed offer can be opened until this (inclusive).
+    uint64 expiry;
+    uint256 salt;
+}
+
+/// @notice Risk and fee parameters. Every field is checked against hard bounds (see `AllotMarket` constants).
+struct Parameters {
+    /// @dev CF: a deal opens only if obligations after it <= CF x value(free collateral) + coverage.
+    uint16 collateralFactorBps;
+    /// @dev LT (> CF): health factor = (value(collateral + pending) x LT + coverage) / obligations.
+    uint16 liquidationThresholdBps;
+    /// @dev Extra collateral value a position liquidator receives on top of what it pays into coverage.
+    uint16 liquidationBonusBps;
+    /// @dev Keeper's share of the compensation a deal liquidation takes from the provider, paid by the provider on top.
+    uint16 keeperBonusBps;
+    /// @dev Insurance fund's share of the compensation a deal liquidation takes from the provider, paid by the provider on top.
+    uint16 insuranceBps;
+    /// @dev Taken from the price when a deal settles.
+    uint16 protocolFeeBps;
+    /// @dev Bond a disputing client posts, as a share of the deal price.
+    uint16 disputeBondBps;
+    /// @dev Seconds after `commitResult` during which the client may dispute and only the client may settle.
+    uint32 challengeWindow;
+    /// @dev Seconds between `requestWithdrawal` and `withdraw`.
+    uint32 unbondingPeriod;
+    /// @dev Oldest oracle answer (seconds) the market accepts.
+    uint32 maxPriceAge;
+}
+
+/// @notice Constructor argument.
+/// @dev `priceFeed` must be address(0) exactly when `paymentToken == collateralToken` (collateral is then worth its amount).
+struct MarketConfig {
+    IERC20 paymentToken;
+    IERC20 collateralToken;
+    IAggregatorV3 priceFeed;
+    address owner;
+    address arbiter;
+    Parameters params;
+}
+
+/// @notice A provider's position. Amounts: collateral and pending withdrawal in collateral-token units,
+/// obligations and coverage in payment-token units.
+/// @dev Field order is the storage layout: obligations and coverage share the slot that every deal touches.
+struct Position {
+    /// @dev Sum of `collateral` over the provider's unfinished deals (plus compensation still owed by deals in `Liquidating`).
+    uint128 obligations;
+    /// @dev Payment tokens placed by position liquidators; never exceeds obligations (the excess goes back to the provider).
+    uint128 coverage;
+    /// @dev Free collateral: backs new deals, withdrawable through `requestWithdrawal`.
+    uint128 collateral;
+    /// @dev Requested for withdrawal; no longer backs new deals but stays slashable until withdrawn.
+    uint128 pendingWithdrawal;
+    /// @dev When `withdraw` becomes possible (unix seconds); restarted by every `requestWithdrawal`.
+    uint64 withdrawableAt;
+}
+
+/// @notice Lifecycle of a deal. A deal id never returns to `None`, so a signed offer opens at most one deal.
+enum DealStatus {
+    None,
+    /// @dev Price escrowed, waiting for the provider's result. Liquidatable once `deadline` has passed.
+    Open,
+    /// @dev Result committed; settleable by the client at once, by anyone after the challenge window.
+    Committed,
+    /// @dev The client disputed inside the challenge window; waiting for the arbiter. `amount` = bond.
+    Disputed,
+    /// @dev The arbiter found the provider at fault; liquidatable.
+    Defaulted,
+    /// @dev Liquidated in part: the refund is paid, `amount` of compensation is still owed (waiting for a fresh price).
+    Liquidating,
+    /// @dev Final: the provider was paid.
+    Settled,
+    /// @dev Final: the client was refunded and compensated (or the shortfall was recorded).
+    Liquidated
+}
+
+/// @notice The one storage slot a deal has.
+struct DealState {
+    DealStatus status;
+    /// @dev When the result was committed (unix seconds); zero before.
+    uint64 committedAt;
+    /// @dev `Disputed`: the client's bond. `Liquidating`: compensation still owed to the client. Otherwise zero.
+    uint128 amount;
+}
+
+/// @title IAllotMarket
+/// @notice Escrow, collateral and liquidation for compute deals between clients and providers.
+/// @dev Accounting invariant, per token: balanceOf(market) == escrowed prices + dispute bonds + collateral
+/// + pending withdrawals + coverage + insurance fund + fees + claimable credits (summed over both roles when the
+/// payment and collateral tokens are the same). Fee-on-transfer tokens are refused (`FeeOnTransferUnsupported`);
+/// rebasing tokens are not supported.
+interface IAllotMarket {
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                           EVENTS                                          */
+    /* ----------------------------------------------------------------------------------------- */
+
+    event CollateralDeposited(address indexed provider, address indexed from, uint256 amount);
+    /// @param amount Added by this request. @param pendingWithdrawal Total now pending.
+    event WithdrawalRequested(address indexed provider, uint256 amount, uint256 pendingWithdrawal, uint64 withdrawableAt);
+    event WithdrawalCancelled(address indexed provider, uint256 amount);
+    event Withdrawn(address indexed provider, uint256 amount);
+
+    /// @notice Carries the full terms: later calls need them and they are stored nowhere else.
+    event DealOpened(bytes32 indexed dealId, address indexed client, address indexed provider, DealTerms terms);
+    event ResultCommitted(bytes32 indexed dealId, bytes32 resultHash);
+    /// @param providerAmount Price less the fee. @param fee Protocol fee accrued.
+    event DealSettled(bytes32 indexed dealId, address indexed provider, uint256 providerAmount, uint256 fee);
+    event DealDisputed(bytes32 indexed dealId, address indexed client, uint256 bond);
+    /// @param bond Returned to the client (at fault) or paid to the provider (not at fault).
+    event DisputeResolved(bytes32 indexed dealId, bool providerAtFault, uint256 bond);
+    /// @param refund Price returned to the client (non-zero only on the first liquidation call of a deal).
+    /// @param compensation Payment-unit value paid to the client in this call (provider and insurance fund together).
+    /// @param keeperBonus Payment-unit value paid to the caller. @param insuranceShare Payment-unit value added to the insurance fund.
+    /// @param deferred Compensation still owed, waiting for a fresh price (deal stays `Liquidating`); zero when final.
+    event DealLiquidated(
+        bytes32 indexed dealId,
+        address indexed keeper,
+        uint256 refund,
+        uint256 compensation,
+        uint256 keeperBonus,
+        uint256 insuranceShare,
+        uint256 deferred
+    );
+    /// @notice The insurance fund paid part of a defaulted deal's compensation.
+    event InsuranceUsed(bytes32 indexed dealId, uint256 paymentAmount, uint256 collateralAmount);
+    /// @notice Compensation nobody could pay: the provider and the insurance fund are empty. The deal is final.
+    event CompensationShortfall(bytes32 indexed dealId, address indexed client, uint256 amount);
+    event PositionLiquidated(
+        address indexed provider, address indexed liquidator, uint256 repaid, uint256 collateralSeized
+    );
+    /// @notice Coverage above the provider's obligations went back to the provider (inside its payout).
+    event CoverageReleased(address indexed provider, uint256 amount);
+    /// @notice A transfer to `account` failed, so the amount was credited to `claimable(token, account)`.
+    event PayoutCredited(address indexed token, address indexed account, uint256 amount);
+    event Claimed(address indexed token, address indexed account, uint256 amount);
+
+    event ParametersChanged(Parameters params);
+    event ArbiterChanged(address indexed previousArbiter, address indexed newArbiter);
+    event OwnershipTransferStarted(address indexed owner, address indexed pendingOwner);
+    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event FeesWithdrawn(address indexed to, uint256 amount);
+    event InsuranceFunded(address indexed from, uint256 amount);
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                           ERRORS                                          */
+    /* ----------------------------------------------------------------------------------------- */
+
+    // access
+    error NotOwner(address caller);
+    error NotPendingOwner(address caller);
+    error NotArbiter(address caller);
+    error NotClient(address caller);
+    error NotProvider(address caller);
+    error Reentrancy();
+
+    // configuration
+    error ZeroAddress();
+    error NotAContract(address account);
+    /// @notice `priceFeed` must be zero exactly when the two tokens are the same.
+    error InvalidPriceFeed(address priceFeed);
+    /// @param name The `Parameters` field, as a short string.
+    error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+
+    // amounts and tokens
+    error ZeroAmount();
+    error AmountOverflow(uint256 amount);
+    /// @notice A multiply-then-divide result does not fit in 256 bits (e.g. an absurd oracle answer).
+    error MulDivOverflow();
+    error FeeOnTransferUnsupported(uint256 expected, uint256 received);
+    error TransferFailed(address token, address to, uint256 amount);
+    error TransferFromFailed(address token, address from, uint256 amount);
+    error NothingToClaim(address token, address account);
+    error NoFeesAccrued();
+
+    // oracle
+    error StalePrice(uint256 updatedAt, uint256 maxAge);
+    error InvalidPrice(int256 answer);
+
+    // signatures
+    error InvalidSignatureLength(uint256 length);
+    error SignatureHighS();
+    error InvalidSignatureV(uint8 v);
+    /// @notice ecrecover returned the zero address.
+    error InvalidSignature();
+    error SignerMismatch(address signer, address provider);
+    /// @notice The provider is a contract and its `isValidSignature` did not return the EIP-1271 magic value.
+    error InvalidContractSignature(address provider);
+
+    // deals
+    error ZeroDealPrice();
+    error OfferExpired(uint64 expiry);
+    error DeadlinePassed(uint64 deadline);
+    error DeadlineNotReached(uint64 deadline);
+    error DealAlreadyExists(bytes32 dealId);
+    error DealNotFound(bytes32 dealId);
+    error DealNotOpen(bytes32 dealId, DealStatus status);
+    error DealNotCommitted(bytes32 dealId, DealStatus status);
+    error DealNotDisputed(bytes32 dealId, DealStatus status);
+    error DealNotLiquidatable(bytes32 dealId, DealStatus status);
+    /// @notice Only the client may settle before `endsAt`.
+    error ChallengeWindowOpen(uint256 endsAt);
+    /// @notice Disputes were possible only before `endedAt`.
+    error ChallengeWindowClosed(uint256 endedAt);
+
+    // positions
+    /// @notice Obligations after the call would exceed CF x collateral value + coverage.
+    error InsufficientCollateral(uint256 required, uint256 available);
+    error WithdrawalExceedsCollateral(uint256 amount, uint256 collateral);
+    error NoPendingWithdrawal();
+    error WithdrawalLocked(uint64 withdrawableAt);
+    error PositionHealthy(uint256 healthFactor);
+    error CloseFactorExceeded(uint256 amount, uint256 maxAmount);
+    error NoCollateralToSeize(address provider);
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                         COLLATERAL                                        */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @notice Pulls `amount` collateral tokens from the caller into the caller's position.
+    function depositCollateral(uint256 amount) external;
+
+    /// @notice Pulls `amount` collateral tokens from the caller into `provider`'s position.
+    function depositCollateralFor(address provider, uint256 amount) external;
+
+    /// @notice Moves `amount` of free collateral into the pending withdrawal and restarts the unbonding clock.
+    /// @dev Refused when obligations > CF x value(collateral after) + coverage (needs a fresh price unless
+    /// coverage alone backs the obligations). Pending collateral stays slashable until `withdraw`.
+    function requestWithdrawal(uint256 amount) external;
+
+    /// @notice Returns the whole pending withdrawal to free collateral.
+    function cancelWithdrawal() external;
+
+    /// @notice Sends the pending withdrawal to the caller once the unbonding period has passed.
+    /// @dev Re-checks the collateral factor against the free collateral that remains.
+    function withdraw() external;
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                           DEALS                                           */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @notice Opens the deal the provider signed: pulls `terms.price` from the client into escrow and adds
+    /// `terms.collateral` to the provider's obligations.
+    /// @param providerSignature 65-byte ECDSA (r, s, v) over `dealId`, or anything the provider contract's
+    /// EIP-1271 `isValidSignature` accepts.
+    /// @return dealId The EIP-712 digest of `terms`; also the deal's key.
+    /// @dev Needs a fresh positive price when the tokens differ. The caller must be `terms.client`, so a leaked
+    /// signature cannot be used to open a deal on someone else's behalf.
+    function openDeal(DealTerms calldata terms, bytes calldata providerSignature) external returns (bytes32 dealId);
+
+    /// @notice The provider commits the hash of its result, strictly before the deadline.
+    function commitResult(DealTerms calldata terms, bytes32 resultHash) external;
+
+    /// @notice Pays the provider price less the protocol fee and releases the obligation.
+    /// @dev The client may settle a committed deal at once; anyone may after the challenge window. A failed
+    /// payout is credited to `claimable`. Coverage above the obligations that remain is paid to the provider too.
+    /// The fee is the `protocolFeeBps` in force at settlement.
+    function settle(DealTerms calldata terms) external;
+
+    /// @notice `settle` for many deals; deals that are not settleable by the caller are skipped, not reverted.
+    /// @dev Consecutive deals of the same provider are paid with one transfer; order deals by provider.
+    function settleMany(DealTerms[] calldata terms) external;
+
+    /// @notice The client disputes a committed deal inside the challenge window and posts
+    /// `disputeBondBps x price` payment tokens as a bond.
+    /// @dev Funds stay locked until the arbiter resolves; there is no timeout.
+    function dispute(DealTerms calldata terms) external;
+
+    /// @notice The arbiter decides a dispute. At fault: the bond goes back to the client and the deal becomes
+    /// `Defaulted` (liquidatable). Not at fault: the deal settles as in `settle` and the bond goes to the provider.
+    function resolveDispute(DealTerms calldata terms, bool providerAtFault) external;
+
+    /// @notice Liquidates a deal that is `Open` past its deadline, `Defaulted`, or `Liquidating`.
+    /// @dev Order of payment: the client's price is refunded from escrow (never waits for the oracle); the
+    /// compensation `terms.collateral` is taken from the provider's coverage, then free collateral, then pending
+    /// withdrawal (at the oracle price), then the insurance fund (payment tokens, then collateral tokens).
+    /// The caller gets `keeperBonusBps` and the insurance fund `insuranceBps` of the compensation the provider paid,
+    /// taken from what the provider has left (best effort). If the price is stale or invalid when a
+    /// collateral-token source must be used, everything not needing the price is still done, the remainder is
+    /// recorded on the deal (`Liquidating`, `amount` = still owed, kept in the provider's obligations) and a later
+    /// call completes it; a call that could do nothing reverts with the oracle error. What nobody can pay is
+    /// emitted as `CompensationShortfall` and the deal becomes final.
+    function liquidateDeal(DealTerms calldata terms) external;
+
+    /// @notice While HF < 1, the caller pays `amount` payment tokens into `provider`'s coverage and receives
+    /// collateral worth `amount x (1 + liquidationBonusBps)` at the oracle price (free collateral first, then pending).
+    /// @dev `amount` <= 50% of the uncovered obligations (obligations - coverage), 100% when HF < 0.95.
+    /// When the collateral is not enough, `amount` is reduced to what the available collateral pays for.
+    function liquidatePosition(address provider, uint256 amount) external;
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                      CLAIMS AND ADMIN                                     */
+    /* ----------------------------------------------------------------------------------------- */
+
+    /// @notice Sends the caller its credited balance of `token` (payouts that failed earlier).
+    function claim(address token) external;
+
+    /// @notice Anyone may add payment tokens to the insurance fund.
+    function fundInsurance(uint256 amount) external;
+
+    /// @notice Owner only. Every field must lie within the hard bounds.
+    /// @dev Fee, window and bond changes apply to deals already open.
+    function setParameters(Parameters calldata params) external;
+
+    function setArbiter(address newArbiter) external;
+
+    /// @notice First step of a two-step ownership transfer; `acceptOwnership` by `newOwner` completes it.
+    function transferOwnership(address newOwner) external;
+
+    function acceptOwnership() external;
+
+    /// @notice Owner only: sends all accrued protocol fees (payment tokens) to `to`.
+    function withdrawFees(address to) external;
+
+    /* ----------------------------------------------------------------------------------------- */
+    /*                                           VIEWS                                           */
+    /* ----------------------------------------------------------------------------------------- */
+
+    function DOMAIN_SEPARATOR() external view returns (bytes32);
+
+    function DEAL_TERMS_TYPEHASH() external view returns (bytes32);
+
+    /// @return dealId keccak256("\x19\x01" || DOMAIN_SEPARATOR || hashStruct(terms)).
+    function hashDealTerms(DealTerms calldata terms) external view returns (bytes32 dealId);
+
+    function deal(bytes32 dealId) external view returns (DealState memory);
+
+    function position(address provider) external view returns (Position memory);
+
+    /// @notice WAD; type(uint256).max with no obligations. Counts free and pending collateral.
+    /// @dev Reverts with the oracle error when the price is needed and stale.
+    function healthFactor(address provider) external view returns (uint256);
+
+    /// @notice How much more deal `collateral` the provider can back now: CF x value(free collateral) + coverage - obligations.
+    function maxDealCollateral(address provider) external view returns (uint256);
+
+    /// @notice Value of the provider's free collateral in payment-token units at the oracle price.
+    function collateralValue(address provider) external view returns (uint256);
+
+    /// @notice Oracle answer (collateral priced in payment units, `priceFeed.decimals()` decimals), checked for
+    /// freshness; 1 and the current time when the tokens are the same.
+    function collateralPrice() external view returns (uint256 price, uint256 updatedAt);
+
+    function parameters() external view returns (Parameters memory);
+
+    function paymentToken() external view returns (IERC20);
+
+    function collateralToken() external view returns (IERC20);
+
+    function priceFeed() external view returns (IAggregatorV3);
+
+    function owner() external view returns (address);
+
+    function pendingOwner() external view returns (address);
+
+    function arbiter() external view returns (address);
+
+    /// @notice Protocol fees (payment tokens) not yet withdrawn.
+    function feesAccrued() external view returns (uint256);
+
+    /// @notice Insurance fund held in payment tokens.
+    function insuranceFund() external view returns (uint256);
+
+    /// @notice Insurance fund held in collateral tokens (insurance shares taken from seized collateral).
+    function insuranceCollateral() external view returns (uint256);
+
+    function claimable(address token, address account) external view returns (uint256);
+}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Test} from "forge-std/Test.sol";
+import {AllotMarket} from "../../src/AllotMarket.sol";
+import {
+    IAllotMarket,
+    DealTerms,
+    DealState,
+    DealStatus,
+    Parameters,
+    MarketConfig,
+    Position
+} from "../../src/interfaces/IAllotMarket.sol";
+import {IERC20} from "../../src/interfaces/IERC20.sol";
+import {IAggregatorV3} from "../../src/interfaces/IAggregatorV3.sol";
+import {MockERC20} from "../../src/mocks/MockERC20.sol";
+import {MockPriceFeed} from "../../src/mocks/MockPriceFeed.sol";
+
+/// @dev Deploys a market with two tokens (6-decimal payment, 18-decimal collateral at 2.00 payment units,
+/// 8-decimal feed); suites that override `sameToken` run against one 6-decimal token and no feed.
+abstract contract BaseTest is Test {
+    uint256 internal constant PROVIDER_KEY = 0xA11CE;
+    uint256 internal constant OTHER_PROVIDER_KEY = 0xB0B;
+    int256 internal constant INITIAL_ANSWER = 2e8;
+
+    AllotMarket internal market;
+    MockERC20 internal usd;
+    MockERC20 internal collateralToken;
+    MockPriceFeed internal feed;
+
+    address internal owner = makeAddr("owner");
+    address internal arbiter = makeAddr("arbiter");
+    address internal client = makeAddr("client");
+    address internal keeper = makeAddr("keeper");
+    address internal liquidator = makeAddr("liquidator");
+    address internal provider;
+    address internal otherProvider;
+
+    uint256 internal saltCounter;
+
+    function sameToken() internal pure virtual returns (bool) {
+        return false;
+    }
+
+    function defaultParameters() internal pure returns (Parameters memory) {
+        return Parameters({
+            collateralFactorBps: 8000,
+            liquidationThresholdBps: 9000,
+            liquidationBonusBps: 500,
+            keeperBonusBps: 500,
+            insuranceBps: 1000,
+            protocolFeeBps: 100,
+            disputeBondBps: 1000,
+            challengeWindow: 1 hours,
+            unbondingPeriod: 7 days,
+            maxPriceAge: 1 hours
+        });
+    }
+
+    function setUp() public virtual {
+        vm.warp(1_700_000_000);
+        provider = vm.addr(PROVIDER_KEY);
+        otherProvider = vm.addr(OTHER_PROVIDER_KEY);
+        usd = new MockERC20("Mock USD", "mUSD", 6);
+        if (sameToken()) {
+            collateralToken = usd;
+        } else {
+            collateralToken = new MockERC20("Mock Collateral", "mCOL", 18);
+            feed = new MockPriceFeed(8, INITIAL_ANSWER, "mCOL / mUSD");
+        }
+        market = new AllotMarket(config());
+        vm.label(address(market), "market");
+        vm.label(provider, "provider");
+        vm.label(otherProvider, "otherProvider");
+
+        address[6] memory actors = [client, provider, otherProvider, keeper, liquidator, owner];
+        for (uint256 i; i < actors.length; ++i) {
+            vm.startPrank(actors[i]);
+            usd.approve(address(market), type(uint256).max);
+            collateralToken.approve(address(market), type(uint256).max);
+            vm.stopPrank();
+        }
+    }
+
+    function config() internal view returns (MarketConfig memory) {
+        return MarketConfig({
+            paymentToken: IERC20(address(usd)),
+            collateralToken: IERC20(address(collateralToken)),
+            priceFeed: IAggregatorV3(address(feed)),
+            owner: owner,
+            arbiter: arbiter,
+            params: defaultParameters()
+        });
+    }
+
+    /* ------------------------------------------------------------------------------------------ */
+    /*                                          HELPERS                                           */
+    /* ------------------------------------------------------------------------------------------ */
+
+    /// @dev Collateral tokens worth `value` payment units at the initial price (1:1 with one token).
+    function collateralWorth(uint256 value) internal pure virtual returns (uint256) {
+        if (sameToken()) return value;
+        // value (6 decimals) / 2.00 -> 18 decimals
+        return value * 1e12 / 2;
+    }
+
+    function deposit(address who, uint256 amount) internal {
+        collateralToken.mint(who, amount);
+        vm.prank(who);
+        market.depositCollateral(amount);
+    }
+
+    function terms(address provider_, uint128 price, uint128 collateral) internal returns (DealTerms memory t) {
+        t = DealTerms({
+            client: client,
+            provider: provider_,
+            price: price,
+            collateral: collateral,
+            jobHash: keccak256("job"),
+            deadline: uint64(block.timestamp + 1 days),
+            expiry: uint64(block.timestamp + 1 hours),
+            salt: ++saltCounter
+        });
+    }
+
+    function defaultTerms() internal returns (DealTerms memory) {
+        return terms(provider, 100e6, 500e6);
+    }
+
+    function sign(uint256 key, DealTerms memory t) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, market.hashDealTerms(t));
+        return abi.encodePacked(r, s, v);
+    }
+
+    function keyOf(address provider_) internal view returns (uint256) {
+        if (provider_ == provider) return PROVIDER_KEY;
+        if (provider_ == otherProvider) return OTHER_PROVIDER_KEY;
+        revert("no key");
+    }
+
+    function open(DealTerms memory t) internal returns (bytes32 dealId) {
+        bytes memory signature = sign(keyOf(t.provider), t);
+        usd.mint(t.client, t.price);
+        vm.prank(t.client);
+        dealId = market.openDeal(t, signature);
+    }
+
+    function commit(DealTerms memory t) internal {
+        vm.prank(t.provider);
+        market.commitResult(t, keccak256("result"));
+    }
+
+    /// @dev A funded provider with one open deal.
+    function openDefault() internal returns (DealTerms memory t, bytes32 dealId) {
+        deposit(provider, collateralWorth(2_000e6));
+        t = defaultTerms();
+        dealId = open(t);
+    }
+
+    function statusOf(bytes32 dealId) internal view returns (DealStatus) {
+        return market.deal(dealId).status;
+    }
+
+    function pos(address who) internal view returns (Position memory) {
+        return market.position(who);
+    }
+
+    function setPrice(int256 answer) internal {
+        feed.setAnswer(answer);
+    }
+}

@@ -1,0 +1,43 @@
+import type { Address, Hex } from 'viem'
+import { allotMarketAbi } from '../../../contracts/abi/index.ts'
+import type { ChainClients } from '../clients.ts'
+import type { Deployment } from '../deployment.ts'
+import { toChainError } from '../errors.ts'
+
+type Market = Pick<Deployment, 'market'>
+const dealStatuses = ['None', 'Open', 'Committed', 'Disputed', 'Defaulted', 'Liquidating', 'Settled', 'Liquidated'] as const
+export type DealStatusName = (typeof dealStatuses)[number]
+
+async function read<T>(clients: ChainClients, functionName: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw toChainError(error, { functionName, rpcUrl: clients.rpcUrl })
+  }
+}
+
+/** A provider's position: collateral, coverage, obligations and a pending withdrawal. */
+export function getPosition(clients: ChainClients, { deployment, provider }: { deployment: Market; provider: Address }) {
+  return read(clients, 'position', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'position', args: [provider] }))
+}
+
+/** A provider's health factor as a WAD (1e18 = 1.0); the maximum uint256 with no obligations. */
+export function getHealthFactor(clients: ChainClients, { deployment, provider }: { deployment: Market; provider: Address }) {
+  return read(clients, 'healthFactor', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'healthFactor', args: [provider] }))
+}
+
+/** How much more deal collateral (payment-token units) a provider can back now. */
+export function getMaxDealCollateral(clients: ChainClients, { deployment, provider }: { deployment: Market; provider: Address }) {
+  return read(clients, 'maxDealCollateral', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'maxDealCollateral', args: [provider] }))
+}
+
+/** A deal's on-chain state, with its status by name. */
+export async function getDeal(clients: ChainClients, { deployment, dealId }: { deployment: Market; dealId: Hex }) {
+  const state = await read(clients, 'deal', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'deal', args: [dealId] }))
+  return { ...state, statusName: dealStatuses[state.status] ?? 'None' }
+}
+
+/** The market's risk parameters. */
+export function getParameters(clients: ChainClients, { deployment }: { deployment: Market }) {
+  return read(clients, 'parameters', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'parameters' }))
+}

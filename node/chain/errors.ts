@@ -1,0 +1,101 @@
+import { BaseError as ViemBaseError, ContractFunctionRevertedError, HttpRequestError, TimeoutError, WebSocketRequestError } from 'viem'
+import { BaseError } from '../../protocol/errors/base.ts'
+
+/** Removes `user:password@` and query strings, which often hold API keys, from an RPC URL. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    parsed.username = ''
+    parsed.password = ''
+    parsed.search = ''
+    return parsed.toString().replace(/\/$/, '')
+  } catch {
+    return '<invalid url>'
+  }
+}
+
+export class AnvilStartError extends BaseError {
+  override name = 'AnvilStartError'
+  constructor({ reason, output, cause }: { reason: string; output: string; cause?: unknown }) {
+    super(`The local chain (anvil) did not start: ${reason}.`, {
+      metaMessages: output.trim() ? ['anvil said:', ...output.trim().split('\n').slice(-5)] : undefined,
+      hint: 'Run `npm install` so that @foundry-rs/anvil is present, or put anvil on PATH.',
+      cause,
+    })
+  }
+}
+
+export class ChainUnreachableError extends BaseError {
+  override name = 'ChainUnreachableError'
+  readonly url: string
+  constructor({ url, cause }: { url: string; cause?: unknown }) {
+    const shown = redactUrl(url)
+    super(`The chain at ${shown} cannot be reached.`, {
+      // viem's own message repeats the raw URL, credentials and all, so it is not passed on.
+      details: 'the connection was refused, dropped or timed out',
+      hint: 'Start one with `allot chain dev`, or point at another with --rpc URL (or ALLOT_RPC).',
+    })
+    this.url = shown
+  }
+}
+
+/** A contract call reverted; `errorName` and `args` are the decoded custom error. */
+export class ContractRevertError extends BaseError {
+  override name = 'ContractRevertError'
+  readonly functionName: string
+  readonly errorName: string
+  readonly args: readonly unknown[]
+  constructor({ functionName, errorName, args, cause }: { functionName: string; errorName: string; args: readonly unknown[]; cause?: unknown }) {
+    const shown = args.map((arg) => (typeof arg === 'bigint' ? arg.toString() : JSON.stringify(arg))).join(', ')
+    super(`${functionName} reverted with ${errorName}(${shown}).`, { cause, details: describeRevert(errorName) })
+    this.functionName = functionName
+    this.errorName = errorName
+    this.args = args
+  }
+}
+
+export class DeploymentNotFoundError extends BaseError {
+  override name = 'DeploymentNotFoundError'
+  constructor({ path, cause }: { path: string; cause?: unknown }) {
+    super(`No deployment file at ${path}.`, {
+      hint: 'Run `allot chain dev` to start a local market, or pass --deployment FILE.',
+      cause,
+    })
+  }
+}
+
+export class ChainMismatchError extends BaseError {
+  override name = 'ChainMismatchError'
+  constructor({ expected, actual }: { expected: number; actual: number }) {
+    super(`The deployment is for chain ${expected} but the RPC endpoint serves chain ${actual}.`, {
+      hint: 'Pass the --rpc URL of the chain the deployment file was written for.',
+    })
+  }
+}
+
+const revertDescriptions: Record<string, string> = {
+  InsufficientCollateral: 'the provider has not staked enough collateral to back this deal',
+  StalePrice: 'the collateral price feed is older than its maximum age',
+}
+
+function describeRevert(errorName: string): string | undefined {
+  return revertDescriptions[errorName]
+}
+
+/**
+ * Turns what viem throws into one of allot's errors: a revert becomes a
+ * `ContractRevertError` naming the custom error, a transport failure a
+ * `ChainUnreachableError` with the URL stripped of credentials. Anything else
+ * is returned unchanged.
+ */
+export function toChainError(error: unknown, { functionName, rpcUrl }: { functionName: string; rpcUrl?: string }): unknown {
+  if (!(error instanceof ViemBaseError)) return error
+  const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null
+  if (reverted) {
+    const errorName = reverted.data?.errorName ?? reverted.reason ?? 'unknown'
+    return new ContractRevertError({ functionName, errorName, args: reverted.data?.args ?? [], cause: error })
+  }
+  const transport = error.walk((e) => e instanceof HttpRequestError || e instanceof WebSocketRequestError || e instanceof TimeoutError)
+  if (transport) return new ChainUnreachableError({ url: rpcUrl ?? (transport as HttpRequestError).url ?? 'unknown', cause: error })
+  return error
+}
