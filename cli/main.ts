@@ -90,6 +90,7 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
 const groupSummaries: Record<string, string> = {
   chain: 'run a local chain with the market deployed',
   config: 'show the settings in force and where they come from',
+  stake: 'manage your provider collateral',
 }
 
 function pickFlags(globals: Record<string, unknown>): Partial<Record<SettingKey | 'home', unknown>> {

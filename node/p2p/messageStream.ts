@@ -1,0 +1,81 @@
+import type { Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { decodeMessage } from '../../protocol/codec/decodeMessage.ts'
+import { encodeMessage } from '../../protocol/codec/encodeMessage.ts'
+import { decodeFrame, encodeFrame } from '../../protocol/codec/frame.ts'
+import type { Message, MessageType } from '../../protocol/types/messages.ts'
+import { StreamClosedError } from './errors.ts'
+
+type Options = { signal?: AbortSignal }
+
+/**
+ * Framed protocol messages and raw bytes over one libp2p 3 stream.
+ *
+ * Requests and small answers are length-prefixed messages (`docs/protocol.md`);
+ * bulk data (job and result bundles) follows a header message as raw bytes, so a
+ * transfer pays for no per-chunk encoding.
+ */
+export type MessageStream = {
+  stream: Stream
+  /** Sends one message; waits for the stream to drain when its buffer is full. */
+  write: <type extends MessageType>(message: Message<type>, options?: Options) => Promise<void>
+  /** Sends raw bytes. */
+  writeBytes: (bytes: Uint8Array, options?: Options) => Promise<void>
+  /** Reads the next message; only types in `accept` are taken, anything else is an error. */
+  read: <type extends MessageType>(accept: readonly type[], options?: Options) => Promise<Message<type>>
+  /** Reads raw bytes until the remote closes its side (or `limit` bytes), in arrival-sized pieces. */
+  readBytes: (options?: Options & { limit?: number }) => AsyncGenerator<Uint8Array>
+  /** Closes our side for writing and waits for the remote to finish. */
+  close: (options?: Options) => Promise<void>
+}
+
+/** Wraps a libp2p stream. */
+export function messageStream(stream: Stream): MessageStream {
+  const buffer = new Uint8ArrayList()
+  const iterator = stream[Symbol.asyncIterator]()
+
+  const pull = async (signal?: AbortSignal): Promise<boolean> => {
+    signal?.throwIfAborted()
+    const next = signal
+      ? await Promise.race([
+          iterator.next(),
+          new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+        ])
+      : await iterator.next()
+    if (next.done) return false
+    buffer.append(next.value as Uint8Array)
+    return true
+  }
+
+  const send = async (bytes: Uint8Array, signal?: AbortSignal) => {
+    if (!stream.send(bytes)) await stream.onDrain({ signal })
+  }
+
+  return {
+    stream,
+    write: (message, options = {}) => send(encodeFrame(encodeMessage(message)), options.signal),
+    writeBytes: (bytes, options = {}) => send(bytes, options.signal),
+    read: async (accept, options = {}) => {
+      while (true) {
+        const frame = decodeFrame(buffer.subarray())
+        if (frame) {
+          buffer.consume(frame.bytesRead)
+          return decodeMessage(frame.message, { accept }) as never
+        }
+        if (!(await pull(options.signal))) throw new StreamClosedError({ expected: accept.join(' or ') })
+      }
+    },
+    readBytes: async function* ({ signal, limit = Number.POSITIVE_INFINITY } = {}) {
+      let read = 0
+      while (read < limit) {
+        if (buffer.byteLength === 0 && !(await pull(signal))) return
+        const take = Math.min(buffer.byteLength, limit - read)
+        const piece = buffer.subarray(0, take)
+        buffer.consume(take)
+        read += take
+        yield piece
+      }
+    },
+    close: (options = {}) => stream.close(options),
+  }
+}

@@ -1,0 +1,74 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { devPrivateKeys } from '../../node/chain/clients.ts'
+import { runCli, startCli } from '../helpers/cli.ts'
+
+let home: string
+let chain: ReturnType<typeof startCli>
+let rpc: string
+const env = () => ({ ALLOT_HOME: home, ALLOT_RPC: rpc, ALLOT_PASSWORD: 'correct horse' })
+
+test.before(async () => {
+  home = await mkdtemp(join(tmpdir(), 'allot-stake-'))
+  chain = startCli(['chain', 'dev', '--port', '0', '--json', '--home', home])
+  await chain.ready
+  rpc = JSON.parse(chain.stdout()).rpcUrl
+})
+test.after(async () => {
+  await chain.stop()
+  await rm(home, { recursive: true, force: true })
+})
+
+test('init writes a v3 keystore and refuses to overwrite it', async () => {
+  const result = await runCli(['init', '--private-key', devPrivateKeys[1], '--json'], { env: env() })
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  assert.is(result.json().address, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8')
+  const keystore = JSON.parse(await readFile(join(home, 'keystore.json'), 'utf8'))
+  assert.is(keystore.version, 3)
+  assert.is(keystore.crypto.kdf, 'scrypt')
+  const again = await runCli(['init', '--json'], { env: env() })
+  assert.is(again.code, 1)
+  assert.is(again.json().error.name, 'KeystoreExistsError')
+})
+
+test('stake deposit approves once, deposits, and status shows the position', async () => {
+  const deposit = await runCli(['stake', 'deposit', '100', '--json'], { env: env() })
+  assert.is(deposit.code, 0, deposit.stderr + deposit.stdout)
+  assert.is(deposit.json().position.collateral, (100n * 10n ** 18n).toString())
+  const status = await runCli(['stake', 'status', '--json'], { env: env() })
+  assert.is(status.code, 0)
+  // 100 ALS at 2 tUSD, collateral factor 0.8: 160 tUSD of deals.
+  assert.is(status.json().canBack, '160000000')
+  const human = await runCli(['stake', 'status'], { env: env() })
+  assert.match(human.stdout, /health factor\s+∞/)
+})
+
+test('a wrong keystore password fails with its name and changes nothing', async () => {
+  const result = await runCli(['stake', 'deposit', '5', '--json'], { env: { ...env(), ALLOT_PASSWORD: 'wrong' } })
+  assert.is(result.code, 1)
+  assert.is(result.json().error.name, 'WrongPasswordError')
+  const status = await runCli(['stake', 'status', '--json'], { env: env() })
+  assert.is(status.json().collateral, (100n * 10n ** 18n).toString())
+})
+
+test('a bad amount is a usage error', async () => {
+  const result = await runCli(['stake', 'deposit', '-3'], { env: env() })
+  assert.is(result.code, 2)
+  const zero = await runCli(['stake', 'deposit', '0', '--json'], { env: env() })
+  assert.is(zero.code, 2)
+  assert.match(zero.json().error.message, 'AMOUNT')
+})
+
+test('an unreachable RPC endpoint names the URL and the flag to change it', async () => {
+  const result = await runCli(['stake', 'status', '--json', '--rpc', 'http://127.0.0.1:9'], { env: env() })
+  assert.is(result.code, 1)
+  const { error } = result.json()
+  assert.is(error.name, 'ChainUnreachableError')
+  assert.match(error.message, '127.0.0.1:9')
+  assert.match(error.hint, '--rpc')
+})
+
+test.run()

@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createHost, type P2PHost } from '../../node/p2p/createHost.ts'
+import { loadPeerKey } from '../../node/p2p/identity.ts'
+
+let home: string
+const hosts: P2PHost[] = []
+test.before(async () => {
+  home = await mkdtemp(join(tmpdir(), 'allot-p2p-'))
+})
+test.after(async () => {
+  await Promise.all(hosts.map((host) => host.stop()))
+  await rm(home, { recursive: true, force: true })
+})
+
+test('a node keeps its peer id across restarts from the same home', async () => {
+  const first = await loadPeerKey(join(home, 'a'))
+  const second = await loadPeerKey(join(home, 'a'))
+  assert.ok(first.equals(second))
+  assert.not.ok(first.equals(await loadPeerKey(join(home, 'b'))))
+})
+
+test('three hosts join through a bootstrap peer and gossip a message', async () => {
+  const start = async (name: string, bootstrap: string[] = []) => {
+    const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
+    await host.start()
+    hosts.push(host)
+    return host
+  }
+  const seed = await start('seed')
+  const seedAddress = seed.getMultiaddrs()[0]!.toString()
+  const [a, b] = await Promise.all([start('a', [seedAddress]), start('b', [seedAddress])])
+  const topic = 'allot-test'
+  for (const host of [seed, a, b]) host.services.pubsub.subscribe(topic)
+  const received = new Promise<string>((resolve) =>
+    b.services.pubsub.addEventListener('message', (event) => resolve(new TextDecoder().decode(event.detail.data))),
+  )
+  const deadline = Date.now() + 10_000
+  while (a.services.pubsub.getSubscribers(topic).length === 0 || b.services.pubsub.getSubscribers(topic).length === 0) {
+    if (Date.now() > deadline) throw new Error('subscriptions never propagated')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  await a.services.pubsub.publish(topic, new TextEncoder().encode('hello'))
+  assert.is(await received, 'hello')
+})
+
+test.run()
