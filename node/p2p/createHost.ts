@@ -2,6 +2,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
@@ -21,6 +22,38 @@ export type CreateHostParameters = {
   bootstrap?: string[]
   /** Addresses to announce instead of the listen addresses (a public IP behind NAT). */
   announce?: string[]
+  /**
+   * Gossip topics whose invalid messages count against the sender's gossipsub
+   * score (the market's asks and bids topics, from `marketTopics`). Without
+   * topic parameters gossipsub ignores validators' rejections when it scores peers.
+   */
+  scoredTopics?: string[]
+  /**
+   * Source IPs exempt from gossipsub's penalty for many peers behind one IP;
+   * defaults to loopback, where every node of a test or the demo lives.
+   */
+  colocationWhitelist?: string[]
+}
+
+/**
+ * Score parameters of a market topic: a peer gains a little for time in the mesh
+ * and first deliveries, and loses 5 points per invalid message, squared
+ * (decaying by 10% a second), so that four rejected messages in a row take it
+ * below gossipsub's graylist threshold (-80) and its messages are dropped
+ * unread. Delivery-rate penalties are off: a quiet market is not a fault.
+ */
+export const marketTopicScoreParams: Partial<TopicScoreParams> = {
+  topicWeight: 1,
+  timeInMeshWeight: 0.01,
+  timeInMeshQuantum: 1_000,
+  timeInMeshCap: 300,
+  firstMessageDeliveriesWeight: 0.5,
+  firstMessageDeliveriesDecay: 0.9,
+  firstMessageDeliveriesCap: 20,
+  meshMessageDeliveriesWeight: 0,
+  meshFailurePenaltyWeight: 0,
+  invalidMessageDeliveriesWeight: -5,
+  invalidMessageDeliveriesDecay: 0.9,
 }
 
 /** The DHT protocol of allot's own network, so it never mixes with the public IPFS DHT. */
@@ -35,7 +68,14 @@ export const dhtProtocol = '/allot/kad/1.0.0'
  * EIP-712 signature, and checking a second libp2p signature per message was a
  * fifth of a node's CPU per message (TOOLCHAIN.md).
  */
-export async function createHost({ privateKey, listen, bootstrap: peers = [], announce }: CreateHostParameters): Promise<P2PHost> {
+export async function createHost({
+  privateKey,
+  listen,
+  bootstrap: peers = [],
+  announce,
+  scoredTopics = [],
+  colocationWhitelist = ['127.0.0.1', '::1'],
+}: CreateHostParameters): Promise<P2PHost> {
   return createLibp2p({
     privateKey,
     addresses: { listen, ...(announce?.length ? { announce } : {}) },
@@ -55,6 +95,10 @@ export async function createHost({ privateKey, listen, bootstrap: peers = [], an
         ignoreDuplicatePublishError: true,
         asyncValidation: false,
         maxInboundDataLength: 64 * 1024,
+        scoreParams: {
+          IPColocationFactorWhitelist: new Set(colocationWhitelist),
+          topics: Object.fromEntries(scoredTopics.map((topic) => [topic, createTopicScoreParams(marketTopicScoreParams)])),
+        },
       }),
     },
   }) as Promise<P2PHost>

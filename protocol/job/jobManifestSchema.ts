@@ -85,8 +85,6 @@ export const jobManifestSchema = z
     if (entryProblem) issue(['entry'], entryProblem)
     if (Object.keys(manifest.env).length > 256) issue(['env'], 'more than 256 variables')
     if (manifest.limits.memoryMiB > manifest.resources.memoryMiB) issue(['limits', 'memoryMiB'], 'exceeds resources.memoryMiB')
-    if (manifest.limits.cpuSeconds > manifest.limits.wallSeconds * Math.ceil(manifest.resources.cpuMillicores / 1000))
-      issue(['limits', 'cpuSeconds'], 'exceeds what resources.cpuMillicores can use in limits.wallSeconds')
     if (manifest.runtime === 'wasm' && manifest.resources.gpu) issue(['resources', 'gpu'], 'the wasm runtime cannot use GPUs')
     const output = `${manifest.output}/`
     manifest.inputs.forEach((input, index) => {

@@ -1,0 +1,29 @@
+import type { Hash } from 'viem'
+import { BaseError } from '../../protocol/errors/base.ts'
+import { ContractRevertError } from '../chain/errors.ts'
+
+/**
+ * A transaction that passed its simulation reverted when mined. For a keeper that almost always
+ * means another keeper's transaction in the same block got there first.
+ */
+export class TransactionRevertedError extends BaseError {
+  override name = 'TransactionRevertedError'
+  readonly functionName: string
+  readonly hash: Hash
+  constructor({ functionName, hash, blockNumber }: { functionName: string; hash: Hash; blockNumber: bigint }) {
+    super(`${functionName} transaction ${hash} reverted in block ${blockNumber}.`, {
+      details: 'it passed simulation, so the state changed between the simulation and the block',
+      hint: 'Another keeper probably liquidated the same deal or position first.',
+    })
+    this.functionName = functionName
+    this.hash = hash
+  }
+}
+
+/** The market's answers to a liquidation that someone else already made (or made unnecessary). */
+export const lostRaceErrorNames: ReadonlySet<string> = new Set(['DealNotLiquidatable', 'PositionHealthy', 'CloseFactorExceeded'])
+
+/** Whether an error is the market saying that another caller got there first. */
+export function isLostRace(error: unknown): error is ContractRevertError {
+  return error instanceof ContractRevertError && lostRaceErrorNames.has(error.errorName)
+}
