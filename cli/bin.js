@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// The `allot` executable: loads the Node 20 polyfill and the TypeScript loader,
-// then hands the command line to cli/main.ts, which returns the exit code.
+// The `allot` executable: loads the Node 20 polyfill, makes sure the bundle of the
+// TypeScript sources is current (cli/build.js), and hands the command line to it.
 import '../node/polyfill/promise-with-resolvers.cjs'
-import { register } from 'tsx/esm/api'
+import { ensureBundle } from './build.js'
 
-register()
-const { run } = await import('./main.ts')
+const { run } = await import(await ensureBundle())
 const controller = new AbortController()
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => controller.abort())
 process.exitCode = await run({ argv: process.argv.slice(2), signal: controller.signal })

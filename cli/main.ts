@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
 import { BaseError } from '../protocol/errors/base.ts'
-import type { CommandContext, CommandSpec } from './command.ts'
+import type { CommandContext } from './command.ts'
 import { commands } from './commands/index.ts'
 import { UsageError } from './errors.ts'
 import { createOutput, type OutputStreams } from './output.ts'
@@ -33,6 +33,8 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
     .option('--home <dir>', 'node home folder (env ALLOT_HOME, default ~/.allot)')
     .option('--rpc <url>', 'JSON-RPC endpoint of the chain (env ALLOT_RPC)')
     .option('--deployment <file>', 'deployment file (env ALLOT_DEPLOYMENT, default <home>/deployment.json)')
+    .option('--listen <multiaddr...>', 'addresses the node listens on (env ALLOT_LISTEN, comma-separated)')
+    .option('--bootstrap <multiaddr...>', 'peers to join the network through (env ALLOT_BOOTSTRAP, comma-separated)')
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('-v, --verbose', 'more detail (-vv for even more); DEBUG=allot:* for everything').argParser((_v, previous: number = 0) => previous + 1))
     .showHelpAfterError(false)
@@ -90,7 +92,11 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
 const groupSummaries: Record<string, string> = {
   chain: 'run a local chain with the market deployed',
   config: 'show the settings in force and where they come from',
+  keeper: 'liquidate failed deals and unhealthy positions for a bonus',
   stake: 'manage your provider collateral',
+  provider: 'sell your machine’s capacity',
+  job: 'run jobs on the market and follow them',
+  market: 'look at the order book',
 }
 
 function pickFlags(globals: Record<string, unknown>): Partial<Record<SettingKey | 'home', unknown>> {

@@ -1,17 +1,14 @@
 import { peerIdFromString } from '@libp2p/peer-id'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseEventLogs, type Hex } from 'viem'
-import { allotMarketAbi } from '../../contracts/abi/index.ts'
+import type { Hex } from 'viem'
 import { bidTypedData } from '../../protocol/eip712/bidTypedData.ts'
-import { decodeResultBundle } from '../../protocol/job/decodeResultBundle.ts'
 import { encodeJobBundle } from '../../protocol/job/encodeJobBundle.ts'
 import { hashJobBundle } from '../../protocol/job/hashJobBundle.ts'
 import { manifestRequirements } from '../../protocol/job/manifestRequirements.ts'
 import { validateJobBundle } from '../../protocol/job/validateJobBundle.ts'
 import { matchBid, type MatchBidReturnType, type MatchCandidate } from '../../protocol/matching/matchBid.ts'
 import type { PricingCurve } from '../../protocol/pricing/pricingCurve.ts'
-import { DEAL_PROTOCOL, LOGS_PROTOCOL } from '../../protocol/protocols.ts'
+import { DEAL_PROTOCOL } from '../../protocol/protocols.ts'
 import type { AskEntry } from '../../protocol/types/ask.ts'
 import type { Bid, SignedBid } from '../../protocol/types/bid.ts'
 import type { DealTerms } from '../../protocol/types/dealTerms.ts'
@@ -19,8 +16,6 @@ import type { DealProposal, LogEntry } from '../../protocol/types/messages.ts'
 import { verifyDealAccept } from '../../protocol/validation/verifyDealAccept.ts'
 import { ensureAllowance } from '../chain/actions/ensureAllowance.ts'
 import { openDeal } from '../chain/actions/openDeal.ts'
-import { getDeal } from '../chain/actions/readMarket.ts'
-import { settle } from '../chain/actions/settle.ts'
 import { chainNow } from '../chain/chainNow.ts'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
@@ -28,11 +23,10 @@ import type { P2PHost } from '../p2p/createHost.ts'
 import { messageStream } from '../p2p/messageStream.ts'
 import { writeFileAtomic } from '../provider/bundleFiles.ts'
 import { readBundleFolder } from '../runtime/readBundleFolder.ts'
-import { fetchBundle } from '../transfer/fetchBundle.ts'
 import { saveClientDeal, type ClientDeal } from './clientDeals.ts'
-import { NoMatchError, ResultTimeoutError } from './errors.ts'
+import { NoMatchError } from './errors.ts'
 import type { JobServer } from './serveJobs.ts'
-import { writeResultFolder } from './writeResultFolder.ts'
+import { collectResult } from './collectResult.ts'
 
 /** Each step of a submission, in order; `waiting` and `declined` may repeat. */
 export type JobProgress =
@@ -66,12 +60,14 @@ export type SubmitJobParameters = {
   matchTimeoutMs?: number
   /** Settle as soon as the result checks out (the default); otherwise the window runs out. */
   settle?: boolean
+  /** Return as soon as the deal is open (`--no-wait`); `collectResult` finishes it later. */
+  wait?: boolean
   pricing?: PricingCurve
   onProgress?: (progress: JobProgress) => void
   signal?: AbortSignal
 }
 
-export type SubmitJobReturnType = { deal: ClientDeal; exitCode: number }
+export type SubmitJobReturnType = { deal: ClientDeal; exitCode: number | undefined }
 
 /**
  * Runs a job on the market, start to finish: bids, matches against the book,
@@ -115,7 +111,8 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
     for (const candidate of fresh) {
       tried.add(candidate.hash)
       const opened = await tryCandidate(candidate)
-      if (opened) return await follow(opened)
+      if (opened && parameters.wait === false) return { deal: opened, exitCode: undefined }
+      if (opened) return await collectResult(components, { home, deal: opened, settle: parameters.settle, onProgress: progress, signal })
     }
     if (Date.now() - started > matchTimeoutMs) throw new NoMatchError({ result, maxPrice, declined })
     progress({ step: 'waiting', result })
@@ -168,78 +165,5 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
     await saveClientDeal(home, deal)
     progress({ step: 'deal-opened', dealId: opened.dealId, terms, txHash: opened.hash, gasUsed: opened.gasUsed })
     return deal
-  }
-
-  async function follow(deal: ClientDeal): Promise<SubmitJobReturnType> {
-    const provider = peerIdFromString(deal.providerPeer)
-    const stopLogs = new AbortController()
-    let running = false
-    const markRunning = async () => {
-      if (running) return
-      running = true
-      progress({ step: 'running' })
-      await saveClientDeal(home, (deal = { ...deal, state: 'running' }))
-    }
-    const logs = followLogs(deal.dealId, provider, AbortSignal.any([stopLogs.signal, ...(signal ? [signal] : [])]), async (entry) => {
-      await markRunning()
-      progress({ step: 'log', entry })
-    })
-
-    const resultHash = await waitForResult(deal)
-    stopLogs.abort()
-    await logs.catch(() => {})
-    await markRunning()
-    progress({ step: 'result-committed', resultHash })
-    await saveClientDeal(home, (deal = { ...deal, state: 'committed', resultHash }))
-
-    const bundlePath = `${deal.resultDir}.bundle`
-    const fetched = await fetchBundle(host, { kind: 'result', peer: provider, id: deal.dealId, destination: bundlePath, expectedHash: resultHash, maxBytes: 1 << 30, signal })
-    const result = decodeResultBundle(await readFile(bundlePath))
-    await writeResultFolder(deal.resultDir, result)
-    await saveClientDeal(home, (deal = { ...deal, state: 'downloaded', exitCode: result.exitCode }))
-    progress({ step: 'downloaded', resultDir: deal.resultDir, bytes: fetched.bytes, exitCode: result.exitCode })
-
-    if (parameters.settle !== false) {
-      const settled = await settle(clients, { deployment, terms: deal.terms, signal })
-      await saveClientDeal(home, (deal = { ...deal, state: 'settled', txs: { ...deal.txs, settle: settled.hash } }))
-      progress({ step: 'settled', txHash: settled.hash, gasUsed: settled.gasUsed })
-    }
-    return { deal, exitCode: result.exitCode }
-  }
-
-  async function waitForResult(deal: ClientDeal): Promise<Hex> {
-    while (true) {
-      signal?.throwIfAborted()
-      const state = await getDeal(clients, { deployment, dealId: deal.dealId })
-      if (state.statusName === 'Committed') break
-      if (state.statusName !== 'Open') throw new ResultTimeoutError({ dealId: deal.dealId, deadline: deal.terms.deadline })
-      if ((await chainNow(clients)) > Number(deal.terms.deadline)) {
-        await saveClientDeal(home, { ...deal, state: 'defaulted' })
-        throw new ResultTimeoutError({ dealId: deal.dealId, deadline: deal.terms.deadline })
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
-    const events = await clients.public.getContractEvents({ address: deployment.market, abi: allotMarketAbi, eventName: 'ResultCommitted', args: { dealId: deal.dealId }, fromBlock: deployment.deploymentBlock === 0 ? 0n : BigInt(deployment.deploymentBlock) })
-    const [committed] = parseEventLogs({ abi: allotMarketAbi, eventName: 'ResultCommitted', logs: events })
-    return committed!.args.resultHash
-  }
-
-  async function followLogs(dealId: Hex, provider: ReturnType<typeof peerIdFromString>, logSignal: AbortSignal, onEntry: (entry: LogEntry) => Promise<void>) {
-    let next = 0
-    while (!logSignal.aborted) {
-      try {
-        const ms = messageStream(await host.dialProtocol(provider, LOGS_PROTOCOL, { signal: logSignal }))
-        await ms.write({ type: 'logs-request', body: { dealId, from: next } }, { signal: logSignal })
-        while (true) {
-          const message = await ms.read(['log-entry', 'fetch-error'], { signal: logSignal })
-          if (message.type === 'fetch-error') break
-          next = message.body.seq + 1
-          await onEntry(message.body)
-        }
-      } catch {
-        // The provider closes the stream when the job ends or before it starts; ask again shortly.
-      }
-      await new Promise((resolve) => setTimeout(resolve, 150))
-    }
   }
 }

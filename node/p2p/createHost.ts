@@ -4,7 +4,7 @@ import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
 import { identify, type Identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
@@ -33,6 +33,14 @@ export type CreateHostParameters = {
    * defaults to loopback, where every node of a test or the demo lives.
    */
   colocationWhitelist?: string[]
+  /**
+   * Networks (multiaddrs such as `/ip4/10.0.0.0/ipcidr/8`) whose inbound
+   * connections skip the connection manager's limits (5 a second per IP, at
+   * most 10 pending); defaults to loopback, for the same reason.
+   */
+  allowNetworks?: string[]
+  /** Decides which peers and addresses may connect (allow or deny lists; benchmarks pin a topology with it). */
+  connectionGater?: ConnectionGater
 }
 
 /**
@@ -75,6 +83,8 @@ export async function createHost({
   announce,
   scoredTopics = [],
   colocationWhitelist = ['127.0.0.1', '::1'],
+  allowNetworks = ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'],
+  connectionGater,
 }: CreateHostParameters): Promise<P2PHost> {
   return createLibp2p({
     privateKey,
@@ -82,6 +92,8 @@ export async function createHost({
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    connectionManager: { allow: allowNetworks },
+    ...(connectionGater ? { connectionGater } : {}),
     peerDiscovery: peers.length ? [bootstrap({ list: peers, timeout: 100 })] : [],
     services: {
       identify: identify(),

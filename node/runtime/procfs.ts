@@ -127,3 +127,46 @@ export async function userTaskCount(uid: number): Promise<number> {
   )
   return counts.reduce((sum, n) => sum + n, 0)
 }
+
+/**
+ * Pids of the live processes whose real user id is `uid`. Zombies are left
+ * out: they hold nothing but a pid, and only their parent (often the host's
+ * init, once bubblewrap has exited) can make them go.
+ */
+export async function userProcesses(uid: number): Promise<number[]> {
+  const names = await readdir('/proc').catch(() => [] as string[])
+  const owned = await Promise.all(
+    names
+      .filter((name) => /^\d+$/.test(name))
+      .map(async (name) => {
+        const text = await readFile(`/proc/${name}/status`, 'utf8').catch(() => '')
+        if (/^State:\s+Z/m.test(text)) return undefined
+        return Number(/^Uid:\s+(\d+)/m.exec(text)?.[1]) === uid ? Number(name) : undefined
+      }),
+  )
+  return owned.filter((pid): pid is number => pid !== undefined)
+}
+
+/**
+ * Kills every process of a user id and waits until none is left. Only for a
+ * uid that belongs to one sandbox: its processes are that job's, and the uid
+ * must own nothing before it is handed to the next job.
+ *
+ * @returns Whether none was left within `timeoutMs`.
+ */
+export async function killUserProcesses(uid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const pids = await userProcesses(uid)
+    if (pids.length === 0) return true
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Already gone.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return (await userProcesses(uid)).length === 0
+}

@@ -52,6 +52,8 @@ export function bwrapArgs({ manifest, system, workDir, seccompFd, gpus = [], tmp
   args.push('--bind', workDir, SANDBOX_JOB_DIR, '--chdir', SANDBOX_JOB_DIR)
   if (gpus.length > 0) {
     for (const device of NVIDIA_CONTROL_DEVICES) args.push('--dev-bind-try', device, device)
+    // NVML (nvidia-smi, CUDA's device queries) reads the driver's entries under /sys; read-only, as Docker GPU containers have it.
+    args.push('--ro-bind-try', '/sys', '/sys')
     for (const gpu of gpus) args.push('--dev-bind', `/dev/nvidia${gpu.minor ?? gpu.index}`, `/dev/nvidia${gpu.minor ?? gpu.index}`)
     // Only the bound devices can be opened anyway; CUDA is told so it does not look for the others.
     const uuids = gpus.map((gpu) => gpu.uuid).join(',')

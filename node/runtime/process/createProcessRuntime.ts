@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
-import { chmod, lstat, mkdir, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { JobLimits } from '../../../protocol/job/jobManifestSchema.ts'
 import { type Logger, logger as createLogger } from '../../log/logger.ts'
@@ -11,7 +11,7 @@ import { findExecutable } from '../findExecutable.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
 import { OutputCollector } from '../outputCollector.ts'
 import { prepareWorkFolder } from '../prepareWorkFolder.ts'
-import { processTree, sampleTasks, userTaskCount } from '../procfs.ts'
+import { killUserProcesses, processTree, sampleTasks, userTaskCount } from '../procfs.ts'
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { prlimitOptions } from '../setProcessLimits.ts'
 import { superviseJob } from '../superviseJob.ts'
@@ -204,9 +204,11 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     } finally {
       for (const fd of fds) closeSync(fd)
       if (uid !== undefined) {
-        // Every process of the job is gone (its pid namespace died with bwrap), so the uid is free again.
+        // The pid namespace dies with bwrap, but its processes take a moment to go; the uid
+        // is handed on only once it owns nothing, so no job inherits another's processes.
+        if (await killUserProcesses(uid)) users.give(uid)
+        else log.error('processes of sandbox uid %d outlived their job; the uid is retired', uid)
         await chownTree(workDir, process.getuid!(), process.getgid!()).catch(() => {})
-        users.give(uid)
       }
     }
   }
@@ -227,10 +229,15 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
 // A world-writable parent such as /tmp lets anyone create the folder first, so one that exists must be root's and closed.
 async function prepareSandboxRoot(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o711 })
-  const stat = await lstat(path)
-  if (!stat.isDirectory() || stat.uid !== 0 || (stat.mode & 0o022) !== 0)
+  const info = await lstat(path)
+  if (!info.isDirectory() || info.uid !== 0 || (info.mode & 0o022) !== 0)
     throw new SandboxUnavailableError({ command: `sandbox folder ${path}`, cause: new Error('it must be a folder owned by root and writable by root alone') })
   await chmod(path, 0o711)
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if (((await stat(dir)).mode & 0o001) === 0)
+      throw new SandboxUnavailableError({ command: `sandbox folder ${path}`, cause: new Error(`sandbox users cannot pass through ${dir} (it lacks o+x)`) })
+    if (dir === dirname(dir)) break
+  }
 }
 
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGXCPU: 24, SIGXFSZ: 25, SIGSYS: 31 }

@@ -11,14 +11,17 @@ export class SandboxUsers {
     this.#free = Array.from({ length: count }, (_, i) => first + i)
   }
 
-  /** Takes the lowest free uid, or `undefined` when all are in use. */
+  /** Takes the uid that has been free longest, or `undefined` when all are in use. */
   take(): number | undefined {
     return this.#free.shift()
   }
 
-  /** Gives a uid back once every process of its job has ended. */
+  /**
+   * Gives a uid back once every process of its job has ended. It goes to the
+   * end of the line: a zombie its job left still counts against RLIMIT_NPROC
+   * until the host's init reaps it, so the uid rests before its next job.
+   */
   give(uid: number): void {
     this.#free.push(uid)
-    this.#free.sort((a, b) => a - b)
   }
 }

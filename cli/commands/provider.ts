@@ -1,0 +1,78 @@
+import { once } from 'node:events'
+import { formatUnits, maxUint256 } from 'viem'
+import { runtimes as runtimeKinds, type Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
+import { detectResources } from '../../node/runtime/resources/detectResources.ts'
+import type { CommandSpec } from '../command.ts'
+import { UsageError } from '../errors.ts'
+import { startCliNode } from '../startCliNode.ts'
+import { parseInteger } from './parse.ts'
+
+const parseBigint = (flag: string) => (value: string) => {
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, not "${value}".`)
+  return BigInt(value)
+}
+
+const parseRuntimes = (value: string): RuntimeKind[] => {
+  const kinds = value.split(',').map((kind) => kind.trim())
+  for (const kind of kinds) if (!(runtimeKinds as readonly string[]).includes(kind)) throw new UsageError(`--runtimes takes ${runtimeKinds.join(', ')}; "${kind}" is none of them.`)
+  return kinds as RuntimeKind[]
+}
+
+export const providerStart: CommandSpec = {
+  path: ['provider', 'start'],
+  summary: 'join the network, detect resources, advertise them and run the jobs of the deals you sign',
+  options: [
+    { flags: '--cpu <millicores>', description: 'CPU to sell, in millicores (default: every core)', parse: parseInteger('--cpu', 1, 10_000_000) },
+    { flags: '--memory <MiB>', description: 'memory to sell (default: three quarters of it)', parse: parseInteger('--memory', 1, 100_000_000) },
+    { flags: '--disk <MiB>', description: 'disk to sell (default: half the free space of the home)', parse: parseInteger('--disk', 0, 1_000_000_000) },
+    { flags: '--runtimes <list>', description: 'runtimes to accept: wasm, process (sandboxed by bubblewrap), docker', defaultValue: ['wasm'], parse: parseRuntimes },
+    { flags: '--price-cpu <units>', description: 'price per core-second, in millionths of the payment token’s smallest unit', defaultValue: 500_000_000n, parse: parseBigint('--price-cpu') },
+    { flags: '--price-memory <units>', description: 'price per GiB-second, in millionths of the smallest unit', defaultValue: 50_000_000n, parse: parseBigint('--price-memory') },
+    { flags: '--price-gpu <units>', description: 'price per GPU-second for every detected model, in millionths of the smallest unit', defaultValue: 5_000_000_000n, parse: parseBigint('--price-gpu') },
+    { flags: '--collateral-bps <bps>', description: 'collateral offered per deal, in basis points of its price', defaultValue: 20_000, parse: parseInteger('--collateral-bps', 0, 1_000_000) },
+  ],
+  examples: [
+    'allot provider start',
+    'allot provider start --listen /ip4/0.0.0.0/tcp/4001 --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW…',
+    'allot provider start --cpu 2000 --memory 4096 --runtimes wasm,process --json',
+  ],
+  async run(_args, options, context) {
+    const { output, signal, settings } = context
+    const detected = await detectResources({ home: settings.home, signal })
+    for (const warning of detected.warnings) output.info(`warning: ${warning.message}`)
+    const capacity = {
+      cpuMillicores: (options.cpu as number | undefined) ?? detected.cpuMillicores,
+      memoryMiB: (options.memory as number | undefined) ?? Math.floor(detected.memoryMiB * 0.75),
+      diskMiB: (options.disk as number | undefined) ?? Math.floor(detected.diskMiB / 2),
+      gpus: detected.gpus,
+    }
+    const gpuModels = [...new Set(detected.gpus.map((gpu) => gpu.model))]
+    const { node, connection } = await startCliNode(context, {
+      provider: {
+        capacity,
+        prices: { cpu: options.priceCpu as bigint, memory: options.priceMemory as bigint, gpus: gpuModels.map((model) => ({ model, price: options.priceGpu as bigint })) },
+        runtimes: options.runtimes as RuntimeKind[],
+        collateralBps: options.collateralBps as number,
+      },
+      syncOnStart: true,
+    })
+    try {
+      const status = await node.provider!.status()
+      const { tokens } = connection
+      output.result({ ...node.info, capacity, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
+        [
+          `provider ${node.info.address}`,
+          `peer id  ${node.info.peerId}`,
+          ...node.info.addresses.map((address) => `listening on ${address}`),
+          `selling  ${capacity.cpuMillicores / 1000} cores, ${capacity.memoryMiB} MiB memory, ${capacity.diskMiB} MiB disk${capacity.gpus.length ? `, ${capacity.gpus.length} GPU(s): ${gpuModels.join(', ')}` : ''}`,
+          `runtimes ${(options.runtimes as string[]).join(', ')}`,
+          `can back ${status.backingRoom === maxUint256 ? '∞' : formatUnits(status.backingRoom, tokens.payment.decimals)} ${tokens.payment.symbol} of deal collateral${status.backingRoom === 0n ? ' — deposit collateral with `allot stake deposit` first' : ''}`,
+          `node info written to ${settings.home}/node.json; Ctrl-C to stop`,
+        ].join('\n'),
+      )
+      if (!signal.aborted) await once(signal, 'abort')
+    } finally {
+      await node.stop()
+    }
+  },
+}

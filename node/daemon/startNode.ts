@@ -1,0 +1,118 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { PrivateKeyAccount } from 'viem/accounts'
+import type { UnitPrices } from '../../protocol/types/ask.ts'
+import type { Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
+import { createChainClients, type ChainClients } from '../chain/clients.ts'
+import type { Deployment } from '../chain/deployment.ts'
+import { serveJobs, type JobServer } from '../client/serveJobs.ts'
+import { logger } from '../log/logger.ts'
+import { createChainBacking } from '../orderbook/backing.ts'
+import { createOrderBook, type OrderBook } from '../orderbook/orderBook.ts'
+import { createHost, type P2PHost } from '../p2p/createHost.ts'
+import { loadPeerKey } from '../p2p/identity.ts'
+import { createProvider, type Provider } from '../provider/createProvider.ts'
+import type { ProviderInit } from '../provider/context.ts'
+import { CapacityLedger, type Capacity } from '../runtime/resources/capacityLedger.ts'
+import type { Runtime } from '../runtime/runtime.ts'
+import { createWasmRuntime } from '../runtime/wasm/createWasmRuntime.ts'
+import { openStore, type Store } from '../store/openStore.ts'
+
+const log = logger('node')
+
+export type StartNodeParameters = {
+  home: string
+  rpcUrl: string
+  deployment: Deployment
+  account: PrivateKeyAccount
+  listen: string[]
+  bootstrap: string[]
+  announce?: string[]
+  /** Sell capacity: present for `provider start`. */
+  provider?: {
+    capacity: Capacity
+    prices: UnitPrices
+    runtimes: RuntimeKind[]
+    /** Builds the runtimes other than wasm (process, docker), which need options of their own. */
+    createRuntime?: (kind: RuntimeKind, workRoot: string) => Promise<Runtime | undefined>
+  } & Partial<Omit<ProviderInit, 'home' | 'prices'>>
+  /** Wait until at least one bootstrap peer is connected, then pull the book from it. */
+  syncOnStart?: boolean
+  signal?: AbortSignal
+}
+
+/** What `node.json` in the home says about a running node, so others can bootstrap from it. */
+export type NodeInfo = { peerId: string; addresses: string[]; address: string; pid: number; startedAt: string }
+
+export type AllotNode = {
+  host: P2PHost
+  store: Store
+  clients: ChainClients
+  deployment: Deployment
+  orderBook: OrderBook
+  jobs: JobServer
+  provider?: Provider
+  info: NodeInfo
+  stop: () => Promise<void>
+}
+
+/**
+ * The one place that wires a node's services together: libp2p host, store,
+ * chain clients, order book, the job server every client needs and, for a
+ * provider, its runtimes and the provider service. Writes `<home>/node.json`.
+ */
+export async function startNode(parameters: StartNodeParameters): Promise<AllotNode> {
+  const { home, rpcUrl, deployment, account, listen, bootstrap, announce, signal } = parameters
+  const clients = createChainClients({ rpcUrl, account, chainId: deployment.chainId })
+  const store = await openStore(home)
+  const host = await createHost({ privateKey: await loadPeerKey(home), listen, bootstrap, announce })
+  const stops: (() => unknown)[] = [() => store.close(), () => host.stop()]
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await Promise.resolve(step()).catch((error) => log.error('stopping: %O', error))
+  }
+  try {
+    await host.start()
+    const orderBook = createOrderBook({ host, store, deployment, backing: createChainBacking(clients, deployment) })
+    await orderBook.start()
+    stops.push(() => orderBook.stop())
+    const jobs = await serveJobs(host, { signal })
+    stops.push(() => jobs.stop())
+
+    let provider: Provider | undefined
+    if (parameters.provider) {
+      const { capacity, prices, runtimes: kinds, createRuntime, ...init } = parameters.provider
+      const workRoot = join(home, 'work')
+      const runtimes: Partial<Record<RuntimeKind, Runtime>> = {}
+      for (const kind of kinds) {
+        const runtime = kind === 'wasm' ? createWasmRuntime({ workRoot }) : await createRuntime?.(kind, workRoot)
+        if (!runtime) continue
+        await runtime.start()
+        stops.push(() => runtime.stop())
+        runtimes[kind] = runtime
+      }
+      provider = createProvider({ host, clients, deployment, store, ledger: new CapacityLedger({ capacity }), runtimes, publisher: orderBook }, { home, prices, ...init })
+      await provider.start()
+      stops.push(() => provider!.stop())
+    }
+
+    if (parameters.syncOnStart && bootstrap.length > 0) {
+      const deadline = Date.now() + 10_000
+      while (host.getConnections().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
+      await orderBook.sync({ signal }).catch((error) => log.error('initial sync: %s', error.message))
+    }
+
+    const info: NodeInfo = {
+      peerId: host.peerId.toString(),
+      addresses: host.getMultiaddrs().map((address) => address.toString()),
+      address: account.address,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    }
+    await mkdir(home, { recursive: true })
+    await writeFile(join(home, 'node.json'), `${JSON.stringify(info, null, 2)}\n`)
+    return { host, store, clients, deployment, orderBook, jobs, provider, info, stop }
+  } catch (error) {
+    await stop()
+    throw error
+  }
+}
