@@ -1,6 +1,7 @@
 import type { CommandSpec } from '../command.ts'
 import { chainDev } from './chain.ts'
 import { configShow } from './config.ts'
+import { demo } from './demo.ts'
 import { jobCancel, jobList, jobLogs, jobResult, jobStatus, jobSubmit } from './job.ts'
 import { keeperStart } from './keeper.ts'
 import { init } from './init.ts'
@@ -8,4 +9,4 @@ import { providerStart } from './provider.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, demo, configShow]

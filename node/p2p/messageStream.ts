@@ -36,11 +36,12 @@ export function messageStream(stream: Stream): MessageStream {
 
   const pull = async (signal?: AbortSignal): Promise<boolean> => {
     signal?.throwIfAborted()
+    let onAbort: (() => void) | undefined
     const next = signal
       ? await Promise.race([
           iterator.next(),
-          new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
-        ])
+          new Promise<never>((_, reject) => signal.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true })),
+        ]).finally(() => signal.removeEventListener('abort', onAbort!))
       : await iterator.next()
     if (next.done) return false
     buffer.append(next.value as Uint8Array)

@@ -50,6 +50,8 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
   let chainRoom = 0n
   let follower: EventFollower | undefined
   let republish: NodeJS.Timeout | undefined
+  let resubscribed: NodeJS.Timeout | undefined
+  let stopListening = () => {}
   const running = new Map<string, Promise<void>>()
   const records = jobRecords(components.store.sublevel('jobs'))
 
@@ -145,12 +147,21 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
       await follower.start()
       await recover()
       await provider.advertise()
+      // An ask published before any peer subscribed reached no one: publish anew when one does.
+      const onSubscription = () => {
+        clearTimeout(resubscribed)
+        resubscribed = setTimeout(() => void provider.advertise().catch((error) => log.error('advertise: %s', error.message)), 250)
+      }
+      host.services.pubsub.addEventListener('subscription-change', onSubscription)
+      stopListening = () => host.services.pubsub.removeEventListener('subscription-change', onSubscription)
       republish = setInterval(() => void provider.advertise().catch((error) => log.error('advertise: %s', error.message)), (options.askTtlSeconds * 1000) / 2)
       log('provider %s started as %s', context.address, host.peerId.toString())
     },
     async stop() {
       controller.abort()
       clearInterval(republish)
+      clearTimeout(resubscribed)
+      stopListening()
       await follower?.stop()
       await Promise.allSettled(running.values())
       for (const protocol of [DEAL_PROTOCOL, RESULT_PROTOCOL, LOGS_PROTOCOL]) await components.host.unhandle(protocol).catch(() => {})
