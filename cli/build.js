@@ -3,7 +3,7 @@
 // module of every dependency passes through the loader's hooks); the bundle
 // starts in a fraction of that. Dependencies stay external and load natively.
 import { build } from 'esbuild'
-import { copyFile, mkdir, readdir, stat } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -30,19 +30,21 @@ export async function ensureBundle() {
   const built = await stat(bundlePath).then((s) => s.mtimeMs, () => 0)
   if (built > (await newestSource())) return bundlePath
   await mkdir(dirname(bundlePath), { recursive: true })
+  // Built under a temporary name and renamed: processes starting at the same moment never load half a bundle.
+  const temporary = `${bundlePath}.${process.pid}.tmp.mjs`
   await build({
     entryPoints: [join(root, 'cli', 'main.ts')],
-    outfile: bundlePath,
+    outfile: temporary,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    sourcemap: 'linked',
     logLevel: 'warning',
   })
   // The wasm runtime starts this script in each job's child process, next to the bundle.
   await copyFile(join(root, 'node', 'runtime', 'wasm', 'wasmChild.js'), join(root, 'dist', 'wasmChild.js'))
+  await rename(temporary, bundlePath)
   return bundlePath
 }
 

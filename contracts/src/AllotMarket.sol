@@ -17,6 +17,15 @@ import {SafeTransferLib} from "./libraries/SafeTransferLib.sol";
 import {SignatureLib} from "./libraries/SignatureLib.sol";
 import {DealTermsLib} from "./libraries/DealTermsLib.sol";
 
+// Deadlines, windows and price ages are minutes to days long; a validator's few seconds of leeway on
+// block.timestamp do not matter at that scale.
+// Narrowing casts store amounts whose bounds are checked where they enter: deposits keep collateral plus
+// pending withdrawal within 128 bits, deals keep obligations within 120 bits, coverage never exceeds
+// obligations, and every other stored amount is a part of one of those. Oracle answers are cast only once
+// checked positive.
+// forge-lint: disable-start(block-timestamp)
+// forge-lint: disable-start(unsafe-typecast)
+
 /// @title AllotMarket
 /// @notice Escrow, collateral and liquidation for compute deals. See `IAllotMarket` for the rules.
 /// @dev A deal costs one storage slot (`DealState`); its terms travel in calldata and are re-hashed on every
@@ -85,17 +94,48 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     address public arbiter;
 
-    Parameters internal _params;
+    /// @dev `Parameters` are stored in two slots, each next to the balance written by the calls that read
+    /// them: settlement reads its fee and window and adds to the fees in one slot; deal liquidation reads its
+    /// shares and price age and adds to the insurance collateral in the other.
+    struct SettlementSlot {
+        uint128 feesAccrued;
+        uint16 protocolFeeBps;
+        uint16 disputeBondBps;
+        uint32 challengeWindow;
+        uint32 unbondingPeriod;
+    }
 
-    /// @inheritdoc IAllotMarket
-    uint256 public feesAccrued;
+    struct RiskSlot {
+        uint128 insuranceCollateral;
+        uint16 collateralFactorBps;
+        uint16 liquidationThresholdBps;
+        uint16 liquidationBonusBps;
+        uint16 keeperBonusBps;
+        uint16 insuranceBps;
+        uint32 maxPriceAge;
+    }
+
+    SettlementSlot internal _settlement;
+    RiskSlot internal _risk;
+
     /// @inheritdoc IAllotMarket
     uint256 public insuranceFund;
-    /// @inheritdoc IAllotMarket
-    uint256 public insuranceCollateral;
 
     mapping(bytes32 dealId => DealState) internal _deals;
-    mapping(address provider => Position) internal _positions;
+    /// @dev Storage form of `Position`. Slot 0 holds all that opening and settling a deal touch in the common
+    /// case, and stays non-zero while the provider has collateral: re-filling a zeroed slot costs 20,000 gas,
+    /// which a layout with obligations alone in a slot would pay on every deal after a quiet period.
+    struct PositionData {
+        uint120 obligations;
+        /// @dev coverage != 0. Lets settlement skip reading slot 1 when there is no coverage to release.
+        bool covered;
+        uint128 collateral;
+        uint128 coverage;
+        uint128 pendingWithdrawal;
+        uint64 withdrawableAt;
+    }
+
+    mapping(address provider => PositionData) internal _positions;
     /// @inheritdoc IAllotMarket
     mapping(address token => mapping(address account => uint256)) public claimable;
 
@@ -151,7 +191,7 @@ contract AllotMarket is IAllotMarket {
 
         owner = config.owner;
         arbiter = config.arbiter;
-        _params = config.params;
+        _setParameters(config.params);
 
         emit OwnershipTransferred(address(0), config.owner);
         emit ArbiterChanged(address(0), config.arbiter);
@@ -176,14 +216,14 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     function requestWithdrawal(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        Position storage pos = _positions[msg.sender];
+        PositionData storage pos = _positions[msg.sender];
         uint256 collateral = pos.collateral;
         if (amount > collateral) revert WithdrawalExceedsCollateral(amount, collateral);
 
         uint256 collateralAfter = collateral - amount;
         _requireBacked(pos.obligations, pos.coverage, collateralAfter);
         uint256 pending = pos.pendingWithdrawal + amount;
-        uint64 withdrawableAt = uint64(block.timestamp + _params.unbondingPeriod);
+        uint64 withdrawableAt = uint64(block.timestamp + _settlement.unbondingPeriod);
 
         pos.collateral = uint128(collateralAfter);
         pos.pendingWithdrawal = uint128(pending);
@@ -194,7 +234,7 @@ contract AllotMarket is IAllotMarket {
 
     /// @inheritdoc IAllotMarket
     function cancelWithdrawal() external nonReentrant {
-        Position storage pos = _positions[msg.sender];
+        PositionData storage pos = _positions[msg.sender];
         uint256 pending = pos.pendingWithdrawal;
         if (pending == 0) revert NoPendingWithdrawal();
 
@@ -207,7 +247,7 @@ contract AllotMarket is IAllotMarket {
 
     /// @inheritdoc IAllotMarket
     function withdraw() external nonReentrant {
-        Position storage pos = _positions[msg.sender];
+        PositionData storage pos = _positions[msg.sender];
         uint256 pending = pos.pendingWithdrawal;
         if (pending == 0) revert NoPendingWithdrawal();
         uint64 withdrawableAt = pos.withdrawableAt;
@@ -242,15 +282,17 @@ contract AllotMarket is IAllotMarket {
         if (d.status != DealStatus.None) revert DealAlreadyExists(dealId);
         SignatureLib.verify(terms.provider, dealId, providerSignature);
 
-        Position storage pos = _positions[terms.provider];
+        PositionData storage pos = _positions[terms.provider];
         uint256 obligations = uint256(pos.obligations) + terms.collateral;
-        if (obligations > type(uint128).max) revert AmountOverflow(obligations);
+        if (obligations > type(uint120).max) revert AmountOverflow(obligations);
         // A stale price stops new deals even when coverage alone would back them.
-        uint256 price = _price();
-        uint256 coverage = pos.coverage;
-        if (obligations > coverage) _requireBackedAt(obligations, coverage, pos.collateral, price);
+        uint256 backing = _valueDown(pos.collateral, _price()).bpsDown(_risk.collateralFactorBps);
+        if (obligations > backing) {
+            backing += pos.covered ? pos.coverage : 0;
+            if (obligations > backing) revert InsufficientCollateral(obligations, backing);
+        }
 
-        pos.obligations = uint128(obligations);
+        pos.obligations = uint120(obligations);
         d.status = DealStatus.Open;
 
         emit DealOpened(dealId, terms.client, terms.provider, terms);
@@ -279,16 +321,16 @@ contract AllotMarket is IAllotMarket {
         DealState storage d = _deals[dealId];
         DealStatus status = d.status;
         if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
-        Parameters memory p = _params;
+        SettlementSlot storage st = _settlement;
         if (msg.sender != terms.client) {
-            uint256 endsAt = uint256(d.committedAt) + p.challengeWindow;
+            uint256 endsAt = uint256(d.committedAt) + st.challengeWindow;
             if (block.timestamp < endsAt) revert ChallengeWindowOpen(endsAt);
         }
 
-        uint256 fee = uint256(terms.price).bpsDown(p.protocolFeeBps);
+        uint256 fee = uint256(terms.price).bpsDown(st.protocolFeeBps);
         uint256 providerAmount = terms.price - fee;
         uint256 released = _releaseObligation(terms.provider, terms.collateral);
-        feesAccrued += fee;
+        st.feesAccrued += uint128(fee);
         d.status = DealStatus.Settled;
 
         emit DealSettled(dealId, terms.provider, providerAmount, fee);
@@ -299,7 +341,8 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     function settleMany(DealTerms[] calldata terms) external nonReentrant {
         bytes32 separator = DOMAIN_SEPARATOR();
-        Parameters memory p = _params;
+        uint256 challengeWindow = _settlement.challengeWindow;
+        uint256 feeBps = _settlement.protocolFeeBps;
         uint256 n = terms.length;
         // One payout per run of consecutive deals with the same provider; paid after every write.
         address[] memory payees = new address[](n);
@@ -315,7 +358,7 @@ contract AllotMarket is IAllotMarket {
             bytes32 dealId = DealTermsLib.digest(separator, t);
             DealState storage d = _deals[dealId];
             if (d.status != DealStatus.Committed) continue;
-            if (msg.sender != t.client && block.timestamp < uint256(d.committedAt) + p.challengeWindow) continue;
+            if (msg.sender != t.client && block.timestamp < uint256(d.committedAt) + challengeWindow) continue;
 
             if (t.provider != provider) {
                 if (provider != address(0)) {
@@ -326,7 +369,7 @@ contract AllotMarket is IAllotMarket {
                 payout = 0;
                 obligationReleased = 0;
             }
-            uint256 fee = uint256(t.price).bpsDown(p.protocolFeeBps);
+            uint256 fee = uint256(t.price).bpsDown(feeBps);
             uint256 providerAmount = t.price - fee;
             payout += providerAmount;
             obligationReleased += t.collateral;
@@ -339,7 +382,7 @@ contract AllotMarket is IAllotMarket {
             payees[runs] = provider;
             payouts[runs++] = payout + _releaseObligation(provider, obligationReleased);
         }
-        if (totalFee != 0) feesAccrued += totalFee;
+        if (totalFee != 0) _settlement.feesAccrued = _toUint128(_settlement.feesAccrued + totalFee);
 
         for (uint256 i; i < runs; ++i) {
             _payOrCredit(paymentToken, payees[i], payouts[i]);
@@ -353,11 +396,11 @@ contract AllotMarket is IAllotMarket {
         DealStatus status = d.status;
         if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
         if (msg.sender != terms.client) revert NotClient(msg.sender);
-        Parameters memory p = _params;
-        uint256 endsAt = uint256(d.committedAt) + p.challengeWindow;
+        SettlementSlot storage st = _settlement;
+        uint256 endsAt = uint256(d.committedAt) + st.challengeWindow;
         if (block.timestamp >= endsAt) revert ChallengeWindowClosed(endsAt);
 
-        uint256 bond = uint256(terms.price).bpsUp(p.disputeBondBps);
+        uint256 bond = uint256(terms.price).bpsUp(st.disputeBondBps);
 
         d.status = DealStatus.Disputed;
         d.amount = uint128(bond);
@@ -384,10 +427,10 @@ contract AllotMarket is IAllotMarket {
 
             _payOrCredit(paymentToken, terms.client, bond);
         } else {
-            uint256 fee = uint256(terms.price).bpsDown(_params.protocolFeeBps);
+            uint256 fee = uint256(terms.price).bpsDown(_settlement.protocolFeeBps);
             uint256 providerAmount = terms.price - fee;
             uint256 released = _releaseObligation(terms.provider, terms.collateral);
-            feesAccrued += fee;
+            _settlement.feesAccrued += uint128(fee);
             d.status = DealStatus.Settled;
             d.amount = 0;
 
@@ -421,8 +464,8 @@ contract AllotMarket is IAllotMarket {
         uint256 clientCollateral;
         uint256 keeperPayment;
         uint256 keeperCollateral;
-        uint256 insurancePayment;
-        uint256 insuranceCollateral;
+        uint256 sharePayment;
+        uint256 shareCollateral;
         uint256 fromInsurancePayment;
         uint256 fromInsuranceCollateral;
         uint256 compensation;
@@ -430,6 +473,7 @@ contract AllotMarket is IAllotMarket {
         uint256 insuranceShare;
         uint256 remaining;
         bool deferred;
+        bool pendingRead;
     }
 
     /// @inheritdoc IAllotMarket
@@ -449,22 +493,24 @@ contract AllotMarket is IAllotMarket {
             _revertStatus(dealId, status, DealNotLiquidatable.selector);
         }
 
-        Position storage pos = _positions[terms.provider];
+        PositionData storage pos = _positions[terms.provider];
         Source memory provider = _compensate(o, pos);
         if (o.refund == 0 && o.compensation == 0 && o.deferred) {
             // Nothing could move without the price: surface the oracle's own error.
             _price();
         }
 
-        pos.obligations -= uint128(o.deferred ? o.compensation : o.owed);
-        pos.coverage = uint128(provider.payment);
+        pos.obligations -= uint120(o.deferred ? o.compensation : o.owed);
         pos.collateral = uint128(provider.free);
-        pos.pendingWithdrawal = uint128(provider.pending);
-        if (o.fromInsurancePayment != 0 || o.insurancePayment != 0) {
-            insuranceFund = insuranceFund - o.fromInsurancePayment + o.insurancePayment;
+        // Coverage only shrinks here, so without any there is nothing to write.
+        if (pos.covered) _setCoverage(pos, provider.payment);
+        if (o.pendingRead) pos.pendingWithdrawal = uint128(provider.pending);
+        if (o.fromInsurancePayment != 0 || o.sharePayment != 0) {
+            insuranceFund = insuranceFund - o.fromInsurancePayment + o.sharePayment;
         }
-        if (o.fromInsuranceCollateral != 0 || o.insuranceCollateral != 0) {
-            insuranceCollateral = insuranceCollateral - o.fromInsuranceCollateral + o.insuranceCollateral;
+        if (o.fromInsuranceCollateral != 0 || o.shareCollateral != 0) {
+            _risk.insuranceCollateral =
+                _toUint128(_risk.insuranceCollateral - o.fromInsuranceCollateral + o.shareCollateral);
         }
         if (o.deferred) {
             d.status = DealStatus.Liquidating;
@@ -490,10 +536,10 @@ contract AllotMarket is IAllotMarket {
     /// withdrawal), then the keeper bonus and insurance share on what it paid, then the insurance fund tops up
     /// the client. A collateral-token source is skipped without a fresh price; if it held anything, the rest
     /// is deferred. Returns what the provider has left.
-    function _compensate(Outcome memory o, Position storage pos) internal view returns (Source memory provider) {
-        Parameters memory p = _params;
-        (uint256 price, bool priced) = _tryPrice();
-        provider = Source(pos.coverage, pos.collateral, pos.pendingWithdrawal, price, priced);
+    function _compensate(Outcome memory o, PositionData storage pos) internal view returns (Source memory provider) {
+        provider = _providerSource(o, pos);
+        uint256 keeperBonusBps = _risk.keeperBonusBps;
+        uint256 insuranceBps = _risk.insuranceBps;
 
         (uint256 pay, uint256 col, uint256 paidByProvider) = _take(provider, o.owed);
         o.clientPayment = o.refund + pay;
@@ -501,12 +547,12 @@ contract AllotMarket is IAllotMarket {
         o.remaining = o.owed - paidByProvider;
         o.deferred = o.remaining != 0 && provider.free + provider.pending != 0;
 
-        (o.keeperPayment, o.keeperCollateral, o.keeperBonus) = _take(provider, paidByProvider.bpsDown(p.keeperBonusBps));
-        (o.insurancePayment, o.insuranceCollateral, o.insuranceShare) =
-            _take(provider, paidByProvider.bpsDown(p.insuranceBps));
+        (o.keeperPayment, o.keeperCollateral, o.keeperBonus) = _take(provider, paidByProvider.bpsDown(keeperBonusBps));
+        (o.sharePayment, o.shareCollateral, o.insuranceShare) =
+            _take(provider, paidByProvider.bpsDown(insuranceBps));
 
         if (o.remaining != 0 && !o.deferred) {
-            Source memory fund = Source(insuranceFund, insuranceCollateral, 0, price, priced);
+            Source memory fund = Source(insuranceFund, _risk.insuranceCollateral, 0, provider.price, provider.priced);
             uint256 fromFund;
             (o.fromInsurancePayment, o.fromInsuranceCollateral, fromFund) = _take(fund, o.remaining);
             o.remaining -= fromFund;
@@ -517,11 +563,23 @@ contract AllotMarket is IAllotMarket {
         o.compensation = o.owed - o.remaining;
     }
 
+    /// @dev The provider as a source of compensation. Its pending withdrawal shares a slot with coverage and is
+    /// read only when coverage and free collateral may not cover everything this call can take.
+    function _providerSource(Outcome memory o, PositionData storage pos) internal view returns (Source memory s) {
+        (uint256 price, bool priced) = _tryPrice();
+        s = Source(pos.covered ? pos.coverage : 0, pos.collateral, 0, price, priced);
+        uint256 most = o.owed.bpsUp(BPS + _risk.keeperBonusBps + _risk.insuranceBps);
+        if (!priced || s.payment + _valueDown(s.free, price) < most) {
+            s.pending = pos.pendingWithdrawal;
+            o.pendingRead = true;
+        }
+    }
+
     /// @inheritdoc IAllotMarket
     function liquidatePosition(address provider, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         uint256 price = _price();
-        Position storage pos = _positions[provider];
+        PositionData storage pos = _positions[provider];
         uint256 obligations = pos.obligations;
         uint256 coverage = pos.coverage;
         uint256 free = pos.collateral;
@@ -540,7 +598,7 @@ contract AllotMarket is IAllotMarket {
         (amount, seized) = _collateralForCoverage(amount, available, price);
         uint256 fromFree = seized.min(free);
 
-        pos.coverage = uint128(coverage + amount);
+        _setCoverage(pos, coverage + amount);
         pos.collateral = uint128(free - fromFree);
         pos.pendingWithdrawal = uint128(pending - (seized - fromFree));
 
@@ -581,7 +639,7 @@ contract AllotMarket is IAllotMarket {
     function setParameters(Parameters calldata params) external onlyOwner {
         _validate(params);
 
-        _params = params;
+        _setParameters(params);
 
         emit ParametersChanged(params);
     }
@@ -617,10 +675,10 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     function withdrawFees(address to) external onlyOwner nonReentrant {
         if (to == address(0)) revert ZeroAddress();
-        uint256 amount = feesAccrued;
+        uint256 amount = _settlement.feesAccrued;
         if (amount == 0) revert NoFeesAccrued();
 
-        feesAccrued = 0;
+        _settlement.feesAccrued = 0;
 
         emit FeesWithdrawn(to, amount);
 
@@ -648,12 +706,19 @@ contract AllotMarket is IAllotMarket {
 
     /// @inheritdoc IAllotMarket
     function position(address provider) external view returns (Position memory) {
-        return _positions[provider];
+        PositionData storage pos = _positions[provider];
+        return Position({
+            obligations: pos.obligations,
+            coverage: pos.coverage,
+            collateral: pos.collateral,
+            pendingWithdrawal: pos.pendingWithdrawal,
+            withdrawableAt: pos.withdrawableAt
+        });
     }
 
     /// @inheritdoc IAllotMarket
     function healthFactor(address provider) external view returns (uint256) {
-        Position storage pos = _positions[provider];
+        PositionData storage pos = _positions[provider];
         uint256 obligations = pos.obligations;
         if (obligations == 0) return type(uint256).max;
         return _healthFactor(obligations, pos.coverage, uint256(pos.collateral) + pos.pendingWithdrawal, _price());
@@ -661,8 +726,8 @@ contract AllotMarket is IAllotMarket {
 
     /// @inheritdoc IAllotMarket
     function maxDealCollateral(address provider) external view returns (uint256) {
-        Position storage pos = _positions[provider];
-        uint256 backing = uint256(pos.coverage) + _valueDown(pos.collateral, _price()).bpsDown(_params.collateralFactorBps);
+        PositionData storage pos = _positions[provider];
+        uint256 backing = uint256(pos.coverage) + _valueDown(pos.collateral, _price()).bpsDown(_risk.collateralFactorBps);
         return backing.zeroFloorSub(pos.obligations);
     }
 
@@ -679,7 +744,30 @@ contract AllotMarket is IAllotMarket {
 
     /// @inheritdoc IAllotMarket
     function parameters() external view returns (Parameters memory) {
-        return _params;
+        SettlementSlot storage st = _settlement;
+        RiskSlot storage risk = _risk;
+        return Parameters({
+            collateralFactorBps: risk.collateralFactorBps,
+            liquidationThresholdBps: risk.liquidationThresholdBps,
+            liquidationBonusBps: risk.liquidationBonusBps,
+            keeperBonusBps: risk.keeperBonusBps,
+            insuranceBps: risk.insuranceBps,
+            protocolFeeBps: st.protocolFeeBps,
+            disputeBondBps: st.disputeBondBps,
+            challengeWindow: st.challengeWindow,
+            unbondingPeriod: st.unbondingPeriod,
+            maxPriceAge: risk.maxPriceAge
+        });
+    }
+
+    /// @inheritdoc IAllotMarket
+    function feesAccrued() external view returns (uint256) {
+        return _settlement.feesAccrued;
+    }
+
+    /// @inheritdoc IAllotMarket
+    function insuranceCollateral() external view returns (uint256) {
+        return _risk.insuranceCollateral;
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -688,9 +776,11 @@ contract AllotMarket is IAllotMarket {
 
     function _deposit(address provider, uint256 amount) internal {
         if (amount == 0) revert ZeroAmount();
-        Position storage pos = _positions[provider];
+        PositionData storage pos = _positions[provider];
         uint256 collateral = pos.collateral + amount;
-        if (collateral > type(uint128).max) revert AmountOverflow(collateral);
+        // Cancelling a withdrawal adds the pending amount back, so both must fit together.
+        uint256 total = collateral + pos.pendingWithdrawal;
+        if (total > type(uint128).max) revert AmountOverflow(total);
 
         pos.collateral = uint128(collateral);
 
@@ -702,37 +792,50 @@ contract AllotMarket is IAllotMarket {
     /// @dev Removes `amount` from the provider's obligations; coverage above what remains goes back to the
     /// provider and is returned here to be paid with its payout (coverage never exceeds obligations).
     function _releaseObligation(address provider, uint256 amount) internal returns (uint256 released) {
-        Position storage pos = _positions[provider];
+        PositionData storage pos = _positions[provider];
         uint256 obligations = pos.obligations - amount;
-        uint256 coverage = pos.coverage;
-        pos.obligations = uint128(obligations);
-        if (coverage > obligations) {
-            released = coverage - obligations;
-            pos.coverage = uint128(obligations);
-            emit CoverageReleased(provider, released);
+        pos.obligations = uint120(obligations);
+        if (pos.covered) {
+            uint256 coverage = pos.coverage;
+            if (coverage > obligations) {
+                released = coverage - obligations;
+                _setCoverage(pos, obligations);
+                emit CoverageReleased(provider, released);
+            }
         }
+    }
+
+    /// @dev Coverage never exceeds obligations, so it fits in their 120 bits.
+    function _setCoverage(PositionData storage pos, uint256 coverage) internal {
+        pos.coverage = uint128(coverage);
+        pos.covered = coverage != 0;
     }
 
     /// @dev Takes up to `value` (payment units) from `s`: payment tokens, then free, then pending collateral at
     /// `s.price` (skipped when not `s.priced`). Collateral needed is rounded up, capped at what there is.
     function _take(Source memory s, uint256 value) internal view returns (uint256 pay, uint256 col, uint256 taken) {
         if (value == 0) return (0, 0, 0);
-        pay = s.payment.min(value);
-        s.payment -= pay;
-        taken = pay;
-        uint256 rest = value - pay;
-        uint256 available = s.free + s.pending;
-        if (rest == 0 || available == 0 || !s.priced) return (pay, 0, taken);
+        uint256 payment = s.payment;
+        // Every difference below is of a smaller from a larger amount, and every amount is below 2^129.
+        unchecked {
+            pay = payment < value ? payment : value;
+            s.payment = payment - pay;
+            uint256 rest = value - pay;
+            uint256 free = s.free;
+            uint256 pending = s.pending;
+            uint256 available = free + pending;
+            if (rest == 0 || available == 0 || !s.priced) return (pay, 0, pay);
 
-        col = _toCollateralUp(rest, s.price);
-        if (col > available) {
-            col = available;
-            rest = _valueDown(available, s.price);
+            col = _toCollateralUp(rest, s.price);
+            if (col > available) {
+                col = available;
+                rest = _valueDown(available, s.price);
+            }
+            taken = pay + rest;
+            uint256 fromFree = col < free ? col : free;
+            s.free = free - fromFree;
+            s.pending = pending - (col - fromFree);
         }
-        taken += rest;
-        uint256 fromFree = col.min(s.free);
-        s.free -= fromFree;
-        s.pending -= col - fromFree;
     }
 
     /// @dev Collateral a position liquidator receives for paying `amount` into coverage, rounded down; when
@@ -742,7 +845,7 @@ contract AllotMarket is IAllotMarket {
         view
         returns (uint256, uint256 seized)
     {
-        uint256 bonusBps = BPS + _params.liquidationBonusBps;
+        uint256 bonusBps = BPS + _risk.liquidationBonusBps;
         seized = _toCollateralDown(amount.bpsDown(bonusBps), price);
         if (seized > available) {
             seized = available;
@@ -797,7 +900,7 @@ contract AllotMarket is IAllotMarket {
         internal
         view
     {
-        uint256 available = coverage + _valueDown(collateral, price).bpsDown(_params.collateralFactorBps);
+        uint256 available = coverage + _valueDown(collateral, price).bpsDown(_risk.collateralFactorBps);
         if (obligations > available) revert InsufficientCollateral(obligations, available);
     }
 
@@ -807,7 +910,7 @@ contract AllotMarket is IAllotMarket {
         returns (uint256)
     {
         if (obligations == 0) return type(uint256).max;
-        uint256 backing = _valueDown(collateral, price).bpsDown(_params.liquidationThresholdBps) + coverage;
+        uint256 backing = _valueDown(collateral, price).bpsDown(_risk.liquidationThresholdBps) + coverage;
         return backing.mulDivDown(WAD, obligations);
     }
 
@@ -835,22 +938,28 @@ contract AllotMarket is IAllotMarket {
     function _readPrice() internal view returns (uint256, uint256) {
         (, int256 answer,, uint256 updatedAt,) = priceFeed.latestRoundData();
         if (answer <= 0) revert InvalidPrice(answer);
-        uint256 maxAge = _params.maxPriceAge;
+        uint256 maxAge = _risk.maxPriceAge;
         if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) revert StalePrice(updatedAt, maxAge);
         return (uint256(answer), updatedAt);
     }
 
     /// @dev Like `_price` but never reverts, so that refunds go ahead when the oracle is stale, invalid or broken.
+    /// A low-level call, because try/catch would still revert on return data too short to decode.
     function _tryPrice() internal view returns (uint256 price, bool ok) {
         if (SAME_TOKEN) return (1, true);
-        try priceFeed.latestRoundData() returns (uint80, int256 answer, uint256, uint256 updatedAt, uint80) {
-            if (answer <= 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > _params.maxPriceAge) {
-                return (0, false);
-            }
-            return (uint256(answer), true);
-        } catch {
+        (bool success, bytes memory ret) =
+            address(priceFeed).staticcall(abi.encodeCall(IAggregatorV3.latestRoundData, ()));
+        if (!success || ret.length < 160) return (0, false);
+        int256 answer;
+        uint256 updatedAt;
+        assembly ("memory-safe") {
+            answer := mload(add(ret, 0x40))
+            updatedAt := mload(add(ret, 0x80))
+        }
+        if (answer <= 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > _risk.maxPriceAge) {
             return (0, false);
         }
+        return (uint256(answer), true);
     }
 
     /// @dev Reverts with `DealNotFound` for an unknown id, otherwise with the error `selector` names.
@@ -860,6 +969,27 @@ contract AllotMarket is IAllotMarket {
         if (selector == DealNotCommitted.selector) revert DealNotCommitted(dealId, status);
         if (selector == DealNotDisputed.selector) revert DealNotDisputed(dealId, status);
         revert DealNotLiquidatable(dealId, status);
+    }
+
+    function _toUint128(uint256 x) internal pure returns (uint128) {
+        if (x > type(uint128).max) revert AmountOverflow(x);
+        return uint128(x);
+    }
+
+    /// @dev Writes the parameters around the balances that share their slots.
+    function _setParameters(Parameters memory p) internal {
+        SettlementSlot storage st = _settlement;
+        st.protocolFeeBps = p.protocolFeeBps;
+        st.disputeBondBps = p.disputeBondBps;
+        st.challengeWindow = p.challengeWindow;
+        st.unbondingPeriod = p.unbondingPeriod;
+        RiskSlot storage risk = _risk;
+        risk.collateralFactorBps = p.collateralFactorBps;
+        risk.liquidationThresholdBps = p.liquidationThresholdBps;
+        risk.liquidationBonusBps = p.liquidationBonusBps;
+        risk.keeperBonusBps = p.keeperBonusBps;
+        risk.insuranceBps = p.insuranceBps;
+        risk.maxPriceAge = p.maxPriceAge;
     }
 
     function _validate(Parameters memory p) internal pure {
@@ -886,3 +1016,5 @@ contract AllotMarket is IAllotMarket {
         if (value < min || value > max) revert ParameterOutOfBounds(name, value, min, max);
     }
 }
+// forge-lint: disable-end(unsafe-typecast)
+// forge-lint: disable-end(block-timestamp)

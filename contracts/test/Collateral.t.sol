@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+// Tests bound their inputs before narrowing them.
+// forge-lint: disable-start(unsafe-typecast)
+
 import "./utils/BaseTest.sol";
 
 contract DepositCollateralTest is BaseTest {
@@ -245,3 +248,4 @@ contract WithdrawTest is BaseTest {
         assertEq(collateralToken.balanceOf(address(market)), depositAmount - withdrawAmount);
     }
 }
+// forge-lint: disable-end(unsafe-typecast)

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+// Tests bound their inputs before narrowing them.
+// forge-lint: disable-start(unsafe-typecast)
+
 import "./utils/BaseTest.sol";
 import {MockWallet} from "./mocks/TestTokens.sol";
 
@@ -223,15 +226,15 @@ contract OpenDealTest is BaseTest {
     }
 
     function test_openDeal_revertsWhenObligationsOverflow() public {
-        setPrice(1e40);
-        t.collateral = type(uint128).max;
+        setPrice(1e37);
+        t.collateral = type(uint120).max;
         open(t);
         DealTerms memory more = defaultTerms();
         more.collateral = 1;
         bytes memory signature = sign(PROVIDER_KEY, more);
         usd.mint(client, more.price);
         vm.expectRevert(
-            abi.encodeWithSelector(IAllotMarket.AmountOverflow.selector, uint256(type(uint128).max) + 1)
+            abi.encodeWithSelector(IAllotMarket.AmountOverflow.selector, uint256(type(uint120).max) + 1)
         );
         vm.prank(client);
         market.openDeal(more, signature);
@@ -304,3 +307,4 @@ contract OpenDealSameTokenTest is BaseTest {
         assertEq(usd.balanceOf(address(market)), 1_100e6);
     }
 }
+// forge-lint: disable-end(unsafe-typecast)

@@ -1,6 +1,9 @@
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKeyAccount } from 'viem/accounts'
+import { marketTopics } from '../../protocol/topics.ts'
 import type { UnitPrices } from '../../protocol/types/ask.ts'
 import type { Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { createChainClients, type ChainClients } from '../chain/clients.ts'
@@ -65,13 +68,20 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
   const { home, rpcUrl, deployment, account, listen, bootstrap, announce, signal } = parameters
   const clients = createChainClients({ rpcUrl, account, chainId: deployment.chainId })
   const store = await openStore(home)
-  const host = await createHost({ privateKey: await loadPeerKey(home), listen, bootstrap, announce })
+  const host = await createHost({ privateKey: await loadPeerKey(home), listen, bootstrap, announce, scoredTopics: Object.values(marketTopics(deployment)) })
   const stops: (() => unknown)[] = [() => store.close(), () => host.stop()]
   const stop = async () => {
     for (const step of stops.splice(0).reverse()) await Promise.resolve(step()).catch((error) => log.error('stopping: %O', error))
   }
   try {
     await host.start()
+    // Known addresses first: a dial by peer id to a bootstrap peer then works at once,
+    // without waiting for discovery to add them.
+    for (const address of bootstrap) {
+      const parsed = multiaddr(address)
+      const peer = parsed.getComponents().find((component) => component.name === 'p2p')?.value
+      if (peer) await host.peerStore.merge(peerIdFromString(peer), { multiaddrs: [parsed] }).catch(() => {})
+    }
     const orderBook = createOrderBook({ host, store, deployment, backing: createChainBacking(clients, deployment) })
     await orderBook.start()
     stops.push(() => orderBook.stop())

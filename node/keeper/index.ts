@@ -65,11 +65,13 @@ export const defaultKeeperInit = {
   stopTimeout: 10_000,
 } satisfies Required<Omit<KeeperInit, 'fromBlock' | 'signal'>>
 
+/** `KeeperInit` with every default filled in. */
 export type ResolvedKeeperInit = typeof defaultKeeperInit & Pick<KeeperInit, 'fromBlock' | 'signal'>
 
 /** Why a deal is liquidatable: its deadline passed with no result, its provider lost a dispute, or an earlier liquidation left compensation owed. */
 export type DealLiquidationReason = 'deadline' | 'dispute' | 'deferred'
 
+/** This keeper liquidated a deal (the `liquidated` event for a deal). */
 export type DealLiquidated = {
   kind: 'deal'
   dealId: Hex
@@ -90,6 +92,7 @@ export type DealLiquidated = {
   gasUsed: bigint
 }
 
+/** This keeper covered part of an unhealthy position (the `liquidated` event for a position). */
 export type PositionLiquidated = {
   kind: 'position'
   provider: Address
@@ -105,15 +108,19 @@ export type PositionLiquidated = {
   gasUsed: bigint
 }
 
+/** What a `liquidated` event carries; `kind` tells which. */
 export type Liquidation = DealLiquidated | PositionLiquidated
 
 /** Someone else liquidated first (or the position became healthy): nothing lost but the attempt. */
 export type LostRace = { kind: 'deal' | 'position'; target: Hex; errorName: string }
 
+/** Why a liquidation was not sent: too little profit, no payment tokens to cover with, nothing left to cover or seize, or a deal the market does not know. */
 export type SkipReason = 'unprofitable' | 'noBalance' | 'nothingToCover' | 'nothingToSeize' | 'dealNotFound'
 
+/** A liquidation weighed and not sent; `bonus` and `gasCost` (payment units) when it was unprofitable. */
 export type Skipped = { kind: 'deal' | 'position'; target: Hex; reason: SkipReason; bonus?: bigint; gasCost?: bigint }
 
+/** Something failed: the endpoint, a read, or a liquidation that was not a lost race. The keeper goes on. */
 export type KeeperError = { kind?: 'deal' | 'position'; target?: Hex; error: Error }
 
 /** The keeper's events; `event.detail` carries the typed value. */

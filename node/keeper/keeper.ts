@@ -30,7 +30,18 @@ type Target = { kind: 'deal' | 'position'; target: Hex }
 /** Longest deadline timer armed; later deadlines are armed by a later block. */
 const MAX_TIMER_MS = 60 * 60 * 1000
 
-/** The keeper service behind `createKeeper`. */
+/**
+ * The keeper service behind `createKeeper`.
+ *
+ * Deadlines: a deal is liquidatable from the first block stamped at or after its deadline, and the
+ * liquidation can land no earlier than the block after the one that shows it. So each open deal gets a
+ * timer at its deadline (local time, corrected by the largest chain-minus-local offset seen), which
+ * switches the follower to polling every `deadlinePollInterval`; the first head that passes the deadline
+ * triggers the liquidation in the same tick. On 1 s blocks it lands in the next block: 1 s after the deadline.
+ *
+ * Work started from a block never holds the follower up: liquidations run beside it, one transaction
+ * at a time leaving the account (see `createTransactionSender`), at most one per deal or position.
+ */
 export class DefaultKeeper implements Keeper {
   readonly address: Address
   readonly #events = new EventTarget()
@@ -59,6 +70,7 @@ export class DefaultKeeper implements Keeper {
   #parameters: Promise<MarketParameters> | undefined
   #allowance: Promise<unknown> | undefined
   #resumedFrom: bigint | undefined
+  #stopping: Promise<void> | undefined
   readonly #counters = { dealsLiquidated: 0, positionsLiquidated: 0, lostRaces: 0, skipped: 0, errors: 0, keeperBonus: 0n, repaid: 0n, collateralSeized: 0n, gasUsed: 0n }
 
   constructor({ clients, deployment, store, logger: log }: KeeperComponents, init: ResolvedKeeperInit) {
@@ -89,7 +101,7 @@ export class DefaultKeeper implements Keeper {
   }
 
   async start(): Promise<void> {
-    if (this.#controller) return
+    if (this.#controller || this.#init.signal?.aborted) return
     const controller = new AbortController()
     this.#controller = controller
     this.#init.signal?.addEventListener('abort', () => void this.stop(), { once: true })
@@ -114,12 +126,19 @@ export class DefaultKeeper implements Keeper {
       onError: (error) => this.#emitError({ error }),
     })
     await this.#follower.start()
+    // Once, up front, so that a position liquidation is not held up by an approval; retried before one if this fails.
+    this.#ensureAllowance().catch((error) => this.#emitError({ error: this.#named(error, 'approve') }))
     this.#log('keeper %s started on market %s with %d deals remembered', this.address, this.#deployment.market, this.#book.size)
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutDown()
+    return this.#stopping
+  }
+
+  async #shutDown(): Promise<void> {
     const controller = this.#controller
-    if (!controller || controller.signal.aborted) return
+    if (!controller) return
     controller.abort()
     for (const timer of this.#timers.values()) clearTimeout(timer)
     this.#timers.clear()
@@ -238,6 +257,8 @@ export class DefaultKeeper implements Keeper {
 
   #armTimer(deal: TrackedDeal): void {
     if (deal.phase !== 'open' || this.#timers.has(deal.dealId) || this.#clockOffset === undefined || this.#stopped) return
+    // Already due: the check at each block handles it.
+    if (this.#head && this.#head.timestamp >= deal.terms.deadline) return
     const delay = Number(deal.terms.deadline) * 1000 - (Date.now() + this.#clockOffset)
     if (delay > MAX_TIMER_MS) return
     const timer = setTimeout(() => {
@@ -309,7 +330,7 @@ export class DefaultKeeper implements Keeper {
 
   #track(key: string, run: () => Promise<void>): void {
     const promise = run()
-      .catch((error) => this.#emitError({ error: error instanceof Error ? error : new Error(String(error)) }))
+      .catch((error) => this.#emitError({ error: this.#named(error, key) }))
       .finally(() => this.#inFlight.delete(key))
     this.#inFlight.set(key, promise)
   }
@@ -496,8 +517,13 @@ export class DefaultKeeper implements Keeper {
     const failures = (this.#failures.get(key) ?? 0) + 1
     this.#failures.set(key, failures)
     this.#retryAt.set(key, Date.now() + Math.min(this.#init.retryDelay * 2 ** failures, this.#init.maxRetryDelay))
-    const named = toChainError(error, { functionName: kind === 'deal' ? 'liquidateDeal' : 'liquidatePosition', rpcUrl: this.#clients.rpcUrl })
-    this.#emitError({ kind, target, error: named instanceof Error ? named : new Error(String(named)) })
+    this.#emitError({ kind, target, error: this.#named(error, kind === 'deal' ? 'liquidateDeal' : 'liquidatePosition') })
+  }
+
+  /** An error as allot names it: a revert by its custom error, a dead endpoint as `ChainUnreachableError`. */
+  #named(error: unknown, functionName: string): Error {
+    const named = toChainError(error, { functionName, rpcUrl: this.#clients.rpcUrl })
+    return named instanceof Error ? named : new Error(String(named))
   }
 
   #emitError(detail: KeeperEvents['error']): void {

@@ -20,6 +20,9 @@ export type StoredProvider = {
 }
 
 type Part = 'asks' | 'bids' | 'providers'
+
+// Writes wait this long to share one batch; `flush` (and `stop`) write at once.
+const FLUSH_DELAY_MS = 50
 type Value = { asks: StoredOrder; bids: StoredOrder; providers: StoredProvider }
 
 /** The order book's part of the node's database, written behind in batches. */
@@ -34,8 +37,8 @@ export type BookStore = {
 
 /**
  * Opens the book's sublevels (`orderbook-asks`, `orderbook-bids`,
- * `orderbook-providers`). Writes are queued and flushed together on the next
- * turn of the event loop, so a validator never waits for the disk.
+ * `orderbook-providers`). Writes are queued and flushed together a moment
+ * later, so a validator never waits for the disk.
  *
  * @param store - The node's store.
  * @param onError - Told of a failed write.
@@ -68,7 +71,7 @@ export function createBookStore(store: Store, onError: (error: unknown) => void 
     pending.set(`${part}/${key}`, { part, key, value })
     if (!scheduled) {
       scheduled = true
-      setImmediate(write)
+      setTimeout(write, FLUSH_DELAY_MS).unref()
     }
   }
 

@@ -29,6 +29,7 @@ import { askCancelDigest, askDigest, bidDigest, bytesToHex } from './typedDataHa
 import { recoverSigner } from './recoverSigner.ts'
 import { decodeOrder } from './verifyOrder.ts'
 
+/** What the order book needs from the node: its host, its store, the market and the backing check. */
 export type OrderBookComponents = {
   host: P2PHost
   store: Store
@@ -37,6 +38,7 @@ export type OrderBookComponents = {
   backing: Backing
 }
 
+/** The order book's limits and timers; every field has a default. */
 export type OrderBookInit = {
   /** Most asks held, and most bids held, besides the node's own (default 10 000 each). */
   maxOrders?: number
@@ -80,6 +82,7 @@ export type BookBid = { hash: Hex; signed: SignedBid }
 /** Why an order left the book. */
 export type RemovalReason = 'expired' | 'evicted' | 'replaced' | 'cancelled' | 'unbacked'
 
+/** The order book's events, for `addEventListener`. */
 export type OrderBookEvents = {
   /** An ask entered the book (new, or replacing an older one of its provider). */
   ask: CustomEvent<BookAsk & { source: OrderSource }>
@@ -93,6 +96,7 @@ export type OrderBookEvents = {
   rejected: CustomEvent<{ reason: BookRejection; action: GossipAction; source: OrderSource; from?: string | undefined; type?: MessageType | undefined }>
 }
 
+/** Counts of what the book holds and what it did. */
 export type OrderBookStats = {
   asks: number
   bids: number

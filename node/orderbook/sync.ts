@@ -1,6 +1,5 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { MAX_MESSAGE_BYTES } from '../../protocol/constants.ts'
-import { encodeMessage } from '../../protocol/codec/encodeMessage.ts'
 import { SYNC_PROTOCOL } from '../../protocol/protocols.ts'
 import { MAX_SYNC_LIMIT } from '../../protocol/schemas/messages.ts'
 import type { SignedAsk, SignedAskCancel } from '../../protocol/types/ask.ts'
@@ -190,6 +189,3 @@ export async function* fetchBook(
 
 /** The size of an order's canonical JSON, from its encoded gossip message. */
 export const orderJsonSize = (encoded: Uint8Array) => encoded.length - 2
-
-/** Encodes a page, to check it fits (a page built by {@link buildSyncPage} always does). */
-export const encodeSyncPage = (page: SyncResponse) => encodeMessage({ type: 'sync-response', body: page })

@@ -60,7 +60,8 @@ async function execute(context: ProviderContext, record: JobRecord, deadlineMs: 
       { signal: AbortSignal.any([context.signal, timeout]), onLog: (log) => context.logs.append(dealId, log.stream, log.data) },
     )
     context.signal.throwIfAborted()
-    const outputs = await readBundleFolder(result.outputDir).catch(() => [])
+    // Links a job leaves in its output are skipped, never followed.
+    const outputs = await readBundleFolder(result.outputDir, { onSpecial: 'skip' })
     const failureNote = result.failure ? new TextEncoder().encode(`\n[allot] ${result.failure.name}: ${result.failure.message}\n`) : new Uint8Array()
     const bundle = {
       exitCode: result.exitCode,

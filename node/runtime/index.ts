@@ -2,6 +2,7 @@
 
 export * from './errors.ts'
 export { JobFailureName, type JobFailure, jobFailure } from './jobFailure.ts'
+export { KILLED_EXIT_CODE, REFUSED_EXIT_CODE, TRAPPED_EXIT_CODE } from './exitStatus.ts'
 export type { JobLog, RunnableJob, RunOptions, RunResult, Runtime, RunUsage } from './runtime.ts'
 export { createRuntimes, type Runtimes, type RuntimesInit } from './createRuntimes.ts'
 export { createWasmRuntime, type WasmRuntimeComponents, type WasmRuntimeInit } from './wasm/createWasmRuntime.ts'

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmod, copyFile, constants, mkdir } from 'node:fs/promises'
+import { chmod, constants, copyFile, mkdir, rename } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { JobManifest } from '../../protocol/job/jobManifestSchema.ts'
 import { walkFolder } from './walkFolder.ts'
@@ -9,8 +9,10 @@ export type PrepareWorkFolderParameters = {
   workRoot: string
   jobId: string
   manifest: JobManifest
-  /** The bundle's folder (copied, never written). */
+  /** The bundle's folder (copied, never written, unless `take`). */
   bundleDir: string
+  /** Move `bundleDir` into place instead of copying it (it must be on the same file system to save anything). */
+  take?: boolean | undefined
   signal?: AbortSignal | undefined
 }
 
@@ -29,17 +31,28 @@ export type PrepareWorkFolderReturnType = {
  * @throws UnsafeBundleFolderError when the bundle folder holds a link or special file.
  */
 export async function prepareWorkFolder(parameters: PrepareWorkFolderParameters): Promise<PrepareWorkFolderReturnType> {
-  const { workRoot, jobId, manifest, bundleDir, signal } = parameters
+  const { workRoot, jobId, manifest, bundleDir, take = false, signal } = parameters
   const files = await walkFolder(bundleDir, { signal })
   const safeId = jobId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80)
   const workDir = join(workRoot, `${safeId}-${randomBytes(4).toString('hex')}`)
-  await mkdir(workDir, { recursive: true, mode: 0o700 })
+  await mkdir(workRoot, { recursive: true })
+  const moved = take && (await rename(bundleDir, workDir).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EXDEV') return false
+      throw error
+    },
+  ))
+  if (moved) await chmod(workDir, 0o700)
+  else await mkdir(workDir, { mode: 0o700 })
   let bundleBytes = 0
   for (const file of files) {
     signal?.throwIfAborted()
     const target = join(workDir, file.path)
-    await mkdir(dirname(target), { recursive: true })
-    await copyFile(file.absolute, target, constants.COPYFILE_FICLONE)
+    if (!moved) {
+      await mkdir(dirname(target), { recursive: true })
+      await copyFile(file.absolute, target, constants.COPYFILE_FICLONE)
+    }
     // Bundles carry no file modes; the entry of a process job must be executable, nothing else need be.
     await chmod(target, file.path === manifest.entry && manifest.runtime === 'process' ? 0o755 : 0o644)
     bundleBytes += file.size

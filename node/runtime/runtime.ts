@@ -8,8 +8,13 @@ export type RunnableJob = {
   /** The job's id (deal id or job hash); names its work folder and its logs. */
   id: string
   manifest: JobManifest
-  /** The folder holding the job bundle's files; it is copied, never written to. */
+  /** The folder holding the job bundle's files; copied, never written to, unless `takeBundle`. */
   bundleDir: string
+  /**
+   * The run may take `bundleDir` as its own folder (moved, not copied): for a
+   * caller that unpacked a fresh copy for this run. Saves copying large inputs.
+   */
+  takeBundle?: boolean | undefined
   /** GPUs reserved for this job by the capacity ledger; none when absent. */
   gpus?: readonly DetectedGpu[] | undefined
 }

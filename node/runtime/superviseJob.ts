@@ -23,7 +23,7 @@ export type JobSupervisor = {
   fail: (failure: JobFailure) => void
   /** The first reason the job was stopped, if any. */
   readonly failure: JobFailure | undefined
-  /** Stops watching (the job has ended); measures the folder one last time. */
+  /** Stops watching (the job has ended); measures the folder one last time. Calling it again does nothing. */
   finish: () => Promise<void>
 }
 
@@ -41,6 +41,7 @@ export function superviseJob(parameters: SuperviseJobParameters): JobSupervisor 
   const capBytes = limits.outputMiB * 2 ** 20
   let failure: JobFailure | undefined
   let polling = false
+  let finished = false
   const fail = (reason: JobFailure) => {
     if (failure) return
     failure = reason
@@ -76,6 +77,8 @@ export function superviseJob(parameters: SuperviseJobParameters): JobSupervisor 
       return failure
     },
     async finish() {
+      if (finished) return
+      finished = true
       clearTimeout(wall)
       clearInterval(interval)
       signal?.removeEventListener('abort', onAbort)

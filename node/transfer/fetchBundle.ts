@@ -20,6 +20,9 @@ export type FetchBundleParameters = {
   signal?: AbortSignal
 }
 
+/** A peer that cannot be reached in this time is reported, not waited for. */
+const dialTimeoutMs = 15_000
+
 export type FetchBundleReturnType = { path: string; bytes: number; resumedFrom: number }
 
 /**
@@ -33,7 +36,7 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
   await mkdir(dirname(destination), { recursive: true })
   const resumedFrom = await stat(partial).then((s) => s.size, () => 0)
 
-  const stream = await host.dialProtocol(peer, kind === 'job' ? JOB_PROTOCOL : RESULT_PROTOCOL, { signal })
+  const stream = await host.dialProtocol(peer, kind === 'job' ? JOB_PROTOCOL : RESULT_PROTOCOL, { signal: AbortSignal.any([AbortSignal.timeout(dialTimeoutMs), ...(signal ? [signal] : [])]) })
   const ms = messageStream(stream)
   const file = await open(partial, 'a')
   let received = resumedFrom

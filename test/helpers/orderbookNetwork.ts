@@ -153,6 +153,17 @@ export async function startOrderBookNetwork({ size, backing, init }: { size: num
   }
 }
 
+/**
+ * Dials `to` from `from` and waits until each sees the other subscribed to the
+ * market topics: only then do both gossip streams exist, and a message published
+ * either way arrives (gossipsub drops what it cannot send yet).
+ */
+export async function connectBooks(from: { host: P2PHost }, to: { host: P2PHost }): Promise<void> {
+  await from.host.dial(to.host.getMultiaddrs()[0]!)
+  const sees = (a: P2PHost, b: P2PHost) => a.services.pubsub.getSubscribers(testTopics.asks).some((peer) => peer.equals(b.peerId))
+  await waitFor(() => sees(from.host, to.host) && sees(to.host, from.host), { what: 'mutual subscriptions' })
+}
+
 /** Waits until every host sees at least `count` peers subscribed to the asks and bids topics. */
 export async function waitForSubscribers(nodes: Array<{ host: P2PHost }>, count: number, timeoutMs = 10_000): Promise<void> {
   await waitFor(

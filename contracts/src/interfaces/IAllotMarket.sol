@@ -59,7 +59,7 @@ struct MarketConfig {
 
 /// @notice A provider's position. Amounts: collateral and pending withdrawal in collateral-token units,
 /// obligations and coverage in payment-token units.
-/// @dev Field order is the storage layout: obligations and coverage share the slot that every deal touches.
+/// @dev A view: the market stores it packed differently (obligations fit in 120 bits).
 struct Position {
     /// @dev Sum of `collateral` over the provider's unfinished deals (plus compensation still owed by deals in `Liquidating`).
     uint128 obligations;
@@ -104,9 +104,13 @@ struct DealState {
 /// @title IAllotMarket
 /// @notice Escrow, collateral and liquidation for compute deals between clients and providers.
 /// @dev Accounting invariant, per token: balanceOf(market) == escrowed prices + dispute bonds + collateral
-/// + pending withdrawals + coverage + insurance fund + fees + claimable credits (summed over both roles when the
-/// payment and collateral tokens are the same). Fee-on-transfer tokens are refused (`FeeOnTransferUnsupported`);
-/// rebasing tokens are not supported.
+/// + pending withdrawals + coverage + insurance fund (both parts) + fees + claimable credits (summed over both
+/// roles when the payment and collateral tokens are the same); only a direct transfer to the market makes the
+/// left side larger. Fee-on-transfer tokens are refused (`FeeOnTransferUnsupported`); rebasing tokens are not
+/// supported. Tokens are trusted not to burn all gas: a recipient whose transfer reverts or returns false is
+/// credited in `claimable` instead (`PayoutCredited`) and never blocks anyone else.
+/// Coverage rule: coverage never exceeds obligations; whenever obligations shrink below coverage (a settlement),
+/// the excess is paid to the provider with its payout (`CoverageReleased`).
 interface IAllotMarket {
     /* ----------------------------------------------------------------------------------------- */
     /*                                           EVENTS                                          */
@@ -258,8 +262,10 @@ interface IAllotMarket {
 
     /// @notice Opens the deal the provider signed: pulls `terms.price` from the client into escrow and adds
     /// `terms.collateral` to the provider's obligations.
-    /// @param providerSignature 65-byte ECDSA (r, s, v) over `dealId`, or anything the provider contract's
-    /// EIP-1271 `isValidSignature` accepts.
+    /// @param providerSignature 65-byte ECDSA (r, s, v) over `dealId` (low s, v 27 or 28). A provider with code
+    /// may instead sign through EIP-1271 `isValidSignature`, asked only when the ECDSA check does not pass; the
+    /// ECDSA errors (`InvalidSignatureLength`, `SignatureHighS`, `InvalidSignatureV`, `InvalidSignature`,
+    /// `SignerMismatch`) are for providers without code, `InvalidContractSignature` for those with code.
     /// @return dealId The EIP-712 digest of `terms`; also the deal's key.
     /// @dev Needs a fresh positive price when the tokens differ. The caller must be `terms.client`, so a leaked
     /// signature cannot be used to open a deal on someone else's behalf.

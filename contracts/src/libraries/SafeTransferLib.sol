@@ -18,13 +18,11 @@ library SafeTransferLib {
             mstore(add(m, 0x24), amount)
             mstore(0x00, 0)
             let success := call(gas(), token, 0, m, 0x44, 0x00, 0x20)
-            ok := and(
-                success,
-                or(
-                    and(iszero(returndatasize()), gt(extcodesize(token), 0)),
-                    and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1))
-                )
-            )
+            if success {
+                switch returndatasize()
+                case 0 { ok := gt(extcodesize(token), 0) }
+                default { ok := and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1)) }
+            }
         }
     }
 
@@ -37,13 +35,11 @@ library SafeTransferLib {
             mstore(add(m, 0x44), amount)
             mstore(0x00, 0)
             let success := call(gas(), token, 0, m, 0x64, 0x00, 0x20)
-            ok := and(
-                success,
-                or(
-                    and(iszero(returndatasize()), gt(extcodesize(token), 0)),
-                    and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1))
-                )
-            )
+            if success {
+                switch returndatasize()
+                case 0 { ok := gt(extcodesize(token), 0) }
+                default { ok := and(gt(returndatasize(), 0x1f), eq(mload(0x00), 1)) }
+            }
         }
     }
 

@@ -27,7 +27,7 @@ contract BlocklistToken is MockERC20 {
 
     error Blocked(address account);
 
-    constructor() MockERC20("Blocklist USD", "bUSD", 6) {}
+    constructor(uint8 decimals_) MockERC20("Blocklist Token", "BLT", decimals_) {}
 
     function setBlocked(address account, bool value) external {
         blocked[account] = value;
@@ -123,5 +123,33 @@ contract MockWallet is IERC1271 {
         (bool ok, bytes memory ret) = target.call(data);
         require(ok, "call failed");
         return ret;
+    }
+}
+
+/// @dev A feed that can start answering with one word instead of five, like a broken aggregator.
+contract ShortAnswerFeed {
+    bool public short;
+    uint256 public updatedAt = block.timestamp;
+
+    function setShort(bool value) external {
+        short = value;
+    }
+
+    function refresh() external {
+        updatedAt = block.timestamp;
+    }
+
+    function decimals() external pure returns (uint8) {
+        return 8;
+    }
+
+    function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
+        if (short) {
+            assembly {
+                mstore(0, 1)
+                return(0, 32)
+            }
+        }
+        return (1, 2e8, updatedAt, updatedAt, 1);
     }
 }

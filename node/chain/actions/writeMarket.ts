@@ -2,8 +2,7 @@ import type { Abi, ContractFunctionArgs, ContractFunctionName, Hash, Transaction
 import { allotMarketAbi } from '../../../contracts/abi/index.ts'
 import type { ChainClients } from '../clients.ts'
 import type { Deployment } from '../deployment.ts'
-import { toChainError } from '../errors.ts'
-import { ContractRevertError } from '../errors.ts'
+import { ContractRevertError, toChainError } from '../errors.ts'
 
 type MarketAbi = typeof allotMarketAbi
 export type MarketWriteName = ContractFunctionName<MarketAbi, 'nonpayable'>
@@ -31,7 +30,9 @@ export async function writeContractAction<abi extends Abi, name extends Contract
   try {
     signal?.throwIfAborted()
     const { request } = await clients.public.simulateContract({ address, abi, functionName, args, account: clients.wallet.account } as never)
-    const hash = await clients.wallet.writeContract(request as never)
+    // viem trims the simulated request's ABI to the one function; the whole ABI is
+    // passed back so that a revert found only at gas estimation still decodes by name.
+    const hash = await clients.wallet.writeContract({ ...(request as object), abi } as never)
     const receipt = await clients.public.waitForTransactionReceipt({ hash })
     if (receipt.status !== 'success')
       throw new ContractRevertError({ functionName, errorName: 'unknown', args: [], cause: new Error(`transaction ${hash} reverted`) })

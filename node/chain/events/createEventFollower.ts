@@ -2,7 +2,7 @@ import { BlockNotFoundError, type Block } from 'viem'
 import { logger, type Logger } from '../../log/logger.ts'
 import type { ChainClients } from '../clients.ts'
 import type { Deployment } from '../deployment.ts'
-import { toChainError } from '../errors.ts'
+import { ChainUnreachableError, toChainError } from '../errors.ts'
 import { memoryCursorStore, type CursorStore } from './cursorStore.ts'
 import { CursorMismatchError, EventHandlerError } from './errors.ts'
 import { getMarketEvents } from './getMarketEvents.ts'
@@ -36,7 +36,7 @@ export type EventFollowerInit = EventFollowerHandlers & {
   pollingInterval?: number
   /** Blocks to stay behind the head before handing over events (0 on anvil; reorgs deeper than this are noticed only at restart). */
   confirmations?: number
-  /** Most blocks per `eth_getLogs` call; halved while the endpoint refuses a range. */
+  /** Most blocks per `eth_getLogs` call; halved after the endpoint refuses a range, doubled back after each success. */
   batchSize?: number
   /** First back-off after a failure, doubled per failure up to `maxRetryDelay` (milliseconds). */
   retryDelay?: number
@@ -238,6 +238,7 @@ export function createEventFollower(clients: ChainClients, init: EventFollowerIn
   const pollOnce = async () => {
     cursor ??= await resume()
     const latest = await getBlock({ blockTag: 'latest' })
+    const observedAt = Date.now()
     if (!latest || latest.number === null || latest.hash === null) return
     const safe = latest.number - BigInt(confirmations)
     while (cursor.block < safe) {
@@ -246,19 +247,20 @@ export function createEventFollower(clients: ChainClients, init: EventFollowerIn
       try {
         events = await race(getMarketEvents(clients, { deployment, ...range }))
       } catch (error) {
-        // Endpoints cap getLogs ranges in blocks or results; a smaller range often passes.
-        if (!(error instanceof AbortedError) && batchSize > 1n) batchSize /= 2n
+        // Endpoints cap getLogs ranges in blocks or results; a smaller range often passes. A dead endpoint says nothing about ranges.
+        if (!(error instanceof AbortedError) && !(error instanceof ChainUnreachableError) && batchSize > 1n) batchSize /= 2n
         throw error
       }
-      await callHandler('onEvents', init.onEvents, [events, range], range)
+      // Read before the handler runs, so that nothing but the save itself can fail between handling a range and recording it.
       const hash = range.toBlock === latest.number ? latest.hash : (await getBlock({ blockNumber: range.toBlock }))?.hash
+      await callHandler('onEvents', init.onEvents, [events, range], range)
       cursor = { block: range.toBlock, hash: hash ?? undefined }
       await cursorStore.save(cursor)
       log.trace('handled blocks %d–%d: %d events', range.fromBlock, range.toBlock, events.length)
+      batchSize = min(batchSize * 2n, initialBatchSize)
     }
-    batchSize = initialBatchSize
     if (head?.number === latest.number) return
-    head = { number: latest.number, hash: latest.hash, timestamp: latest.timestamp, observedAt: Date.now() }
+    head = { number: latest.number, hash: latest.hash, timestamp: latest.timestamp, observedAt }
     await readPrice(head)
     try {
       await callHandler('onBlock', init.onBlock, [head])

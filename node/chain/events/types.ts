@@ -16,7 +16,7 @@ export type ChainHead = {
   hash: Hex
   /** Block timestamp, unix seconds: what deadlines are compared with. */
   timestamp: bigint
-  /** Local `Date.now()` when the follower first saw this block. */
+  /** Local `Date.now()` when the follower read this block as the latest. */
   observedAt: number
 }
 

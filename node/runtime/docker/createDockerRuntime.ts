@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
-import Docker from 'dockerode'
+import type Docker from 'dockerode'
 import { type Logger, logger as createLogger } from '../../log/logger.ts'
 import { DockerUnavailableError, RuntimeStoppedError, WrongRuntimeError } from '../errors.ts'
+import { KILLED_EXIT_CODE, REFUSED_EXIT_CODE, rlimitFailure } from '../exitStatus.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
 import { OutputCollector } from '../outputCollector.ts'
 import { prepareWorkFolder } from '../prepareWorkFolder.ts'
@@ -31,7 +32,6 @@ export type DockerRuntimeComponents = {
 
 /** The uid a container job runs as when the provider is root: nobody. */
 const NOBODY = 65534
-const KILLED_EXIT_CODE = 137
 
 /**
  * The `docker` runtime: the job's image through the Docker Engine API
@@ -47,7 +47,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
   const socketPath = init.socketPath ?? '/var/run/docker.sock'
   const pollMs = init.pollMs ?? 250
   const log = components.logger ?? createLogger('runtime:docker')
-  const docker = components.docker ?? new Docker({ socketPath })
+  // dockerode (and ssh2 beneath it) loads only for providers that start this runtime.
+  let docker: Docker = components.docker as Docker
   const running = new Set<Docker.Container>()
   let started = false
 
@@ -69,11 +70,11 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     if (manifest.runtime !== 'docker') throw new WrongRuntimeError({ expected: 'docker', actual: manifest.runtime })
     const { limits } = manifest
     const begin = performance.now()
-    const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: init.workRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, signal })
+    const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: init.workRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, take: job.takeBundle, signal })
     const empty = new Uint8Array(0)
     if (!(await ensureImage(manifest.entry, signal)))
       return {
-        exitCode: 126,
+        exitCode: REFUSED_EXIT_CODE,
         stdout: empty,
         stderr: empty,
         workDir,
@@ -130,6 +131,10 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     kind: 'docker',
     async start({ signal } = {}) {
       await mkdir(init.workRoot, { recursive: true })
+      if (!components.docker) {
+        const { default: Dockerode } = await import('dockerode')
+        docker = new Dockerode({ socketPath })
+      }
       try {
         signal?.throwIfAborted()
         await docker.ping()
@@ -148,7 +153,5 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
 
 function judge(exitCode: number, oomKilled: boolean, limits: RunnableJob['manifest']['limits']): JobFailure | undefined {
   if (oomKilled) return jobFailure(JobFailureName.MemoryLimitExceeded, `exceeded limits.memoryMiB (${limits.memoryMiB} MiB)`)
-  if (exitCode === 128 + 24) return jobFailure(JobFailureName.CpuTimeLimitExceeded, `a process used more than limits.cpuSeconds (${limits.cpuSeconds} s) of CPU`)
-  if (exitCode === 128 + 25) return jobFailure(JobFailureName.OutputLimitExceeded, `wrote a file larger than limits.outputMiB (${limits.outputMiB} MiB)`)
-  return undefined
+  return rlimitFailure(exitCode, limits)
 }

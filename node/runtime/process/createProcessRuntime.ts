@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks'
 import type { JobLimits } from '../../../protocol/job/jobManifestSchema.ts'
 import { type Logger, logger as createLogger } from '../../log/logger.ts'
 import { JobSpawnError, RuntimeStoppedError, SandboxUnavailableError, WrongRuntimeError } from '../errors.ts'
+import { KILLED_EXIT_CODE, rlimitFailure, signalExitCode } from '../exitStatus.ts'
 import { findExecutable } from '../findExecutable.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
 import { OutputCollector } from '../outputCollector.ts'
@@ -46,9 +47,6 @@ export type ProcessRuntimeInit = {
 export type ProcessRuntimeComponents = { logger?: Logger | undefined }
 
 const DEFAULTS = { bwrap: 'bwrap', allowUnsandboxed: false, sandboxUids: { first: 200_000, count: 1000 }, pollMs: 100 }
-
-/** Exit status reported for a job the runtime killed (128 + SIGKILL). */
-export const KILLED_EXIT_CODE = 137
 
 // bubblewrap's own two processes (the monitor, and the init of the pid namespace) count against RLIMIT_NPROC too.
 const SANDBOX_TASKS = 2
@@ -114,7 +112,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     if (manifest.runtime !== 'process') throw new WrongRuntimeError({ expected: 'process', actual: manifest.runtime })
     const { limits } = manifest
     const begin = performance.now()
-    const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: runRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, signal })
+    const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: runRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, take: job.takeBundle, signal })
 
     const uid = asRoot ? users.take() : undefined
     if (asRoot && uid === undefined) throw new JobSpawnError({ command: 'a process job', cause: new Error('every sandbox uid is in use') })
@@ -189,7 +187,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
 
       const stdout = output.bytes('stdout')
       const stderr = output.bytes('stderr')
-      const exitCode = ended.code ?? 128 + signalNumber(ended.signal)
+      const exitCode = ended.code ?? signalExitCode(ended.signal)
       const failure = supervisor.failure ?? judge(exitCode, stderr, peakBytes, limits)
       if (failure) log('job %s stopped: %s (%s)', job.id, failure.name, failure.message)
       return {
@@ -240,21 +238,13 @@ async function prepareSandboxRoot(path: string): Promise<void> {
   }
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15, SIGXCPU: 24, SIGXFSZ: 25, SIGSYS: 31 }
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return SIGNALS[signal ?? ''] ?? 0
-}
-
 // What the exit status and the job's last words say about a limit. bubblewrap
 // reports a job killed by signal n as exit status 128 + n.
 function judge(exitCode: number, stderr: Uint8Array, peakBytes: number, limits: JobLimits): JobFailure | undefined {
   if (exitCode === 0) return undefined
-  if (exitCode === 128 + SIGNALS.SIGXCPU!)
-    return jobFailure(JobFailureName.CpuTimeLimitExceeded, `a process used more than limits.cpuSeconds (${limits.cpuSeconds} s) of CPU`)
-  if (exitCode === 128 + SIGNALS.SIGXFSZ!)
-    return jobFailure(JobFailureName.OutputLimitExceeded, `wrote a file larger than limits.outputMiB (${limits.outputMiB} MiB)`)
-  if (exitCode === 128 + SIGNALS.SIGSYS!) return jobFailure(JobFailureName.NetworkDenied, 'tried to open a network socket; jobs have no network')
+  const enforcedByKernel = rlimitFailure(exitCode, limits)
+  if (enforcedByKernel) return enforcedByKernel
+  if (exitCode === signalExitCode('SIGSYS')) return jobFailure(JobFailureName.NetworkDenied, 'tried to open a network socket; jobs have no network')
   // The kernel refuses an allocation past RLIMIT_AS without a trace, so a failed job is attributed
   // to memory when it came near the limit or says it ran out (glibc, coreutils, Python, C++).
   const said = Buffer.from(stderr.subarray(-4096)).toString('utf8')

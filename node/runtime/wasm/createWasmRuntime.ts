@@ -4,13 +4,14 @@ import { performance } from 'node:perf_hooks'
 import type { Readable } from 'node:stream'
 import { type Logger, logger as createLogger } from '../../log/logger.ts'
 import { RuntimeStoppedError, WrongRuntimeError } from '../errors.ts'
+import { KILLED_EXIT_CODE, REFUSED_EXIT_CODE, rlimitFailure, signalExitCode, TRAPPED_EXIT_CODE } from '../exitStatus.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
 import { OutputCollector } from '../outputCollector.ts'
 import { prepareWorkFolder } from '../prepareWorkFolder.ts'
 import { processCpuSeconds } from '../procfs.ts'
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { setProcessLimits } from '../setProcessLimits.ts'
-import { superviseJob } from '../superviseJob.ts'
+import { type JobSupervisor, superviseJob } from '../superviseJob.ts'
 import { admitWasmModule } from './admitWasmModule.ts'
 import { spawnWasmChild, type WasmChild, type WasmChildJob, type WasmChildMessage } from './spawnWasmChild.ts'
 
@@ -36,15 +37,6 @@ export type WasmRuntimeInit = {
 export type WasmRuntimeComponents = { logger?: Logger | undefined }
 
 const DEFAULTS = { spares: 1, pollMs: 100, processOverheadMiB: 512 }
-
-/** Exit status reported for a module that was refused before it ran (the shell's "cannot execute"). */
-export const REFUSED_EXIT_CODE = 126
-/** Exit status reported for a module that trapped (as for an abort). */
-export const TRAPPED_EXIT_CODE = 134
-/** Exit status reported for a job the runtime killed (128 + SIGKILL). */
-export const KILLED_EXIT_CODE = 137
-
-const SIGNAL_NUMBERS: Record<string, number> = { SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15, SIGXCPU: 24, SIGXFSZ: 25, SIGTRAP: 5, SIGBUS: 7 }
 
 /**
  * The `wasm` runtime: each job's WASI module runs under `node:wasi` in a child
@@ -74,9 +66,16 @@ export function createWasmRuntime(init: WasmRuntimeInit, components: WasmRuntime
   const refill = () => {
     while (started && spares.length < options.spares) {
       const child = spawnWasmChild(options.nodePath, options.workRoot)
-      // A waiting spare must not keep the provider's process alive on its own.
-      child.process.unref()
-      child.process.channel?.unref()
+      // A spare waiting for a job must not keep the provider's process alive on its own
+      // (but one still starting must, or nothing would wait for its first message).
+      child.ready.then(
+        () => {
+          if (!spares.includes(child)) return
+          child.process.unref()
+          child.process.channel?.unref()
+        },
+        () => {},
+      )
       spares.push(child)
       void child.closed.then(() => {
         const index = spares.indexOf(child)
@@ -87,7 +86,6 @@ export function createWasmRuntime(init: WasmRuntimeInit, components: WasmRuntime
 
   const take = async (): Promise<WasmChild> => {
     const spare = spares.shift()
-    refill()
     const child = spare && spare.process.exitCode === null && spare.process.connected ? spare : spawnWasmChild(options.nodePath, options.workRoot)
     child.process.ref()
     child.process.channel?.ref()
@@ -100,9 +98,15 @@ export function createWasmRuntime(init: WasmRuntimeInit, components: WasmRuntime
     const { manifest } = job
     if (manifest.runtime !== 'wasm') throw new WrongRuntimeError({ expected: 'wasm', actual: manifest.runtime })
     const begin = performance.now()
-    const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: options.workRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, signal })
+    const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: options.workRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, take: job.takeBundle, signal })
     const empty = new Uint8Array(0)
-    const admitted = admitWasmModule(new Uint8Array(await readFile(join(workDir, manifest.entry))), manifest.limits.memoryMiB)
+    const moduleBytes = await readFile(join(workDir, manifest.entry)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'EISDIR') return undefined
+      throw error
+    })
+    const admitted = moduleBytes
+      ? admitWasmModule(new Uint8Array(moduleBytes), manifest.limits.memoryMiB)
+      : { failure: jobFailure(JobFailureName.InvalidEntry, `the bundle has no module ${manifest.entry}`) }
     if ('failure' in admitted) {
       log('job %s refused: %s', job.id, admitted.failure.message)
       return { exitCode: REFUSED_EXIT_CODE, stdout: empty, stderr: empty, workDir, outputDir, failure: admitted.failure, usage: { wallMs: performance.now() - begin } }
@@ -110,9 +114,36 @@ export function createWasmRuntime(init: WasmRuntimeInit, components: WasmRuntime
 
     const child = await take()
     running.add(child)
+    let supervisor: JobSupervisor | undefined
     try {
       const limits = manifest.limits
       const capBytes = admitted.maxPages * 65536
+      const kill = () => child.process.kill('SIGKILL')
+      supervisor = superviseJob({ limits, workDir, baseBytes: bundleBytes, kill, pollMs: options.pollMs, signal })
+      const output = new OutputCollector(limits.outputMiB * 2 ** 20, onLog, () =>
+        supervisor?.fail(jobFailure(JobFailureName.OutputLimitExceeded, `wrote more than limits.outputMiB (${limits.outputMiB} MiB) to stdout and stderr`)),
+      )
+      const [, , , , jobStdout, jobStderr] = child.process.stdio as unknown as Readable[]
+      jobStdout!.on('data', (chunk: Buffer) => output.push('stdout', chunk))
+      jobStderr!.on('data', (chunk: Buffer) => output.push('stderr', chunk))
+      let outcome: WasmChildMessage | undefined
+      const loaded = new Promise<boolean>((resolve) => {
+        child.process.on('message', (message: WasmChildMessage) => {
+          if (message.type === 'ready') return
+          if (message.type === 'loaded') return resolve(true)
+          outcome = message
+          resolve(false)
+          // The outcome is all the child has left to give (the module's output is already in the
+          // pipes); killing it outright saves the ~40 ms a graceful Node exit takes.
+          child.process.kill('SIGKILL')
+        })
+        void child.closed.then(() => resolve(false))
+      })
+      const message: WasmChildJob = { module: admitted.module, args: [manifest.entry, ...manifest.args], env: manifest.env, dir: workDir }
+      // A child that died meanwhile cannot take the message; its end is reported through `closed`.
+      const ignore = () => {}
+      child.process.send(message, ignore)
+      // The rlimits go on while the child compiles the module; the module starts only after both.
       const used = (await processCpuSeconds(child.pid)) ?? 0
       const cpuSoft = Math.ceil(used + limits.cpuSeconds)
       await setProcessLimits(child.pid, {
@@ -121,21 +152,7 @@ export function createWasmRuntime(init: WasmRuntimeInit, components: WasmRuntime
         fileBytes: limits.outputMiB * 2 ** 20 + 1,
         dataBytes: (limits.memoryMiB + options.processOverheadMiB) * 2 ** 20 + admitted.module.length * 4,
       })
-
-      const kill = () => child.process.kill('SIGKILL')
-      const supervisor = superviseJob({ limits, workDir, baseBytes: bundleBytes, kill, pollMs: options.pollMs, signal })
-      const output = new OutputCollector(limits.outputMiB * 2 ** 20, onLog, () =>
-        supervisor.fail(jobFailure(JobFailureName.OutputLimitExceeded, `wrote more than limits.outputMiB (${limits.outputMiB} MiB) to stdout and stderr`)),
-      )
-      const [, , , , jobStdout, jobStderr] = child.process.stdio as unknown as Readable[]
-      jobStdout!.on('data', (chunk: Buffer) => output.push('stdout', chunk))
-      jobStderr!.on('data', (chunk: Buffer) => output.push('stderr', chunk))
-      let outcome: WasmChildMessage | undefined
-      child.process.on('message', (message: WasmChildMessage) => {
-        if (message.type !== 'ready' && message.type !== 'started') outcome = message
-      })
-      const message: WasmChildJob = { module: admitted.module, args: [manifest.entry, ...manifest.args], env: manifest.env, dir: workDir }
-      child.process.send(message)
+      if (await loaded) child.process.send({ type: 'start' }, ignore)
       const { signal: exitSignal } = await child.closed
       await supervisor.finish()
 
@@ -150,6 +167,9 @@ export function createWasmRuntime(init: WasmRuntimeInit, components: WasmRuntime
     } finally {
       running.delete(child)
       if (child.process.exitCode === null) child.process.kill('SIGKILL')
+      await supervisor?.finish()
+      // The next spare starts once this job is done, so its start-up does not compete with the job.
+      refill()
     }
   }
 
@@ -164,7 +184,11 @@ export function createWasmRuntime(init: WasmRuntimeInit, components: WasmRuntime
     async stop() {
       started = false
       const children = [...spares.splice(0), ...running]
-      for (const child of children) child.process.kill('SIGKILL')
+      for (const child of children) {
+        // Held again (spares are unreferenced), or the process could exit before they are gone.
+        child.process.ref()
+        child.process.kill('SIGKILL')
+      }
       await Promise.all(children.map((child) => child.closed))
     },
     run,
@@ -195,11 +219,9 @@ function judge(
     return { exitCode: TRAPPED_EXIT_CODE, failure: jobFailure(JobFailureName.Trapped, `the module trapped: ${outcome.error}: ${outcome.message}`) }
   }
   if (outcome?.type === 'refused') return { exitCode: REFUSED_EXIT_CODE, failure: jobFailure(JobFailureName.InvalidEntry, `the module could not be loaded: ${outcome.message}`) }
-  const exitCode = 128 + (SIGNAL_NUMBERS[exitSignal ?? ''] ?? 0)
-  if (exitSignal === 'SIGXCPU')
-    return { exitCode, failure: jobFailure(JobFailureName.CpuTimeLimitExceeded, `used more than limits.cpuSeconds (${limits.cpuSeconds} s) of CPU`) }
-  if (exitSignal === 'SIGXFSZ')
-    return { exitCode, failure: jobFailure(JobFailureName.OutputLimitExceeded, `wrote a file larger than limits.outputMiB (${limits.outputMiB} MiB)`) }
+  const exitCode = signalExitCode(exitSignal)
+  const enforcedByKernel = rlimitFailure(exitCode, limits)
+  if (enforcedByKernel) return { exitCode, failure: enforcedByKernel }
   if (/out of memory|allocation failed/i.test(diagnostics)) return { exitCode, failure: memoryFailure() }
   return { exitCode, failure: jobFailure(JobFailureName.Crashed, `the module's process ended (${exitSignal ?? 'no result'}): ${diagnostics.trim().split('\n').pop() ?? ''}`) }
 }

@@ -8,7 +8,7 @@ export const WASM_CHILD_SCRIPT = fileURLToPath(new URL('./wasmChild.js', import.
 /** A message from the child (see wasmChild.js). */
 export type WasmChildMessage =
   | { type: 'ready' }
-  | { type: 'started' }
+  | { type: 'loaded' }
   | { type: 'exited'; exitCode: number; memoryBytes: number; cpuMicros: number }
   | { type: 'trapped'; error: string; message: string; memoryBytes: number; cpuMicros: number }
   | { type: 'refused'; message: string }
@@ -49,6 +49,8 @@ export function spawnWasmChild(nodePath: string, cwd: string): WasmChild {
   const keep = (chunk: Buffer) => {
     diagnostics = (diagnostics + chunk.toString('utf8')).slice(-4096)
   }
+  // Failed sends and kills surface as 'error' events; the outcome is read from 'close' instead.
+  child.on('error', (error) => keep(Buffer.from(`\n${error.message}`)))
   child.stdout!.on('data', keep)
   child.stderr!.on('data', keep)
   const ready = new Promise<void>((resolve, reject) => {

@@ -6,8 +6,9 @@
 // Protocol over the IPC channel (fd 3):
 //   child → parent  { type: 'ready' }
 //   parent → child  { module: Uint8Array, args: string[], env: {}, dir: string }
-//   child → parent  { type: 'started' }
-//                   { type: 'exited', exitCode, memoryBytes, cpuMicros }
+//   child → parent  { type: 'loaded' }    (compiled and instantiated; nothing of the job has run)
+//   parent → child  { type: 'start' }     (sent once the parent has put its rlimits on this process)
+//   child → parent  { type: 'exited', exitCode, memoryBytes, cpuMicros }
 //                 | { type: 'trapped', error, message, memoryBytes, cpuMicros }
 //                 | { type: 'refused', message }   (compile or link failed)
 // The job's stdout and stderr are fds 4 and 5; the child's own fds 1 and 2 are
@@ -23,10 +24,14 @@ const state = { wasi: undefined, instance: undefined, cpuBefore: undefined, outc
 
 process.once('message', (job) => {
   load(job)
-    .then((loaded) => (loaded ? execute() : undefined))
+    .then((loaded) => (loaded ? startSignal().then(execute) : undefined))
     .then(() => send(state.outcome))
     .finally(() => process.disconnect())
 })
+
+function startSignal() {
+  return new Promise((resolve) => process.once('message', resolve))
+}
 process.send({ type: 'ready' })
 
 async function load(job) {
@@ -48,7 +53,7 @@ async function load(job) {
     state.outcome = { type: 'refused', message: String(error?.message ?? error) }
     return false
   }
-  await send({ type: 'started' })
+  await send({ type: 'loaded' })
   return true
 }
 

@@ -13,7 +13,7 @@ import { ensureAllowance } from '../../../node/chain/actions/ensureAllowance.ts'
 import { openDeal } from '../../../node/chain/actions/openDeal.ts'
 import { createChainClients, type ChainClients } from '../../../node/chain/clients.ts'
 import { startDevMarket, type DevMarket } from '../../../node/chain/devMarket.ts'
-import { createEventFollower } from '../../../node/chain/events/createEventFollower.ts'
+import { createEventFollower, type EventFollower } from '../../../node/chain/events/createEventFollower.ts'
 import { levelCursorStore, memoryCursorStore, type StoredCursor } from '../../../node/chain/events/cursorStore.ts'
 import type { BlockRange, MarketEvent, PriceRound } from '../../../node/chain/events/types.ts'
 import { openStore } from '../../../node/store/openStore.ts'
@@ -22,6 +22,13 @@ import { signedTerms } from '../../helpers/deals.ts'
 let market: DevMarket
 let owner: ChainClients, provider: ChainClients, client: ChainClients
 let home: string
+/** Every follower a test starts, stopped in `after` too, so that a failed test cannot leave one polling. */
+const followers: EventFollower[] = []
+const follow = (...args: Parameters<typeof createEventFollower>) => {
+  const follower = createEventFollower(...args)
+  followers.push(follower)
+  return follower
+}
 
 const waitFor = async (condition: () => boolean, what: string, timeout = 10_000) => {
   const until = Date.now() + timeout
@@ -75,6 +82,7 @@ test.before(async () => {
 })
 
 test.after(async () => {
+  await Promise.all(followers.map((follower) => follower.stop()))
   await market?.stop()
   if (home) await rm(home, { recursive: true, force: true })
 })
@@ -85,7 +93,7 @@ test('hands over every market event once, in order; a restarted follower resumes
   const cursors = levelCursorStore(store.sublevel<StoredCursor>('cursors'), 'events-test')
   const seen: MarketEvent[] = []
   const prices: PriceRound[] = []
-  const first = createEventFollower(owner, { deployment, cursor: cursors, pollingInterval: 50, onEvents: (events) => void seen.push(...events), onPrice: (round) => void prices.push(round) })
+  const first = follow(owner, { deployment, cursor: cursors, pollingInterval: 50, onEvents: (events) => void seen.push(...events), onPrice: (round) => void prices.push(round) })
   await first.start()
 
   await depositCollateral(provider, { deployment, amount: parseUnits('100', 18) })
@@ -112,7 +120,7 @@ test('hands over every market event once, in order; a restarted follower resumes
   const seenAgain: MarketEvent[] = []
   const ranges: BlockRange[] = []
   const pricesAgain: PriceRound[] = []
-  const second = createEventFollower(owner, {
+  const second = follow(owner, {
     deployment,
     cursor: cursors,
     pollingInterval: 50,
@@ -143,7 +151,7 @@ test('a dead endpoint is reported as ChainUnreachableError with back-off; the fo
   const controller = new AbortController()
   const errors: Error[] = []
   const seen: MarketEvent[] = []
-  const follower = createEventFollower(clients, {
+  const follower = follow(clients, {
     deployment,
     pollingInterval: 50,
     retryDelay: 50,
@@ -153,37 +161,40 @@ test('a dead endpoint is reported as ChainUnreachableError with back-off; the fo
     signal: controller.signal,
   })
   await follower.start()
-  await waitFor(() => follower.status().head !== undefined, 'a first head')
+  try {
+    await waitFor(() => follower.status().head !== undefined, 'a first head')
 
-  await proxy.close()
-  const { dealId } = await openOneDeal()
-  await waitFor(() => errors.length >= 3, 'three failures')
-  assert.ok(
-    errors.every((e) => e.name === 'ChainUnreachableError'),
-    errors.map((e) => e.name).join(),
-  )
-  assert.not.match(errors[0]!.message, /fetch failed/, 'a message for people, not the transport')
-  assert.ok(follower.status().running, 'still running')
-  assert.not.ok(seen.some((e) => e.eventName === 'DealOpened' && e.args.dealId === dealId))
+    await proxy.close()
+    const { dealId } = await openOneDeal()
+    await waitFor(() => errors.length >= 3, 'three failures')
+    // A price read cut off mid-way is a PriceFeedReadError whose cause names the dead endpoint.
+    const unreachable = (e: Error) => e.name === 'ChainUnreachableError' || (e.cause instanceof Error && e.cause.name === 'ChainUnreachableError')
+    assert.ok(errors.every(unreachable), errors.map((e) => `${e.name}: ${e.message}`).join('\n'))
+    assert.not.match(errors[0]!.message, /fetch failed/, 'a message for people, not the transport')
+    assert.ok(follower.status().running, 'still running')
+    assert.not.ok(seen.some((e) => e.eventName === 'DealOpened' && e.args.dealId === dealId))
 
-  proxy = await startProxy(market.anvil.rpcUrl, proxy.port)
-  await waitFor(() => seen.some((e) => e.eventName === 'DealOpened' && e.args.dealId === dealId), 'the deal opened during the outage')
-  assert.is(seen.filter((e) => e.eventName === 'DealOpened' && e.args.dealId === dealId).length, 1)
-  await waitFor(() => follower.status().consecutiveErrors === 0, 'recovery')
+    proxy = await startProxy(market.anvil.rpcUrl, proxy.port)
+    await waitFor(() => seen.some((e) => e.eventName === 'DealOpened' && e.args.dealId === dealId), 'the deal opened during the outage')
+    assert.is(seen.filter((e) => e.eventName === 'DealOpened' && e.args.dealId === dealId).length, 1)
+    await waitFor(() => follower.status().consecutiveErrors === 0, 'recovery')
 
-  controller.abort()
-  let timer: NodeJS.Timeout | undefined
-  const stopped = await Promise.race([follower.done.then(() => true), new Promise((resolve) => (timer = setTimeout(() => resolve(false), 2_000)))])
-  clearTimeout(timer)
-  assert.ok(stopped, 'the loop ended on abort')
-  assert.not.ok(follower.status().running)
-  await proxy.close()
+    controller.abort()
+    let timer: NodeJS.Timeout | undefined
+    const stopped = await Promise.race([follower.done.then(() => true), new Promise((resolve) => (timer = setTimeout(() => resolve(false), 2_000)))])
+    clearTimeout(timer)
+    assert.ok(stopped, 'the loop ended on abort')
+    assert.not.ok(follower.status().running)
+  } finally {
+    await follower.stop()
+    await proxy.close()
+  }
 })
 
 test('an endpoint that never answers: errors are spaced by the back-off and stop() returns promptly', async () => {
   const clients = createChainClients({ rpcUrl: 'http://127.0.0.1:1', account: owner.wallet.account })
   const errors: Error[] = []
-  const follower = createEventFollower(clients, { deployment: market.deployment, retryDelay: 50, maxRetryDelay: 200, onError: (error) => void errors.push(error) })
+  const follower = follow(clients, { deployment: market.deployment, retryDelay: 50, maxRetryDelay: 200, onError: (error) => void errors.push(error) })
   await follower.start()
   await new Promise((resolve) => setTimeout(resolve, 900))
   const started = Date.now()
@@ -193,10 +204,24 @@ test('an endpoint that never answers: errors are spaced by the back-off and stop
   assert.ok(errors.every((e) => e.name === 'ChainUnreachableError'))
 })
 
+test('reads logs in contiguous ranges of at most batchSize blocks', async () => {
+  const ranges: BlockRange[] = []
+  const follower = follow(owner, { deployment: market.deployment, batchSize: 4, pollingInterval: 50, onEvents: (_events, range) => void ranges.push(range) })
+  const head = await owner.public.getBlockNumber()
+  await follower.start()
+  await waitFor(() => (follower.status().cursor?.block ?? -1n) >= head, 'catching up')
+  await follower.stop()
+  assert.is(ranges[0]?.fromBlock, BigInt(market.deployment.deploymentBlock))
+  for (const [index, range] of ranges.entries()) {
+    assert.ok(range.toBlock - range.fromBlock < 4n, `range ${range.fromBlock}–${range.toBlock}`)
+    if (index > 0) assert.is(range.fromBlock, ranges[index - 1]!.toBlock + 1n)
+  }
+})
+
 test('a cursor the chain does not have (a restarted dev chain) is noticed: onReset, then from the first block', async () => {
   const resets: Error[] = []
   const ranges: BlockRange[] = []
-  const follower = createEventFollower(owner, {
+  const follower = follow(owner, {
     deployment: market.deployment,
     cursor: memoryCursorStore({ block: 1_000_000n, hash: `0x${'11'.repeat(32)}` }),
     pollingInterval: 50,

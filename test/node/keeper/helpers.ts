@@ -71,7 +71,7 @@ export async function startKeeper(market: DevMarket, clients: ChainClients, init
 
 /** The next `type` event whose detail passes `match`, or a rejection after `timeout` ms. */
 export function nextEvent<K extends keyof KeeperEvents & string>(keeper: Keeper, type: K, match: (detail: KeeperEvents[K]) => boolean = () => true, timeout = 10_000) {
-  return new Promise<KeeperEvents[K]>((resolve, reject) => {
+  const promise = new Promise<KeeperEvents[K]>((resolve, reject) => {
     const timer = setTimeout(() => {
       keeper.removeEventListener(type, listener)
       reject(new Error(`no ${type} event within ${timeout} ms`))
@@ -84,6 +84,9 @@ export function nextEvent<K extends keyof KeeperEvents & string>(keeper: Keeper,
     }
     keeper.addEventListener(type, listener)
   })
+  // A test that fails before awaiting it must not also die of an unhandled rejection later.
+  promise.catch(() => {})
+  return promise
 }
 
 /** Collects every event a keeper emits, for assertions about what did not happen. */

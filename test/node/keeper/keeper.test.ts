@@ -9,9 +9,11 @@ import { commitResult } from '../../../node/chain/actions/commitResult.ts'
 import { dispute } from '../../../node/chain/actions/dispute.ts'
 import { getDeal, getHealthFactor, getPosition } from '../../../node/chain/actions/readMarket.ts'
 import { resolveDispute } from '../../../node/chain/actions/resolveDispute.ts'
-import type { ChainClients } from '../../../node/chain/clients.ts'
+import { createChainClients, type ChainClients } from '../../../node/chain/clients.ts'
 import { startDevMarket, type DevMarket } from '../../../node/chain/devMarket.ts'
 import { chainTime, increaseTime } from '../../../node/chain/devTime.ts'
+import { createKeeper } from '../../../node/keeper/index.ts'
+import { openStore } from '../../../node/store/openStore.ts'
 import { approveBoth, balanceOf, nextEvent, openTestDeal, prepareProvider, recordEvents, setPrice, startKeeper, waitFor } from './helpers.ts'
 
 const WAD = 10n ** 18n
@@ -87,8 +89,8 @@ test('a price drop below health factor 1 is liquidated in the next block, by the
     const position = await getPosition(owner, { deployment, provider })
     assert.is(position.coverage, 60_000_000n)
     assert.is((await balanceOf(keeperAccount, deployment.collateralToken)) - keeperCollateralBefore, detail.collateralSeized)
-    // 60 tUSD × 1.05 / $1.30 per ALS.
-    assert.is(detail.collateralSeized, (60_000_000n * 10_500n * 10n ** 18n) / (10_000n * 130_000_000n))
+    // 60 tUSD × 1.05 at $1.30 per ALS: 6-decimal value to 18-decimal collateral through an 8-decimal price.
+    assert.is(detail.collateralSeized, (63_000_000n * 10n ** 20n) / 130_000_000n)
     assert.ok((await getHealthFactor(owner, { deployment, provider })) >= WAD, 'healthy again')
     assert.is(running.keeper.metrics().positionsLiquidated, 1)
   } finally {
@@ -103,10 +105,16 @@ test('a keeper restarted from its home resumes from its cursor, remembers deals,
   try {
     const first = await startKeeper(market, keeperAccount, {}, home)
     const now = await chainTime(owner)
-    const remembered = await openTestDeal(market, restartProvider, client, { deadline: now + 100n })
-    await waitFor(() => (first.keeper.metrics().cursor?.block ?? 0n) >= remembered.blockNumber && first.keeper.metrics().dealsTracked === 1, { what: 'the keeper to track the deal' })
-    await first.close()
+    let remembered: Awaited<ReturnType<typeof openTestDeal>>
+    try {
+      remembered = await openTestDeal(market, restartProvider, client, { deadline: now + 100n })
+      await waitFor(() => (first.keeper.metrics().cursor?.block ?? 0n) >= remembered.blockNumber, { what: 'the keeper to see the deal' })
+    } finally {
+      await first.close()
+    }
     const stoppedAt = first.keeper.metrics().cursor!.block
+    const tracked = first.keeper.metrics().dealsTracked
+    assert.ok(tracked >= 1)
 
     const missed = await openTestDeal(market, restartProvider, client, { deadline: now + 50n })
     await increaseTime(owner, 200)
@@ -114,7 +122,7 @@ test('a keeper restarted from its home resumes from its cursor, remembers deals,
     const second = await startKeeper(market, keeperAccount, {}, home)
     try {
       assert.is(second.keeper.metrics().resumedFrom, stoppedAt, 'resumed from the stored cursor')
-      assert.is(second.keeper.metrics().dealsTracked, 1, 'the deal opened before the restart is remembered from the store')
+      assert.is(second.keeper.metrics().dealsTracked, tracked, 'the deals seen before the restart are remembered from the store')
       const liquidated = new Set<string>()
       second.keeper.addEventListener('liquidated', ({ detail }) => detail.kind === 'deal' && liquidated.add(detail.dealId))
       await waitFor(() => liquidated.size === 2, { what: 'both deals to be liquidated' })
@@ -134,15 +142,38 @@ test('an unprofitable liquidation is skipped, not sent', async () => {
   const running = await startKeeper(market, keeperAccount, { minProfit: parseUnits('5', 6) })
   try {
     const now = await chainTime(owner)
-    const { dealId } = await openTestDeal(market, restartProvider, client, { deadline: now + 10n })
+    const { dealId } = await openTestDeal(market, restartProvider, client, { deadline: now + 60n })
     const skipped = nextEvent(running.keeper, 'skipped')
-    await increaseTime(owner, 20)
+    await increaseTime(owner, 120)
     const detail = await skipped
     assert.equal({ target: detail.target, reason: detail.reason, bonus: detail.bonus }, { target: dealId, reason: 'unprofitable', bonus: 1_000_000n })
     assert.is((await getDeal(owner, { deployment, dealId })).statusName, 'Open')
     assert.is(running.keeper.metrics().dealsLiquidated, 0)
   } finally {
     await running.close()
+  }
+})
+
+test('a keeper whose endpoint is dead reports named errors, keeps trying, and stops cleanly', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'allot-keeper-dead-'))
+  const store = await openStore(home)
+  try {
+    const clients = createChainClients({ rpcUrl: 'http://127.0.0.1:1', account: keeperAccount.wallet.account })
+    const keeper = createKeeper({ clients, deployment: market.deployment, store }, { retryDelay: 50, maxRetryDelay: 100 })
+    const errors: Error[] = []
+    keeper.addEventListener('error', ({ detail }) => void errors.push(detail.error))
+    await keeper.start()
+    await waitFor(() => errors.length >= 3, { what: 'three failures' })
+    const started = Date.now()
+    await keeper.stop()
+    assert.ok(Date.now() - started < 1_000, 'stopped promptly')
+    assert.ok(
+      errors.every((error) => error.name === 'ChainUnreachableError'),
+      errors.map((error) => error.name).join(),
+    )
+  } finally {
+    await store.close()
+    await rm(home, { recursive: true, force: true })
   }
 })
 

@@ -82,7 +82,8 @@ test('a book on the chain keeps the funded provider’s ask and refuses the unfu
   const publisher = await startNode('publisher', anyone)
   const checker = await startNode('checker', createChainBacking(market.accounts[0]!, market.deployment))
   await checker.host.dial(publisher.host.getMultiaddrs()[0]!)
-  await waitFor(() => publisher.host.services.pubsub.getSubscribers(marketTopics(market.deployment).asks).length === 1, { what: 'subscriptions' })
+  const sees = (a: P2PHost, b: P2PHost) => a.services.pubsub.getSubscribers(marketTopics(market.deployment).asks).some((peer) => peer.equals(b.peerId))
+  await waitFor(() => sees(publisher.host, checker.host) && sees(checker.host, publisher.host), { what: 'mutual subscriptions' })
   const marketParameters = { chainId: market.deployment.chainId, market: market.deployment.market }
   const good = await signTestAsk(devPrivateKeys[1], {}, marketParameters)
   const bad = await signTestAsk(devPrivateKeys[2], {}, marketParameters)

@@ -23,7 +23,8 @@ test.before(async () => {
   )
   nodes = [seed, ...others]
   for (let index = 2; index < nodes.length; index++) await nodes[index]!.call('dial', nodes[index - 1]!.address)
-  await Promise.all(nodes.map((node) => node.call('waitForSubscribers', 1)))
+  // Each node must see every neighbour subscribed (so every gossip stream, both ways, is open).
+  await Promise.all(nodes.map((node, index) => node.call('waitForSubscribers', index === 0 ? 4 : index === 1 || index === 4 ? 2 : 3)))
 })
 
 test.after(async () => {

@@ -90,6 +90,8 @@ test('a cancel voids the provider’s ask on every node, and asks signed under t
 
 test('a node that joins late gets the book, cancels included, by sync from several peers', async () => {
   const late = await network.add()
+  const refused: string[] = []
+  late.book.addEventListener('rejected', (event) => void (event.detail.source !== 'gossip' && refused.push(`${event.detail.source}:${event.detail.reason}`)))
   await Promise.all(network.nodes.slice(0, 3).map((node) => late.host.dial(node.host.getMultiaddrs()[0]!)))
   assert.is(late.book.asks().length, 0)
   const added = await late.book.sync()
@@ -105,9 +107,10 @@ test('a node that joins late gets the book, cancels included, by sync from sever
   } catch (error) {
     assert.is((error as { reason: string }).reason, 'cancelled')
   }
-  // A second sync adds nothing and counts nothing as rejected.
+  // A second sync adds nothing, and what sync offered twice is not counted as refused.
+  // (Gossip may also replay recent messages to the newcomer: those are checked like any gossip.)
   assert.equal(await late.book.sync(), { asks: 0, bids: 0 })
-  assert.equal(late.book.stats().rejected, { cancelled: 1 })
+  assert.equal(refused, ['local:cancelled'])
 })
 
 test.run()

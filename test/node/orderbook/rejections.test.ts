@@ -13,6 +13,7 @@ import { createHost, type P2PHost } from '../../../node/p2p/createHost.ts'
 import { loadPeerKey } from '../../../node/p2p/identity.ts'
 import {
   backAllTestKeys,
+  connectBooks,
   makeTestAsk,
   nowSec,
   signAsk,
@@ -40,8 +41,7 @@ test.before(async () => {
   const backing = backAllTestKeys()
   a = await startOrderBookNode({ home: join(folder, 'a'), backing })
   b = await startOrderBookNode({ home: join(folder, 'b'), backing, bootstrap: [a.address] })
-  await b.host.dial(a.host.getMultiaddrs()[0]!)
-  await waitFor(() => b.host.services.pubsub.getSubscribers(testTopics.asks).length > 0, { what: 'B to see A subscribed' })
+  await connectBooks(b, a)
   // Something to keep unchanged: one ask (sequence 2) and one bid.
   await a.book.publishAsk(await signTestAsk(provider, { sequence: 2 }))
   await a.book.publishBid(await signTestBid(client))
@@ -63,8 +63,10 @@ async function attacker(): Promise<P2PHost> {
   const host = await createHost({ privateKey: await loadPeerKey(join(folder, `m-${attackers.length}`)), listen: ['/ip4/127.0.0.1/tcp/0'] })
   await host.start()
   attackers.push(host)
-  await host.dial(a.host.getMultiaddrs()[0]!)
-  await waitFor(() => host.services.pubsub.getSubscribers(testTopics.asks).length > 0, { what: 'M to see A subscribed' })
+  // M subscribes only so that A's seeing it proves M's gossip stream to A is open.
+  host.services.pubsub.subscribe(testTopics.asks)
+  host.services.pubsub.subscribe(testTopics.bids)
+  await connectBooks({ host }, a)
   return host
 }
 

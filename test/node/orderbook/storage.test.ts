@@ -16,7 +16,7 @@ import {
   testAddress,
   testKeys,
   testMarket,
-  testTopics,
+  connectBooks,
   waitFor,
   type OrderBookNode,
 } from '../../helpers/orderbookNetwork.ts'
@@ -35,10 +35,7 @@ test.after(async () => {
 
 async function start(name: string, init?: OrderBookInit, bootstrap?: OrderBookNode) {
   const node = await startOrderBookNode({ home: join(folder, name), backing, init })
-  if (bootstrap) {
-    await node.host.dial(bootstrap.host.getMultiaddrs()[0]!)
-    await waitFor(() => bootstrap.host.services.pubsub.getSubscribers(testTopics.asks).some((peer) => peer.equals(node.host.peerId)), { what: 'subscriptions' })
-  }
+  if (bootstrap) await connectBooks(node, bootstrap)
   running.push(node)
   return node
 }
@@ -126,7 +123,9 @@ test('expired orders are pruned on a timer, and an ask whose provider lost its b
   await publisher.book.publishAsk(await signTestAsk(key(11), { expiry: clock + 100 }))
   await publisher.book.publishAsk(await signTestAsk(key(12), { expiry: clock + 600 }))
   await publisher.book.publishBid(await signTestBid(key(2), { expiry: clock + 100, nonce: 5 }))
-  await waitFor(() => pruned.book.stats().asks === 2 && pruned.book.stats().bids === 1, { what: 'the orders' })
+  await waitFor(() => pruned.book.stats().asks === 2 && pruned.book.stats().bids === 1, { what: 'the orders' }).catch((error) => {
+    throw new Error(`${error.message}: ${JSON.stringify({ pruned: pruned.book.stats(), publisher: publisher.book.stats(), clock, now: nowSec() })}`)
+  })
   clock += 101
   await waitFor(() => pruned.book.stats().asks === 1 && pruned.book.stats().bids === 0, { what: 'pruning' })
   assert.is(pruned.book.stats().removed.expired, 2)

@@ -1,0 +1,215 @@
+// npm run bench:gossip — order propagation across N node processes on loopback.
+//
+// Runs twice over the same topology, orders and schedule: first bare gossipsub at
+// libp2p's default options (the baseline: no validation, libp2p's own message
+// signatures), then allot's host and order book with full validation (decode,
+// schema, market, expiry, sequence, rate limits, EIP-712 signature, backing from a
+// static table). Orders are published at a fixed total rate, each by the next node
+// in turn. Reported per run: propagation latency from publish to every other
+// node's receipt (p50, p99), the delivered fraction, and CPU ms per order per node
+// (CPU during the load, less the node's idle CPU rate measured just before).
+// Both runs first publish the same warm-up orders (not measured), and a
+// connection gater holds both to the same drawn topology.
+//
+// Options: --nodes N (default 20), --orders M (default 300), --rate R orders/s (default 10).
+import { fork, type ChildProcess } from 'node:child_process'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { benchOrders, prng, quantile, type BenchOrder } from './orders.ts'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '20' },
+    orders: { type: 'string', default: '300' },
+    rate: { type: 'string', default: '10' },
+    /** Skip the bare baseline (its figures then read 0), to try order book settings faster. */
+    'book-only': { type: 'boolean', default: false },
+  },
+})
+const size = Number(values.nodes)
+const count = Number(values.orders)
+const ratePerSec = Number(values.rate)
+const IDLE_MS = 3_000
+const DRAIN_MS = 3_000
+
+type Node = { child: ChildProcess; call: <T = any>(command: string, argument?: unknown) => Promise<T> }
+
+function spawnNode(_: unknown, index: number): Node {
+  // BENCH_CPU_PROF=<index> writes a V8 CPU profile of that node to bench/.profiles/.
+  const profile = process.env.BENCH_CPU_PROF === String(index) ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/.profiles')] : []
+  // BENCH_NODE_SCRIPT runs a prebuilt (bundled) node script instead, without tsx.
+  const script = process.env.BENCH_NODE_SCRIPT ?? join(root, 'bench/gossipNode.ts')
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const child = fork(script, [], {
+    execArgv: ['--require', join(root, 'node/polyfill/promise-with-resolvers.cjs'), ...loader, ...profile],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    cwd: root,
+  })
+  let next = 0
+  const pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>()
+  child.on('message', (message: any) => {
+    const waiter = pending.get(message.id)
+    pending.delete(message.id)
+    if (message.error) waiter?.reject(new Error(message.error))
+    else waiter?.resolve(message.result)
+  })
+  child.on('exit', (code) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`a node exited with ${code}`))
+  })
+  return {
+    child,
+    call: (command, argument) =>
+      new Promise((resolve, reject) => {
+        const id = next++
+        pending.set(id, { resolve, reject })
+        child.send({ id, command, argument })
+      }),
+  }
+}
+
+/** Each node links to its ring neighbour and to two seeded random others: about six links each, the same in both runs. */
+function topology(n: number): Array<[number, number]> {
+  const random = prng(42)
+  const links = new Set<string>()
+  const add = (a: number, b: number) => a !== b && links.add(a < b ? `${a}-${b}` : `${b}-${a}`)
+  for (let i = 0; i < n; i++) {
+    add(i, (i + 1) % n)
+    for (let k = 0; k < 2; k++) add(i, Math.floor(random() * n))
+  }
+  return [...links].map((link) => link.split('-').map(Number) as [number, number])
+}
+
+type RunResult = Awaited<ReturnType<typeof runOnce>>
+
+async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[], warmup: BenchOrder[], providers: string[]) {
+  const started = await Promise.all(nodes.map((node) => node.call<{ peerId: string; address: string }>('start', { mode, providers })))
+  const links = topology(nodes.length)
+  await Promise.all(
+    nodes.map((node, index) =>
+      node.call('allow', links.flatMap(([a, b]) => (a === index ? [started[b]!.peerId] : b === index ? [started[a]!.peerId] : []))),
+    ),
+  )
+  // One node at a time: a burst of inbound connections is what libp2p's connection manager refuses.
+  for (const [index, node] of nodes.entries()) await node.call('dial', links.filter(([a]) => a === index).map(([, b]) => started[b]!.address))
+  const degree = nodes.map((_, index) => links.filter(([a, b]) => a === index || b === index).length)
+  await Promise.all(nodes.map((node, index) => node.call('waitForSubscribers', degree[index])))
+  // Let meshes form (a few heartbeats) before the load starts.
+  await new Promise((resolve) => setTimeout(resolve, 3_000))
+
+  // Warm-up orders (other makers) first, so that neither run pays for compiling its code paths in the figures.
+  const interval = 1000 / ratePerSec
+  const warmupStart = Date.now() + 500
+  const warmups = nodes.map(() => [] as Array<{ at: number; topic: string; data: string; id: string }>)
+  warmup.forEach((order, index) =>
+    warmups[index % nodes.length]!.push({
+      at: Math.round(warmupStart + index * interval),
+      topic: order.type === 'ask' ? 'asks' : 'bids',
+      data: Buffer.from(order.bytes).toString('base64'),
+      id: order.sha,
+    }),
+  )
+  const t0 = warmupStart + warmup.length * interval + 1_000 + IDLE_MS
+  const until = t0 + orders.length * interval + DRAIN_MS
+  const id = (order: BenchOrder) => (mode === 'bare' ? order.sha : order.hash)
+  const schedules = nodes.map(() => [] as Array<{ at: number; topic: string; data: string; id: string }>)
+  const publisherOf = new Map<string, number>()
+  orders.forEach((order, index) => {
+    const publisher = index % nodes.length
+    publisherOf.set(id(order), publisher)
+    schedules[publisher]!.push({
+      at: Math.round(t0 + index * interval),
+      topic: order.type === 'ask' ? 'asks' : 'bids',
+      data: Buffer.from(order.bytes).toString('base64'),
+      id: id(order),
+    })
+  })
+  const results = await Promise.all(
+    nodes.map((node, index) => node.call('run', { t0, idleMs: IDLE_MS, schedule: schedules[index], warmup: warmups[index], until })),
+  )
+  await Promise.all(nodes.map((node) => node.call('stop')))
+
+  const published: Record<string, number> = Object.assign({}, ...results.map((result) => result.published))
+  const latencies: number[] = []
+  let delivered = 0
+  for (const order of orders) {
+    const key = id(order)
+    results.forEach((result, index) => {
+      if (index === publisherOf.get(key)) return
+      const arrived = result.arrivals[key]
+      if (arrived === undefined) return
+      delivered++
+      latencies.push(arrived - published[key]!)
+    })
+  }
+  const cpuPerOrder = results.map((result) => {
+    const idleRate = result.idleCpuMs / result.idleWindowMs
+    return Math.max(0, result.loadCpuMs - idleRate * result.loadWindowMs) / orders.length
+  })
+  const rawCpuPerOrder = results.map((result) => result.loadCpuMs / orders.length)
+  const failedPublishes = results.reduce((total, result) => total + result.failedPublishes, 0)
+  const rejected: Record<string, number> = {}
+  for (const result of results) for (const [reason, n] of Object.entries(result.rejected as Record<string, number>)) rejected[reason] = (rejected[reason] ?? 0) + n
+  return {
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    maxMs: Math.max(...latencies),
+    delivered: delivered / (orders.length * (nodes.length - 1)),
+    cpuMsPerOrder: cpuPerOrder.reduce((a, b) => a + b, 0) / cpuPerOrder.length,
+    rawCpuMsPerOrder: rawCpuPerOrder.reduce((a, b) => a + b, 0) / rawCpuPerOrder.length,
+    idleCpuPct: (100 * results.reduce((total, result) => total + result.idleCpuMs / result.idleWindowMs, 0)) / results.length,
+    rssMiB: results.reduce((total, result) => total + result.rssMiB, 0) / results.length,
+    connections: results.reduce((total, result) => total + result.connections, 0) / results.length,
+    failedPublishes,
+    rejected,
+  }
+}
+
+const emptyResult = (): RunResult => ({ p50Ms: 0, p99Ms: 0, maxMs: 0, delivered: 0, cpuMsPerOrder: 0, rawCpuMsPerOrder: 0, idleCpuPct: 0, rssMiB: 0, connections: 0, failedPublishes: 0, rejected: {} })
+
+const { orders, providers } = benchOrders(count, { seed: 3 })
+const { orders: warmup, providers: warmupProviders } = benchOrders(Math.max(40, 2 * size), { seed: 4, makerOffset: 50_000 })
+const backed = [...providers, ...warmupProviders].map((maker) => maker.address)
+const meanBytes = orders.reduce((total, order) => total + order.bytes.length, 0) / orders.length
+const nodes = Array.from({ length: size }, spawnNode)
+let bare: RunResult
+let book: RunResult
+try {
+  bare = values['book-only'] ? emptyResult() : await runOnce(nodes, 'bare', orders, warmup, backed)
+  book = await runOnce(nodes, 'book', orders, warmup, backed)
+} finally {
+  for (const node of nodes) node.child.disconnect()
+}
+
+const format = (value: number, digits = 1) => value.toFixed(digits)
+const rows: Array<[string, string, string]> = [
+  ['p50 latency, ms', format(bare.p50Ms), format(book.p50Ms)],
+  ['p99 latency, ms', format(bare.p99Ms), format(book.p99Ms)],
+  ['max latency, ms', format(bare.maxMs), format(book.maxMs)],
+  ['delivered', format(bare.delivered, 4), format(book.delivered, 4)],
+  ['CPU ms per order per node (less idle)', format(bare.cpuMsPerOrder, 3), format(book.cpuMsPerOrder, 3)],
+  ['CPU ms per order per node (raw)', format(bare.rawCpuMsPerOrder, 3), format(book.rawCpuMsPerOrder, 3)],
+  ['idle CPU per node, %', format(bare.idleCpuPct, 2), format(book.idleCpuPct, 2)],
+  ['RSS per node, MiB', format(bare.rssMiB, 0), format(book.rssMiB, 0)],
+  ['connections per node', format(bare.connections), format(book.connections)],
+  ['failed publishes', String(bare.failedPublishes), String(book.failedPublishes)],
+]
+console.log(`Gossip propagation: ${size} node processes, ${count} orders (mean ${meanBytes.toFixed(0)} bytes) at ${ratePerSec}/s`)
+console.log(`  ${''.padEnd(40)}  ${'bare gossipsub'.padStart(14)}  ${'order book'.padStart(12)}`)
+for (const [label, a, b] of rows) console.log(`  ${label.padEnd(40)}  ${a.padStart(14)}  ${b.padStart(12)}`)
+if (Object.keys(book.rejected).length) console.log(`  order book refusals: ${JSON.stringify(book.rejected)}`)
+console.log(
+  JSON.stringify({
+    nodes: size,
+    orders: count,
+    ratePerSec,
+    p50Ms: Number(format(book.p50Ms, 2)),
+    p99Ms: Number(format(book.p99Ms, 2)),
+    delivered: Number(format(book.delivered, 4)),
+    cpuMsPerOrder: Number(format(book.cpuMsPerOrder, 3)),
+    bareP50Ms: Number(format(bare.p50Ms, 2)),
+    bareP99Ms: Number(format(bare.p99Ms, 2)),
+    bareCpuMsPerOrder: Number(format(bare.cpuMsPerOrder, 3)),
+  }),
+)

@@ -1,0 +1,182 @@
+// One node of `npm run bench:gossip`, in its own OS process, driven over IPC by bench/gossip.ts.
+// Mode `bare`: libp2p with gossipsub at its default options, no validation.
+// Mode `book`: allot's host (createHost) and order book, with full validation.
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify } from '@libp2p/identify'
+import type { Libp2p } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLibp2p } from 'libp2p'
+import { decodeMessage } from '../protocol/codec/decodeMessage.ts'
+import { marketTopics } from '../protocol/topics.ts'
+import { createStaticBacking } from '../node/orderbook/backing.ts'
+import { createOrderBook, type OrderBook } from '../node/orderbook/orderBook.ts'
+import { createHost } from '../node/p2p/createHost.ts'
+import { loadPeerKey } from '../node/p2p/identity.ts'
+import { openStore, type Store } from '../node/store/openStore.ts'
+
+type Schedule = Array<{ at: number; topic: 'asks' | 'bids'; data: string; id: string }>
+
+const market = { chainId: 31337, market: '0x5fbdb2315678afecb367f032d93f642f64180aa3' as const }
+const topics = marketTopics(market)
+const stamp = () => performance.timeOrigin + performance.now()
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+let host: Libp2p<{ pubsub: GossipSub }> | undefined
+let book: OrderBook | undefined
+let store: Store | undefined
+let home: string | undefined
+let arrivals: Record<string, number> = {}
+/** BENCH_GOSSIP_OPTS (JSON) tries other gossipsub options on allot's host. */
+const gossipOverrides = JSON.parse(process.env.BENCH_GOSSIP_OPTS ?? '{}')
+
+// Both runs use exactly the links bench/gossip.ts draws: nothing else may connect
+// (allot's host would otherwise add DHT connections, and with them mesh peers).
+const allowed = new Set<string>()
+const connectionGater = {
+  denyDialPeer: async (peer: { toString: () => string }) => !allowed.has(peer.toString()),
+  denyInboundEncryptedConnection: async (peer: { toString: () => string }) => !allowed.has(peer.toString()),
+}
+
+async function start({ mode, providers }: { mode: 'bare' | 'book'; providers: string[] }) {
+  arrivals = {}
+  home = await mkdtemp(join(tmpdir(), 'allot-bench-node-'))
+  if (mode === 'bare') {
+    host = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater,
+      // Not a gossipsub option: loopback peers skip the 5-connections-a-second limit, as in allot's host.
+      connectionManager: { allow: ['/ip4/127.0.0.0/ipcidr/8'] },
+      services: { identify: identify(), pubsub: gossipsub() },
+    })
+    await host.start()
+    for (const topic of [topics.asks, topics.bids]) host.services.pubsub.subscribe(topic)
+    host.services.pubsub.addEventListener('message', (event) => {
+      arrivals[createHash('sha256').update(event.detail.data).digest('hex')] ??= stamp()
+    })
+  } else {
+    const full = await createHost({ privateKey: await loadPeerKey(home), listen: ['/ip4/127.0.0.1/tcp/0'], scoredTopics: [topics.asks, topics.bids], connectionGater, gossip: gossipOverrides })
+    await full.start()
+    host = full
+    store = await openStore(home)
+    const backing = createStaticBacking(Object.fromEntries(providers.map((provider) => [provider, 10n ** 18n])))
+    book = createOrderBook({ host: full, store, deployment: market, backing }, { autoSync: false, advertise: false })
+    book.addEventListener('ask', (event) => void (arrivals[event.detail.hash] ??= stamp()))
+    book.addEventListener('bid', (event) => void (arrivals[event.detail.hash] ??= stamp()))
+    await book.start()
+  }
+  return { peerId: host.peerId.toString(), address: host.getMultiaddrs()[0]!.toString() }
+}
+
+async function allow(peers: string[]) {
+  allowed.clear()
+  for (const peer of peers) allowed.add(peer)
+}
+
+async function dial(addresses: string[]) {
+  for (const address of addresses) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await host!.dial(multiaddr(address))
+        break
+      } catch (error) {
+        if (attempt >= 5) throw error
+        await sleep(300 + Math.random() * 700)
+      }
+    }
+  }
+}
+
+async function waitForSubscribers(count: number) {
+  const deadline = Date.now() + 60_000
+  const pubsub = host!.services.pubsub
+  while (pubsub.getSubscribers(topics.asks).length < count || pubsub.getSubscribers(topics.bids).length < count) {
+    if (Date.now() > deadline) throw new Error(`only ${pubsub.getSubscribers(topics.asks).length} subscribers`)
+    await sleep(50)
+  }
+  return { connections: host!.getConnections().length }
+}
+
+/** Publishes each order at its time; a failed publish is counted, not fatal (the delivered fraction shows it). */
+async function publishAll(schedule: Schedule, published: Record<string, number>): Promise<number> {
+  let failed = 0
+  await Promise.all(
+    schedule.map(async ({ at, topic, data, id }) => {
+      await sleep(Math.max(0, at - Date.now()))
+      const bytes = new Uint8Array(Buffer.from(data, 'base64'))
+      published[id] = stamp()
+      try {
+        if (book) {
+          const message = decodeMessage(bytes, { accept: ['ask', 'bid'] })
+          if (message.type === 'ask') await book.publishAsk(message.body)
+          else if (message.type === 'bid') await book.publishBid(message.body)
+        } else await host!.services.pubsub.publish(topics[topic], bytes)
+      } catch (error) {
+        failed++
+        console.error(`publish failed: ${(error as Error).message}`)
+      }
+    }),
+  )
+  return failed
+}
+
+async function run({ t0, idleMs, schedule, warmup, until }: { t0: number; idleMs: number; schedule: Schedule; warmup: Schedule; until: number }) {
+  await publishAll(warmup, {})
+  await sleep(Math.max(0, t0 - idleMs - Date.now()))
+  const idleStart = process.cpuUsage()
+  const idleWall = stamp()
+  await sleep(Math.max(0, t0 - Date.now()))
+  const idleCpu = process.cpuUsage(idleStart)
+  const idleWindow = stamp() - idleWall
+  const loadStart = process.cpuUsage()
+  const loadWall = stamp()
+  const published: Record<string, number> = {}
+  const failedPublishes = await publishAll(schedule, published)
+  await sleep(Math.max(0, until - Date.now()))
+  const loadCpu = process.cpuUsage(loadStart)
+  return {
+    published,
+    arrivals,
+    idleCpuMs: (idleCpu.user + idleCpu.system) / 1000,
+    idleWindowMs: idleWindow,
+    loadCpuMs: (loadCpu.user + loadCpu.system) / 1000,
+    loadWindowMs: stamp() - loadWall,
+    rssMiB: process.memoryUsage().rss / 2 ** 20,
+    connections: host!.getConnections().length,
+    rejected: book?.stats().rejected ?? {},
+    failedPublishes,
+  }
+}
+
+async function stop() {
+  await book?.stop()
+  await host?.stop()
+  await store?.close()
+  if (home) await rm(home, { recursive: true, force: true })
+  book = undefined
+  host = undefined
+  store = undefined
+}
+
+const commands: Record<string, (argument: any) => unknown> = { start, allow, dial, waitForSubscribers, run, stop }
+
+process.on('message', async ({ id, command, argument }: { id: number; command: string; argument: unknown }) => {
+  let reply: { id: number; result?: unknown; error?: string }
+  try {
+    reply = { id, result: await commands[command]!(argument) }
+  } catch (error) {
+    reply = { id, error: (error as Error).stack ?? String(error) }
+  }
+  if (process.connected) process.send!(reply)
+})
+// process.exit (not a kill) so that --cpu-prof can write its profile.
+process.on('disconnect', () => void stop().finally(() => process.exit(0)))

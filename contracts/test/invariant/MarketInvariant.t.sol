@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Test} from "forge-std/Test.sol";
+import {AllotMarket} from "../../src/AllotMarket.sol";
+import {
+    IAllotMarket,
+    DealTerms,
+    DealState,
+    DealStatus,
+    Parameters,
+    MarketConfig,
+    Position
+} from "../../src/interfaces/IAllotMarket.sol";
+import {IERC20} from "../../src/interfaces/IERC20.sol";
+import {IAggregatorV3} from "../../src/interfaces/IAggregatorV3.sol";
+import {MockPriceFeed} from "../../src/mocks/MockPriceFeed.sol";
+import {BlocklistToken} from "../mocks/TestTokens.sol";
+import {MarketHandler} from "./MarketHandler.sol";
+
+/// @dev The accounting rules, checked after every call of a random sequence:
+/// - per token, what the market holds equals what it owes (escrows, dispute bonds, collateral, pending
+///   withdrawals, coverage, insurance fund, fees, claimable credits);
+/// - each provider's obligations equal the compensation its unfinished deals may still cost;
+/// - coverage never exceeds obligations;
+/// - a final deal never moves funds or changes status again;
+/// - a defaulted client got its price back and its compensation, or the shortfall was recorded.
+abstract contract MarketInvariantTest is Test {
+    AllotMarket internal market;
+    BlocklistToken internal usd;
+    BlocklistToken internal col;
+    MockPriceFeed internal feed;
+    MarketHandler internal handler;
+
+    address internal owner = makeAddr("owner");
+    address internal arbiter = makeAddr("arbiter");
+
+    function sameToken() internal pure virtual returns (bool);
+
+    function setUp() public {
+        vm.warp(1_700_000_000);
+        usd = new BlocklistToken(6);
+        if (sameToken()) {
+            col = usd;
+        } else {
+            col = new BlocklistToken(18);
+            feed = new MockPriceFeed(8, 2e8, "COL / USD");
+        }
+        market = new AllotMarket(
+            MarketConfig({
+                paymentToken: IERC20(address(usd)),
+                collateralToken: IERC20(address(col)),
+                priceFeed: IAggregatorV3(address(feed)),
+                owner: owner,
+                arbiter: arbiter,
+                params: Parameters({
+                    collateralFactorBps: 8000,
+                    liquidationThresholdBps: 9000,
+                    liquidationBonusBps: 500,
+                    keeperBonusBps: 500,
+                    insuranceBps: 1000,
+                    protocolFeeBps: 100,
+                    disputeBondBps: 1000,
+                    challengeWindow: 1 hours,
+                    unbondingPeriod: 1 days,
+                    maxPriceAge: 1 hours
+                })
+            })
+        );
+        handler = new MarketHandler(market, usd, col, feed, owner, arbiter);
+        targetContract(address(handler));
+        bytes4[] memory selectors = new bytes4[](24);
+        selectors[0] = MarketHandler.deposit.selector;
+        selectors[1] = MarketHandler.requestWithdrawal.selector;
+        selectors[2] = MarketHandler.cancelWithdrawal.selector;
+        selectors[3] = MarketHandler.withdraw.selector;
+        selectors[4] = MarketHandler.openDeal.selector;
+        selectors[5] = MarketHandler.openDeal.selector; // opened twice as often
+        selectors[6] = MarketHandler.commit.selector;
+        selectors[7] = MarketHandler.commit.selector;
+        selectors[8] = MarketHandler.settle.selector;
+        selectors[9] = MarketHandler.settleMany.selector;
+        selectors[10] = MarketHandler.dispute.selector;
+        selectors[11] = MarketHandler.resolveDispute.selector;
+        selectors[12] = MarketHandler.liquidateDeal.selector;
+        selectors[13] = MarketHandler.liquidatePosition.selector;
+        selectors[14] = MarketHandler.movePrice.selector;
+        selectors[15] = MarketHandler.breakPrice.selector;
+        selectors[16] = MarketHandler.warp.selector;
+        selectors[17] = MarketHandler.claim.selector;
+        selectors[18] = MarketHandler.toggleBlocked.selector;
+        selectors[19] = MarketHandler.withdrawFees.selector;
+        selectors[20] = MarketHandler.fundInsurance.selector;
+        selectors[21] = MarketHandler.pokeFinal.selector;
+        selectors[22] = MarketHandler.warp.selector;
+        selectors[23] = MarketHandler.movePrice.selector;
+        targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
+    }
+
+    struct Owed {
+        uint256 payment;
+        uint256 collateral;
+    }
+
+    function _owed() internal view returns (Owed memory o) {
+        uint256 n = handler.dealCount();
+        for (uint256 i; i < n; ++i) {
+            DealTerms memory t = handler.dealTerms(i);
+            DealState memory d = market.deal(handler.dealIds(i));
+            if (
+                d.status == DealStatus.Open || d.status == DealStatus.Committed || d.status == DealStatus.Disputed
+                    || d.status == DealStatus.Defaulted
+            ) o.payment += t.price;
+            if (d.status == DealStatus.Disputed) o.payment += d.amount;
+        }
+        uint256 p = handler.providerCount();
+        for (uint256 i; i < p; ++i) {
+            Position memory pos = market.position(handler.providers(i));
+            o.payment += pos.coverage;
+            o.collateral += uint256(pos.collateral) + pos.pendingWithdrawal;
+        }
+        o.payment += market.insuranceFund() + market.feesAccrued();
+        o.collateral += market.insuranceCollateral();
+        uint256 a = handler.accountCount();
+        for (uint256 i; i < a; ++i) {
+            address account = handler.accounts(i);
+            o.payment += market.claimable(address(usd), account);
+            if (address(col) != address(usd)) o.collateral += market.claimable(address(col), account);
+        }
+    }
+
+    /// @dev One campaign checks every rule after each call (a campaign per rule would multiply the run time).
+    function invariant_marketRules() public view {
+        _checkTokensHeldEqualTokensOwed();
+        _checkObligationsMatchUnfinishedDeals();
+        _checkFinalDealsNeverMove();
+        _checkDefaultedClientsMadeWholeOrShortfallRecorded();
+    }
+
+    function _checkTokensHeldEqualTokensOwed() internal view {
+        Owed memory o = _owed();
+        if (sameToken()) {
+            assertEq(usd.balanceOf(address(market)), o.payment + o.collateral, "held != owed");
+        } else {
+            assertEq(usd.balanceOf(address(market)), o.payment, "payment held != owed");
+            assertEq(col.balanceOf(address(market)), o.collateral, "collateral held != owed");
+        }
+    }
+
+    function _checkObligationsMatchUnfinishedDeals() internal view {
+        uint256 p = handler.providerCount();
+        uint256 n = handler.dealCount();
+        for (uint256 i; i < p; ++i) {
+            address provider = handler.providers(i);
+            uint256 expected;
+            for (uint256 j; j < n; ++j) {
+                DealTerms memory t = handler.dealTerms(j);
+                if (t.provider != provider) continue;
+                DealState memory d = market.deal(handler.dealIds(j));
+                if (
+                    d.status == DealStatus.Open || d.status == DealStatus.Committed || d.status == DealStatus.Disputed
+                        || d.status == DealStatus.Defaulted
+                ) expected += t.collateral;
+                if (d.status == DealStatus.Liquidating) expected += d.amount;
+            }
+            Position memory pos = market.position(provider);
+            assertEq(pos.obligations, expected, "obligations");
+            assertLe(pos.coverage, pos.obligations, "coverage above obligations");
+        }
+    }
+
+    function _checkFinalDealsNeverMove() internal view {
+        assertEq(handler.violations(), 0, handler.lastViolation());
+    }
+
+    function _checkDefaultedClientsMadeWholeOrShortfallRecorded() internal view {
+        uint256 n = handler.dealCount();
+        for (uint256 i; i < n; ++i) {
+            DealTerms memory t = handler.dealTerms(i);
+            bytes32 id = handler.dealIds(i);
+            DealState memory d = market.deal(id);
+            if (d.status == DealStatus.Liquidated) {
+                assertEq(handler.ghostRefund(id), t.price, "refund");
+                assertEq(handler.ghostCompensation(id) + handler.ghostShortfall(id), t.collateral, "compensation");
+            } else if (d.status == DealStatus.Liquidating) {
+                assertEq(handler.ghostRefund(id), t.price, "refund");
+                assertEq(handler.ghostCompensation(id) + d.amount, t.collateral, "deferred compensation");
+            } else {
+                assertEq(handler.ghostRefund(id) + handler.ghostCompensation(id), 0, "paid without liquidation");
+            }
+        }
+    }
+
+}
+
+/// forge-config: default.invariant.runs = 64
+/// forge-config: default.invariant.depth = 200
+contract MarketInvariantSameTokenTest is MarketInvariantTest {
+    function sameToken() internal pure override returns (bool) {
+        return true;
+    }
+}
+
+/// forge-config: default.invariant.runs = 64
+/// forge-config: default.invariant.depth = 200
+contract MarketInvariantTwoTokensTest is MarketInvariantTest {
+    function sameToken() internal pure override returns (bool) {
+        return false;
+    }
+}

@@ -1,0 +1,147 @@
+import { mkdtemp, readFile, rm, writeFile, mkdir, cp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { erc20Abi, parseEventLogs, parseUnits, type Hex } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { allotMarketAbi } from '../../contracts/abi/index.ts'
+import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
+import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
+import { getDeal } from '../../node/chain/actions/readMarket.ts'
+import { devPrivateKeys, type ChainClients } from '../../node/chain/clients.ts'
+import { writeDeployment } from '../../node/chain/deployment.ts'
+import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
+import { increaseTime } from '../../node/chain/devTime.ts'
+import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
+import { runCli } from '../helpers/cli.ts'
+
+// Separate OS processes over TCP: a provider and a keeper run as `allot` commands;
+// the client is the CLI driven with --json, as a script would drive it.
+let market: DevMarket
+let root: string
+let env: Record<string, string>
+let provider: AllotProcess
+let keeper: AllotProcess
+let bootstrap: string
+const processes: AllotProcess[] = []
+const examples = join(import.meta.dirname, '..', '..', 'examples')
+const sumJob = join(import.meta.dirname, '..', 'fixtures', 'jobs', 'sum')
+const clientKey = devPrivateKeys[4]
+const clientAddress = privateKeyToAccount(clientKey).address
+
+const balance = (token: Hex, account: Hex = clientAddress) => market.accounts[0]!.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [account] })
+const startProvider = async (listen = '/ip4/127.0.0.1/tcp/0') => {
+  const process = spawnAllot(['provider', 'start', '--home', join(root, 'provider'), '--listen', listen, '--cpu', '2000', '--memory', '2048', '--disk', '1024'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[1] })
+  processes.push(process)
+  const info = await process.ready
+  return { process, address: info.addresses[0] as string }
+}
+const client = (argv: string[], extra: Record<string, string> = {}) => runCli([...argv, '--json'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, ALLOT_BOOTSTRAP: bootstrap, ...extra } })
+
+test.before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'allot-e2e-'))
+  market = await startDevMarket()
+  const deploymentPath = join(root, 'deployment.json')
+  await writeDeployment(deploymentPath, market.deployment)
+  env = { ALLOT_RPC: market.anvil.rpcUrl, ALLOT_DEPLOYMENT: deploymentPath }
+  const providerClients = market.accounts[1] as ChainClients
+  await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
+  await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+  ;({ process: provider, address: bootstrap } = await startProvider())
+  keeper = spawnAllot(['keeper', 'start', '--home', join(root, 'keeper'), '--polling-interval', '200'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[5] })
+  processes.push(keeper)
+})
+
+test.after(async () => {
+  await Promise.all(processes.map((process) => process.stop()))
+  await market?.stop()
+  await rm(root, { recursive: true, force: true })
+})
+
+test('job submit runs a job on a provider process and settles; the result bytes and balances check out', async () => {
+  const before = await balance(market.deployment.paymentToken)
+  const result = await client(['job', 'submit', sumJob, '--max-price', '0.5'])
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  const printed = result.json()
+  assert.is(printed.state, 'settled')
+  assert.is(printed.exitCode, 0)
+  assert.is(await readFile(join(printed.resultDir, 'stdout'), 'utf8'), 'sum=155\n')
+  assert.is(await readFile(join(printed.resultDir, 'output', 'sum.txt'), 'utf8'), '155\n')
+  assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: printed.dealId })).statusName, 'Settled')
+  assert.is(before - (await balance(market.deployment.paymentToken)), BigInt(printed.price))
+  const list = await client(['job', 'list'])
+  assert.ok(list.json().some((deal: { dealId: string }) => deal.dealId === printed.dealId))
+})
+
+test('a provider killed mid-job and restarted from its home finishes the job', async () => {
+  const submitted = await client(['job', 'submit', join(examples, 'spin'), '--no-wait', '--max-price', '0.5'])
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const { dealId } = submitted.json()
+  await new Promise((resolve) => setTimeout(resolve, 1_200))
+  provider.child.kill('SIGKILL')
+  await new Promise((resolve) => provider.child.once('exit', resolve))
+  // Restarted from the same home on the same address, as a provider behind a fixed port would be.
+  ;({ process: provider } = await startProvider(bootstrap.replace(/\/p2p\/.*$/, '')))
+  const result = await client(['job', 'result', dealId])
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  const printed = result.json()
+  assert.is(printed.state, 'settled')
+  assert.match(await readFile(join(printed.resultDir, 'stdout'), 'utf8'), 'done after 3 s')
+})
+
+test('a malformed manifest fails with its named error and changes nothing on chain or on disk', async () => {
+  const folder = join(root, 'bad-job')
+  await cp(sumJob, folder, { recursive: true })
+  await writeFile(join(folder, 'allot.job.json'), JSON.stringify({ version: 1, runtime: 'wasm', entry: '../escape.wasm', limits: {}, resources: {} }))
+  const before = await balance(market.deployment.paymentToken)
+  const deals = (await client(['job', 'list'])).json().length
+  const result = await client(['job', 'submit', folder])
+  assert.is(result.code, 1)
+  assert.is(result.json().error.name, 'InvalidJobManifestError')
+  assert.is(await balance(market.deployment.paymentToken), before)
+  assert.is((await client(['job', 'list'])).json().length, deals)
+})
+
+test('a client without enough tokens gets the named revert, and nothing moves', async () => {
+  const poorKey = generatePrivateKey()
+  const poor = privateKeyToAccount(poorKey).address
+  await market.accounts[0]!.public.request({ method: 'anvil_setBalance' as never, params: [poor, '0x56BC75E2D63100000'] as never })
+  const home = join(root, 'poor')
+  await mkdir(home, { recursive: true })
+  const result = await client(['job', 'submit', sumJob, '--max-price', '0.5'], { ALLOT_PRIVATE_KEY: poorKey, ALLOT_HOME: home })
+  assert.is(result.code, 1, result.stdout)
+  const { error } = result.json()
+  assert.is(error.name, 'ContractRevertError')
+  assert.match(error.message, /openDeal reverted with TransferFromFailed/)
+  assert.is(await balance(market.deployment.paymentToken, poor), 0n)
+})
+
+test('a provider killed mid-job is liquidated by the keeper process, and the client is refunded and compensated', async () => {
+  const before = await balance(market.deployment.paymentToken)
+  const submitted = await client(['job', 'submit', join(examples, 'spin'), '--no-wait', '--max-price', '0.5'])
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const { dealId } = submitted.json()
+  provider.child.kill('SIGKILL')
+  const status = await client(['job', 'status', dealId])
+  const price = BigInt(status.json().price)
+  const collateral = BigInt(status.json().collateral)
+  await increaseTime(market.accounts[0]!, 60 + 120 + 5)
+  const deadline = Date.now() + 20_000
+  let liquidated = false
+  while (!liquidated && Date.now() < deadline) {
+    liquidated = (await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId })).statusName === 'Liquidated'
+    if (!liquidated) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  assert.ok(liquidated, `the keeper did not liquidate: ${keeper.output().slice(-500)}`)
+  const logs = await market.accounts[0]!.public.getContractEvents({ address: market.deployment.market, abi: allotMarketAbi, eventName: 'DealLiquidated', args: { dealId }, fromBlock: 0n })
+  const [event] = parseEventLogs({ abi: allotMarketAbi, eventName: 'DealLiquidated', logs })
+  assert.is(event!.args.refund, price)
+  // 100 ALS of stake covers the compensation in full: paid in collateral tokens at the oracle price.
+  assert.is(event!.args.compensation, collateral)
+  assert.is(await balance(market.deployment.paymentToken), before)
+  const after = await client(['job', 'status', dealId])
+  assert.is(after.json().chain.status, 'Liquidated')
+})
+
+test.run()

@@ -1,0 +1,24 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { runDemo } from '../../node/demo/runDemo.ts'
+
+// `npm start` as a test: separate provider and keeper processes over TCP, a real
+// chain, real sandboxes; the report is checked, not the timing.
+test('the demo runs the whole market and cleans up after itself', async () => {
+  const steps: string[] = []
+  const report = await runDemo({ onEvent: (event) => steps.push(`${event.step}: ${event.text}`) })
+  const outcomes = report.deals.map((deal) => deal.outcome)
+  assert.is(outcomes.filter((outcome) => outcome === 'settled').length, 3, steps.join('\n'))
+  assert.ok(outcomes.some((outcome) => outcome.startsWith('liquidated')))
+  assert.equal(report.liquidations.map((l) => l.kind).sort(), ['deal', 'position'])
+  const client = report.parties.find((party) => party.name === 'client')!
+  const paid = report.deals.filter((deal) => deal.outcome === 'settled').reduce((sum, deal) => sum + deal.price, 0n)
+  const shortfall = report.shortfalls.reduce((sum, s) => sum + s.amount, 0n)
+  const stalled = report.deals.find((deal) => deal.outcome.startsWith('liquidated'))!
+  // The client paid for the settled jobs only, and got the stalled deal's collateral
+  // less what the market recorded as a shortfall.
+  const collateral = stalled.price * 2n
+  assert.is(client.payment[0] - client.payment[1], paid - (collateral - shortfall))
+})
+
+test.run()
