@@ -35,6 +35,7 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
     .option('--deployment <file>', 'deployment file (env ALLOT_DEPLOYMENT, default <home>/deployment.json)')
     .option('--listen <multiaddr...>', 'addresses the node listens on (env ALLOT_LISTEN, comma-separated)')
     .option('--bootstrap <multiaddr...>', 'peers to join the network through (env ALLOT_BOOTSTRAP, comma-separated)')
+    .option('--announce <multiaddr...>', 'addresses to tell peers instead of the listen addresses, e.g. behind NAT (env ALLOT_ANNOUNCE)')
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('-v, --verbose', 'more detail (-vv for even more); DEBUG=allot:* for everything').argParser((_v, previous: number = 0) => previous + 1))
     .showHelpAfterError(false)
@@ -101,7 +102,7 @@ const groupSummaries: Record<string, string> = {
 
 function pickFlags(globals: Record<string, unknown>): Partial<Record<SettingKey | 'home', unknown>> {
   const flags: Partial<Record<SettingKey | 'home', unknown>> = {}
-  for (const key of ['home', 'rpc', 'deployment', 'password', 'privateKey', 'listen', 'bootstrap'] as const) {
+  for (const key of ['home', 'rpc', 'deployment', 'password', 'privateKey', 'listen', 'bootstrap', 'announce'] as const) {
     if (globals[key] !== undefined) flags[key] = globals[key]
   }
   return flags

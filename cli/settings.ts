@@ -14,6 +14,7 @@ const schema = z.object({
   privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 0x-prefixed 32-byte hex key'),
   listen: z.array(z.string()),
   bootstrap: z.array(z.string()),
+  announce: z.array(z.string()),
 })
 
 export type SettingKey = keyof z.infer<typeof schema>
@@ -26,6 +27,7 @@ const envNames: Record<SettingKey, string> = {
   privateKey: 'ALLOT_PRIVATE_KEY',
   listen: 'ALLOT_LISTEN',
   bootstrap: 'ALLOT_BOOTSTRAP',
+  announce: 'ALLOT_ANNOUNCE',
 }
 
 const defaults = (home: string): Partial<Record<SettingKey, unknown>> => ({
@@ -37,7 +39,7 @@ const defaults = (home: string): Partial<Record<SettingKey, unknown>> => ({
 
 /** Settings that are never shown by `config show`. */
 const secret = new Set<SettingKey>(['password', 'privateKey'])
-const lists = new Set<SettingKey>(['listen', 'bootstrap'])
+const lists = new Set<SettingKey>(['listen', 'bootstrap', 'announce'])
 
 export type ResolveSettingsParameters = {
   flags: Partial<Record<SettingKey | 'home', unknown>>

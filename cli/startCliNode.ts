@@ -19,6 +19,7 @@ export async function startCliNode({ settings, signal }: CommandContext, extra: 
     account: await commandAccount(settings),
     listen: settings.listen ?? ['/ip4/127.0.0.1/tcp/0'],
     bootstrap: settings.bootstrap ?? [],
+    announce: settings.announce ?? [],
     signal,
     ...extra,
   })
