@@ -43,6 +43,8 @@ export type ProviderInit = {
   pricing?: PricingCurve
   /** How long a proposal may take to arrive and its job to be fetched. */
   negotiationTimeoutMs?: number
+  /** How long results and job files of finished deals are kept for their clients. */
+  resultRetentionSeconds?: number
 }
 
 export const defaultProviderInit = {
@@ -54,6 +56,7 @@ export const defaultProviderInit = {
   termsLifetimeSeconds: 120,
   maxJobBytes: 64 * 1024 * 1024,
   negotiationTimeoutMs: 30_000,
+  resultRetentionSeconds: 7 * 24 * 3600,
 } as const
 
 /** What the provider's parts share while it runs. */

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { DEAL_PROTOCOL, LOGS_PROTOCOL, RESULT_PROTOCOL } from '../../protocol/protocols.ts'
@@ -50,6 +51,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
   let chainRoom = 0n
   let follower: EventFollower | undefined
   let republish: NodeJS.Timeout | undefined
+  let pruner: NodeJS.Timeout | undefined
   let resubscribed: NodeJS.Timeout | undefined
   let stopListening = () => {}
   const running = new Map<string, Promise<void>>()
@@ -121,6 +123,17 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     }
   }
 
+  // Results of finished deals stay for their clients for a while, then go.
+  const prune = async () => {
+    const cutoff = Date.now() - options.resultRetentionSeconds * 1000
+    for (const record of await records.all()) {
+      if (!['settled', 'failed', 'expired', 'delivered'].includes(record.state) || record.updatedAt > cutoff) continue
+      await rm(context.paths.result(record.dealId), { force: true })
+      await rm(context.paths.jobBundle(record.terms.jobHash), { force: true })
+      await rm(context.paths.jobFiles(record.terms.jobHash), { recursive: true, force: true })
+    }
+  }
+
   const recover = async () => {
     const now = await chainNow(components.clients)
     for (const record of await records.all()) {
@@ -146,6 +159,8 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
       })
       await follower.start()
       await recover()
+      await prune().catch((error) => log.error('pruning results: %s', error.message))
+      pruner = setInterval(() => void prune().catch((error) => log.error('pruning results: %s', error.message)), 3600_000)
       await provider.advertise()
       // An ask published before any peer subscribed reached no one: publish anew when one does.
       const onSubscription = () => {
@@ -160,6 +175,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     async stop() {
       controller.abort()
       clearInterval(republish)
+      clearInterval(pruner)
       clearTimeout(resubscribed)
       stopListening()
       await follower?.stop()
