@@ -7,7 +7,9 @@ import { foundryBinary } from './foundry-binary.ts'
 const log = logger('chain:anvil')
 
 export type StartAnvilParameters = {
-  /** Loopback port; 0 (the default) lets the kernel pick a free one. */
+  /** Address to listen on: loopback by default; a test host's address for multi-host tests. */
+  host?: string
+  /** Port; 0 (the default) lets the kernel pick a free one. */
   port?: number
   /** Seconds between blocks; omitted means a block per transaction. */
   blockTime?: number
@@ -44,8 +46,8 @@ let exitHookInstalled = false
  * await anvil.stop()
  */
 export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<Anvil> {
-  const { port = 0, blockTime, chainId = 31337, accounts = 10, startTimeout = 15_000, signal } = parameters
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(chainId), '--accounts', String(accounts)]
+  const { host = '127.0.0.1', port = 0, blockTime, chainId = 31337, accounts = 10, startTimeout = 15_000, signal } = parameters
+  const args = ['--host', host, '--port', String(port), '--chain-id', String(chainId), '--accounts', String(accounts)]
   if (blockTime !== undefined) args.push('--block-time', String(blockTime))
   const binary = foundryBinary('anvil')
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -93,7 +95,7 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
 
   try {
     const boundPort = await listening
-    const rpcUrl = `http://127.0.0.1:${boundPort}`
+    const rpcUrl = `http://${host}:${boundPort}`
     log('anvil pid %d listening at %s', child.pid, rpcUrl)
     return { rpcUrl, port: boundPort, chainId, process: child, stop }
   } catch (error) {
