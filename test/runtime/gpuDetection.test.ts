@@ -31,7 +31,7 @@ test('one H100 80GB HBM3', async () => {
   assert.is(gpus[0]!.vramMiB, 81559)
 })
 
-test('one H200, whose name carries no memory size', async () => {
+test('one H200 (recorded from a real H200, driver 580.159.04), whose name carries no memory size', async () => {
   const { gpus } = await detect('h200')
   assert.is(gpus[0]!.model, 'nvidia-h200-141gb')
   assert.is(gpus[0]!.vramMiB, 143771)
