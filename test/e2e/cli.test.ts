@@ -23,6 +23,7 @@ let root: string
 let env: Record<string, string>
 let provider: AllotProcess
 let keeper: AllotProcess
+let rival: AllotProcess
 let bootstrap: string
 const processes: AllotProcess[] = []
 const examples = join(import.meta.dirname, '..', '..', 'examples')
@@ -50,7 +51,9 @@ test.before(async () => {
   await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
   ;({ process: provider, address: bootstrap } = await startProvider())
   keeper = spawnAllot(['keeper', 'start', '--home', join(root, 'keeper'), '--polling-interval', '200'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[5] })
-  processes.push(keeper)
+  // A second keeper process races the first for every liquidation.
+  rival = spawnAllot(['keeper', 'start', '--home', join(root, 'rival'), '--polling-interval', '200'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[6] })
+  processes.push(keeper, rival)
 })
 
 test.after(async () => {
@@ -117,7 +120,7 @@ test('a client without enough tokens gets the named revert, and nothing moves', 
   assert.is(await balance(market.deployment.paymentToken, poor), 0n)
 })
 
-test('a provider killed mid-job is liquidated by the keeper process, and the client is refunded and compensated', async () => {
+test('a provider killed mid-job is liquidated by one of two racing keeper processes, and the client is refunded and compensated', async () => {
   const before = await balance(market.deployment.paymentToken)
   const submitted = await client(['job', 'submit', join(examples, 'spin'), '--no-wait', '--max-price', '0.5'])
   assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
@@ -142,6 +145,11 @@ test('a provider killed mid-job is liquidated by the keeper process, and the cli
   assert.is(await balance(market.deployment.paymentToken), before)
   const after = await client(['job', 'status', dealId])
   assert.is(after.json().chain.status, 'Liquidated')
+  // Exactly one keeper won; the loser counted a lost race and is still running.
+  assert.is(logs.length, 1)
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.is(keeper.child.exitCode, null, keeper.output().slice(-300))
+  assert.is(rival.child.exitCode, null, rival.output().slice(-300))
 })
 
 test.run()
