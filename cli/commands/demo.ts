@@ -40,7 +40,7 @@ export const demo: CommandSpec = {
         'Balances (wallets; stakes sit in the market)',
         parties.toString(),
         `market: insurance fund ${tusd(r.market.insuranceFund)} tUSD, protocol fees ${tusd(r.market.feesAccrued)} tUSD`,
-        ...r.shortfalls.map((s) => `shortfall recorded on chain for deal ${s.dealId.slice(0, 10)}…: ${tusd(s.amount)} tUSD of compensation the provider's position and the insurance fund could not cover (its collateral had lost half its value)`),
+        ...r.shortfalls.map((s) => `shortfall recorded on chain for deal ${s.dealId.slice(0, 10)}…: ${tusd(s.amount)} tUSD of compensation the provider's position and the insurance fund could not cover`),
         `done in ${r.seconds.toFixed(1)} s; everything it started has stopped`,
       ].join('\n')
     })

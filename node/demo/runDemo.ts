@@ -7,6 +7,7 @@ import { allotMarketAbi, mockPriceFeedAbi } from '../../contracts/abi/index.ts'
 import { dealCollateral } from '../../protocol/pricing/dealCollateral.ts'
 import { depositCollateral } from '../chain/actions/depositCollateral.ts'
 import { ensureAllowance } from '../chain/actions/ensureAllowance.ts'
+import { fundInsurance } from '../chain/actions/fundInsurance.ts'
 import { getHealthFactor, getPosition } from '../chain/actions/readMarket.ts'
 import { devPrivateKeys, type ChainClients } from '../chain/clients.ts'
 import { writeDeployment } from '../chain/deployment.ts'
@@ -93,6 +94,10 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
       await depositCollateral(clients, { deployment, amount: stake })
     }
     say('stake', `providers staked 100, 100 and ${Number(p3Stake) / 1e18} ALS (ALS is priced at 2.00 tUSD by the feed)`)
+    // The insurance fund tops up a client whose provider's collateral falls short.
+    await ensureAllowance(owner, { token: deployment.paymentToken, spender: deployment.market, amount: parseUnits('10', 6) })
+    await fundInsurance(owner, { deployment, amount: parseUnits('10', 6) })
+    say('insurance', 'the market owner put 10 tUSD in the insurance fund')
 
     const startProvider = (name: 'p1' | 'p2' | 'p3', bootstrap: string[]) => {
       const index = roles[name]

@@ -15,10 +15,12 @@ test('the demo runs the whole market and cleans up after itself', async () => {
   const paid = report.deals.filter((deal) => deal.outcome === 'settled').reduce((sum, deal) => sum + deal.price, 0n)
   const shortfall = report.shortfalls.reduce((sum, s) => sum + s.amount, 0n)
   const stalled = report.deals.find((deal) => deal.outcome.startsWith('liquidated'))!
-  // The client paid for the settled jobs only, and got the stalled deal's collateral
-  // less what the market recorded as a shortfall.
+  // The client paid for the settled jobs only, and got the stalled deal's whole
+  // collateral amount back on top: coverage first, the insurance fund for the rest.
   const collateral = stalled.price * 2n
-  assert.is(client.payment[0] - client.payment[1], paid - (collateral - shortfall))
+  assert.is(shortfall, 0n)
+  assert.is(client.payment[0] - client.payment[1], paid - collateral)
+  assert.ok(report.market.insuranceFund < 10_000_000n, 'the insurance fund paid part of the compensation')
 })
 
 test.run()
