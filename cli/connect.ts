@@ -3,7 +3,7 @@ import { createChainClients, type ChainClients } from '../node/chain/clients.ts'
 import { readDeployment, type Deployment } from '../node/chain/deployment.ts'
 import { ChainMismatchError, toChainError } from '../node/chain/errors.ts'
 import { commandAccount } from './account.ts'
-import type { Settings } from './settings.ts'
+import type { ResolvedSettings, Settings } from './settings.ts'
 
 export type Connection = {
   clients: ChainClients
@@ -16,10 +16,11 @@ export type TokenInfo = { address: `0x${string}`; symbol: string; decimals: numb
  * Connects a command to the market: reads the deployment file, unlocks the
  * account, and checks that the RPC endpoint serves the deployment's chain.
  */
-export async function connect(settings: Settings): Promise<Connection> {
+export async function connect(settings: Settings, resolved?: ResolvedSettings): Promise<Connection> {
   const deployment = await readDeployment(settings.deployment!)
   const account = await commandAccount(settings)
-  const rpcUrl = settings.rpc!
+  // A deployment file written by `allot chain dev` names its endpoint; an explicit --rpc/ALLOT_RPC wins.
+  const rpcUrl = resolved?.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
   const clients = createChainClients({ rpcUrl, account, chainId: deployment.chainId })
   let chainId: number
   try {

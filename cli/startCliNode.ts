@@ -1,6 +1,5 @@
-import { readDeployment } from '../node/chain/deployment.ts'
+import type { PrivateKeyAccount } from 'viem/accounts'
 import { startNode, type StartNodeParameters } from '../node/daemon/startNode.ts'
-import { commandAccount } from './account.ts'
 import type { CommandContext } from './command.ts'
 import { connect } from './connect.ts'
 
@@ -10,13 +9,13 @@ import { connect } from './connect.ts'
  * the keystore or --private-key. Checks the chain first, so a dead RPC endpoint
  * fails before any network is joined.
  */
-export async function startCliNode({ settings, signal }: CommandContext, extra: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> = {}) {
-  const connection = await connect(settings)
+export async function startCliNode({ settings, resolved, signal }: CommandContext, extra: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> = {}) {
+  const connection = await connect(settings, resolved)
   const node = await startNode({
     home: settings.home,
-    rpcUrl: settings.rpc!,
-    deployment: await readDeployment(settings.deployment!),
-    account: await commandAccount(settings),
+    rpcUrl: connection.clients.rpcUrl,
+    deployment: connection.deployment,
+    account: connection.clients.wallet.account as PrivateKeyAccount,
     listen: settings.listen ?? ['/ip4/127.0.0.1/tcp/0'],
     bootstrap: settings.bootstrap ?? [],
     announce: settings.announce ?? [],

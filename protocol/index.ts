@@ -113,6 +113,13 @@ export { assignGpus, type AssignGpusReturnType, type GpuAssignment } from './mat
 export { matchCriteria, MatchCriterion } from './matching/matchCriteria.ts'
 export { type CanBack, evaluateAsk, type EvaluateAskParameters, type EvaluateAskReturnType } from './matching/evaluateAsk.ts'
 export { type MatchBidParameters, type MatchBidReturnType, type MatchCandidate, matchBid } from './matching/matchBid.ts'
+export {
+  createMatchIndex,
+  type MatchIndex,
+  type MatchIndexMatchParameters,
+  type MatchIndexOptions,
+  type MatchIndexReturnType,
+} from './matching/matchIndex.ts'
 
 export { type GossipAction, OrderRejection, orderRejectionAction, type OrderValidation } from './validation/orderRejection.ts'
 export { isSameMarket } from './validation/isSameMarket.ts'

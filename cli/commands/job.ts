@@ -99,9 +99,9 @@ export const jobStatus: CommandSpec = {
   summary: 'a deal’s state here and on chain',
   arguments: ['<deal-id>'],
   examples: ['allot job status 0x3f2a…', 'allot job status 0x3f2a --json'],
-  async run([id], _options, { settings, output }) {
+  async run([id], _options, { settings, resolved, output }) {
     const deal = await findDeal(settings.home, id)
-    const { clients, deployment, tokens } = await connect(settings)
+    const { clients, deployment, tokens } = await connect(settings, resolved)
     const onChain = await getDeal(clients, { deployment, dealId: deal.dealId })
     const now = await chainNow(clients)
     const overdue = onChain.statusName === 'Open' && now > Number(deal.terms.deadline)
@@ -166,9 +166,9 @@ export const jobCancel: CommandSpec = {
   summary: 'liquidate a deal whose provider missed its deadline: your payment back plus its collateral',
   arguments: ['<deal-id>'],
   examples: ['allot job cancel 0x3f2a…'],
-  async run([id], _options, { settings, output, signal }) {
+  async run([id], _options, { settings, resolved, output, signal }) {
     const deal = await findDeal(settings.home, id)
-    const { clients, deployment, tokens } = await connect(settings)
+    const { clients, deployment, tokens } = await connect(settings, resolved)
     const onChain = await getDeal(clients, { deployment, dealId: deal.dealId })
     if (onChain.statusName === 'Liquidated') throw new UsageError(`Deal ${deal.dealId} is already liquidated: you were refunded.`, { hint: 'See `allot job status`.' })
     const tx = await liquidateDeal(clients, { deployment, terms: deal.terms, signal })

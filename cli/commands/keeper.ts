@@ -1,11 +1,11 @@
 import { once } from 'node:events'
-import { erc20Abi, formatUnits, parseUnits, type Hex } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { erc20Abi, formatUnits, parseUnits } from 'viem'
 import { createChainClients } from '../../node/chain/clients.ts'
 import { readDeployment } from '../../node/chain/deployment.ts'
 import { ChainMismatchError, toChainError } from '../../node/chain/errors.ts'
 import { createKeeper, type Liquidation } from '../../node/keeper/index.ts'
 import { openStore } from '../../node/store/openStore.ts'
+import { commandAccount } from '../account.ts'
 import type { CommandSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
 import { parseInteger } from './parse.ts'
@@ -41,14 +41,12 @@ export const keeperStart: CommandSpec = {
     'allot keeper start --json > keeper-summary.json',
   ],
   async run(_args, options, { settings, resolved, output, signal }) {
-    if (!settings.privateKey)
-      throw new UsageError('keeper start needs the keeper account: pass --private-key or set ALLOT_PRIVATE_KEY.', {
-        hint: 'The account pays gas and, for position liquidations, payment tokens; it receives the bonuses.',
-      })
+    // The keeper's account pays gas and, for position liquidations, payment tokens; it receives the bonuses.
+    const account = await commandAccount(settings)
     const deployment = await readDeployment(settings.deployment!)
     // A deployment file written by `allot chain dev` names its chain; an explicit --rpc/ALLOT_RPC wins.
     const rpcUrl = resolved.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
-    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account: privateKeyToAccount(settings.privateKey as Hex) })
+    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account })
     let decimals: number
     try {
       const chainId = await clients.public.getChainId()

@@ -25,8 +25,8 @@ export const stakeDeposit: CommandSpec = {
   summary: 'add collateral to your provider position (approves the market once if needed)',
   arguments: ['<amount>'],
   examples: ['allot stake deposit 100', 'allot stake deposit 2500.5 --json'],
-  async run([value], _options, { settings, output, signal }) {
-    const connection = await connect(settings)
+  async run([value], _options, { settings, resolved, output, signal }) {
+    const connection = await connect(settings, resolved)
     const { clients, deployment, tokens } = connection
     const amount = amountArgument(value, tokens.collateral)
     const approval = await ensureAllowance(clients, { token: deployment.collateralToken, spender: deployment.market, amount, approve: maxUint256, signal })
@@ -47,8 +47,8 @@ export const stakeWithdraw: CommandSpec = {
     { flags: '--cancel', description: 'return the pending withdrawal to the position' },
   ],
   examples: ['allot stake withdraw 50', 'allot stake withdraw --claim', 'allot stake withdraw --cancel'],
-  async run([value], options, { settings, output, signal }) {
-    const connection = await connect(settings)
+  async run([value], options, { settings, resolved, output, signal }) {
+    const connection = await connect(settings, resolved)
     const { clients, deployment, tokens } = connection
     let tx
     let action: string
@@ -69,8 +69,8 @@ export const stakeStatus: CommandSpec = {
   summary: 'collateral, obligations, coverage, health factor and how much more you can back',
   options: [{ flags: '--provider <address>', description: 'show another provider’s position' }],
   examples: ['allot stake status', 'allot stake status --provider 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json'],
-  async run(_args, options, { settings, output }) {
-    const connection = await connect(settings)
+  async run(_args, options, { settings, resolved, output }) {
+    const connection = await connect(settings, resolved)
     const provider = options.provider as `0x${string}` | undefined
     if (provider !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(provider)) throw new UsageError(`--provider must be an address, not "${provider}".`)
     const status = await positionStatus(connection, provider)

@@ -1,5 +1,6 @@
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
-import { PasswordRequiredError } from './errors.ts'
+import { existsSync } from 'node:fs'
+import { KeyNotFoundError, PasswordRequiredError } from './errors.ts'
 import { keystoreFile, readKeystore } from './keystore.ts'
 
 export type LoadAccountParameters = {
@@ -18,6 +19,7 @@ export type LoadAccountParameters = {
 export async function loadAccount({ home, privateKey, password, askPassword }: LoadAccountParameters): Promise<PrivateKeyAccount> {
   if (privateKey) return privateKeyToAccount(privateKey)
   const path = keystoreFile(home)
+  if (!existsSync(path)) throw new KeyNotFoundError({ path })
   let secret = password
   if (secret === undefined) {
     if (!askPassword) throw new PasswordRequiredError({ path })

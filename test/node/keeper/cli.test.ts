@@ -18,12 +18,13 @@ test.after(async () => {
   await rm(home, { recursive: true, force: true })
 })
 
-test('keeper start without a key is a usage error naming --private-key', async () => {
+test('keeper start without a key fails naming the keystore, and hints at allot init and --private-key', async () => {
   const result = await runCli(['keeper', 'start', '--home', home, '--json'])
-  assert.is(result.code, 2)
+  assert.is(result.code, 1)
   const printed = result.json()
-  assert.is(printed.error.name, 'UsageError')
-  assert.match(printed.error.message, '--private-key')
+  assert.is(printed.error.name, 'KeyNotFoundError')
+  assert.match(printed.error.hint, '--private-key')
+  assert.match(printed.error.hint, 'allot init')
 })
 
 test('a bad --min-profit is a usage error naming the flag', async () => {
