@@ -16,13 +16,15 @@
 // Prints a table and, as its last line, {"jobs","submitToRunningP50Ms",…}.
 //
 // Options: --jobs N (sequential, default 20), --concurrent M (jobs in the
-// concurrent phase, default 12; 0 skips it), --in-flight K (default 4).
+// concurrent phase, default 12; 0 skips it), --in-flight K (default 4), --plain-nonces
+// (the concurrent phase without viem's nonce manager on the client account).
+import { setMaxListeners } from 'node:events'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { createPublicClient, createWalletClient, http, parseUnits, type Hex, type Transport } from 'viem'
+import { createPublicClient, createWalletClient, http, nonceManager, parseUnits, type Hex, type Transport } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { anvil } from 'viem/chains'
 import { depositCollateral } from '../node/chain/actions/depositCollateral.ts'
@@ -41,15 +43,20 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '20' },
     concurrent: { type: 'string', default: '12' },
     'in-flight': { type: 'string', default: '4' },
+    /** Concurrent phase without viem's nonce manager on the client account: shows the nonce races of concurrent submits. */
+    'plain-nonces': { type: 'boolean', default: false },
   },
 })
 const sequentialJobs = Number(values.jobs)
 const concurrentJobs = Number(values.concurrent)
 const inFlight = Number(values['in-flight'])
+const plainNonces = values['plain-nonces']
 const sumJob = join(root, 'test', 'fixtures', 'jobs', 'sum')
 const baseSum = 155
 // Everything this benchmark starts is stopped well inside three minutes, whatever happens.
 const deadline = AbortSignal.timeout(160_000)
+// Every submission, stream and RPC of the run listens to it.
+setMaxListeners(1_000, deadline)
 const providerNames = ['p1', 'p2', 'p3'] as const
 const roles = { p1: 1, p2: 2, p3: 3, client: 4 } as const
 
@@ -62,7 +69,7 @@ type JobRun = {
   at: Partial<Record<Step, number>>
   dealId?: Hex
   provider?: string
-  declines: number
+  declines: string[]
   error?: string
 }
 type ProviderMarks = { offered?: number; running?: number; committed?: number }
@@ -136,6 +143,8 @@ let providerAddress: Record<string, string> = {}
 let setupMs = 0
 let sequentialWallMs = 0
 let concurrentWallMs = 0
+/** Streams still open on the client's connections once every job has settled, by protocol: a leak shows here. */
+const openStreams: Record<string, number> = {}
 try {
   const setupStart = Date.now()
   market = await startDevMarket({ signal: deadline })
@@ -171,12 +180,16 @@ try {
   setupMs = Date.now() - setupStart
 
   const clients = tracedClients(market.anvil.rpcUrl, account, calls)
-  const components = { host: node.host, clients, deployment, book: { asks: () => node.orderBook.asks() }, jobs: node.jobs }
+  // Concurrent submits from one account race for nonces (each write reads the pending count):
+  // that phase gives the account viem's nonce manager unless --plain-nonces.
+  const concurrentClients = plainNonces ? clients : tracedClients(market.anvil.rpcUrl, privateKeyToAccount(devPrivateKeys[roles.client]!, { nonceManager }), calls)
   const runJob = async (index: number, phase: JobRun['phase']) => {
+    const components = { host: node.host, clients: phase === 'concurrent' ? concurrentClients : clients, deployment, book: { asks: () => node.orderBook.asks() }, jobs: node.jobs }
     const folder = await jobFolder(home, index)
-    const run: JobRun = { index, phase, submitted: Date.now(), at: {}, declines: 0 }
+    const run: JobRun = { index, phase, submitted: 0, at: {}, declines: [] }
     runs.push(run)
     try {
+      run.submitted = Date.now()
       const result = await submitJob(components, {
         home: join(home, 'client'),
         folder,
@@ -184,7 +197,7 @@ try {
         signal: deadline,
         onProgress: (progress) => {
           run.at[progress.step] ??= Date.now()
-          if (progress.step === 'declined') run.declines += 1
+          if (progress.step === 'declined') run.declines.push(`${providerAddress[progress.provider.toLowerCase()] ?? progress.provider} after ${Date.now() - run.submitted} ms: ${progress.reason}`)
           if (progress.step === 'deal-opened') {
             run.dealId = progress.dealId
             run.provider = providerAddress[progress.terms.provider.toLowerCase()] ?? progress.terms.provider
@@ -215,6 +228,11 @@ try {
     )
     concurrentWallMs = Date.now() - concurrentStart
   }
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  for (const stream of node.host.getConnections().flatMap((connection) => connection.streams)) {
+    const key = `${stream.protocol ?? '?'} (${stream.direction})`
+    openStreams[key] = (openStreams[key] ?? 0) + 1
+  }
 } finally {
   await client?.stop().catch(() => {})
   await Promise.all(processes.map((process) => process.stop()))
@@ -223,25 +241,33 @@ try {
 }
 
 const marks = providerMarks(processes.map((process) => process.output()))
+const providerErrors = processes.flatMap((process, index) =>
+  process
+    .output()
+    .split('\n')
+    .filter((line) => / allot:provider:error /.test(line))
+    .map((line) => `${providerNames[index]}: ${line.replace(/^\S+ allot:provider:error /, '').slice(0, 160)}`),
+)
 const since = (run: JobRun, step: Step) => (run.at[step] === undefined ? Number.NaN : run.at[step]! - run.submitted)
 const between = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? Number.NaN : to - from)
 const rpcIn = (from: number | undefined, to: number | undefined) => (from === undefined || to === undefined ? [] : calls.filter((call) => call.start >= from && call.start < to))
 const finite = (list: number[]) => list.filter(Number.isFinite)
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : '–')
 
-/** Where one job's time went, stage by stage, from client events and the provider's log. */
-const stagesOf = (run: JobRun) => {
+/** Where one job's time went, from client events and the provider's log: [JSON key, label, from, to]. */
+const stagesOf = (run: JobRun): Array<[string, string, number | undefined, number | undefined]> => {
   const provider = run.dealId ? marks.get(run.dealId.toLowerCase()) ?? {} : {}
-  return {
-    'bundle + sign bid + match': between(run.submitted, run.at.negotiating),
-    'proposal → provider signed (verify, job fetch)': between(run.at.negotiating, provider.offered),
-    'provider signed → deal opened (verify, openDeal tx)': between(provider.offered, run.at['deal-opened']),
-    'deal opened → provider runs it (event poll)': between(run.at['deal-opened'], provider.running),
-    'provider runs it → first log at client': between(provider.running, run.at.running),
-    'first log → result committed (seen by client)': between(run.at.running, run.at['result-committed']),
-    'committed → result downloaded': between(run.at['result-committed'], run.at.downloaded),
-    'downloaded → settled (settle tx)': between(run.at.downloaded, run.at.settled),
-  }
+  return [
+    ['match', 'bundle + sign bid + match', run.submitted, run.at.negotiating],
+    ['negotiate', 'proposal → provider signed (verify, job fetch)', run.at.negotiating, provider.offered],
+    ['openDeal', 'provider signed → deal opened (verify, openDeal tx)', provider.offered, run.at['deal-opened']],
+    ['providerNotices', 'deal opened → provider runs it (event poll)', run.at['deal-opened'], provider.running],
+    ['runAndCommit', 'provider runs it → committed (job, commitResult)', provider.running, provider.committed],
+    ['firstLog', '  provider runs it → first log at client', provider.running, run.at.running],
+    ['clientSeesCommit', 'committed → client sees it (getDeal poll)', provider.committed, run.at['result-committed']],
+    ['download', 'client sees it → result downloaded', run.at['result-committed'], run.at.downloaded],
+    ['settle', 'downloaded → settled (settle tx)', run.at.downloaded, run.at.settled],
+  ]
 }
 
 const sequential = runs.filter((run) => run.phase === 'sequential' && !run.error)
@@ -253,30 +279,27 @@ const toSettled = (list: JobRun[]) => finite(list.map((run) => since(run, 'settl
 console.log(`End to end: anvil + market, 3 provider processes, in-process client; job test/fixtures/jobs/sum; setup ${(setupMs / 1000).toFixed(1)} s; load average ${loadavg()[0]!.toFixed(2)}`)
 console.log('  times in ms from the submitJob call')
 console.log(`  ${'job'.padEnd(12)} ${'provider'.padEnd(8)} ${'negotiate'.padStart(9)} ${'opened'.padStart(7)} ${'running'.padStart(7)} ${'committed'.padStart(9)} ${'downloaded'.padStart(10)} ${'settled'.padStart(7)}  rpc`)
-for (const run of runs) {
+for (const run of [...runs].sort((a, b) => a.index - b.index)) {
   const label = `${run.phase === 'warm-up' ? 'warm-up' : run.phase === 'concurrent' ? `c${run.index}` : `#${run.index}`}`
   if (run.error) {
     console.log(`  ${label.padEnd(12)} failed: ${run.error}`)
     continue
   }
   console.log(
-    `  ${label.padEnd(12)} ${(run.provider ?? '?').padEnd(8)} ${ms(since(run, 'negotiating')).padStart(9)} ${ms(since(run, 'deal-opened')).padStart(7)} ${ms(since(run, 'running')).padStart(7)} ${ms(since(run, 'result-committed')).padStart(9)} ${ms(since(run, 'downloaded')).padStart(10)} ${ms(since(run, 'settled')).padStart(7)}  ${rpcIn(run.submitted, run.at.settled).length}${run.declines ? `  (${run.declines} declined)` : ''}`,
+    `  ${label.padEnd(12)} ${(run.provider ?? '?').padEnd(8)} ${ms(since(run, 'negotiating')).padStart(9)} ${ms(since(run, 'deal-opened')).padStart(7)} ${ms(since(run, 'running')).padStart(7)} ${ms(since(run, 'result-committed')).padStart(9)} ${ms(since(run, 'downloaded')).padStart(10)} ${ms(since(run, 'settled')).padStart(7)}  ${rpcIn(run.submitted, run.at.settled).length}${run.declines.length ? `  declined: ${run.declines.join('; ')}` : ''}`,
   )
 }
 
 console.log(`\n  sequential stages (${sequential.length} jobs), ms          p50     p90     max   client RPC calls (p50)`)
-const stageLists: Record<string, number[]> = {}
-for (const run of sequential) for (const [stage, value] of Object.entries(stagesOf(run))) (stageLists[stage] ??= []).push(value)
-const stageRpc = (run: JobRun, index: number) => {
-  const provider = run.dealId ? marks.get(run.dealId.toLowerCase()) ?? {} : {}
-  const bounds = [run.submitted, run.at.negotiating, provider.offered, run.at['deal-opened'], provider.running, run.at.running, run.at['result-committed'], run.at.downloaded, run.at.settled]
-  return rpcIn(bounds[index], bounds[index + 1]).length
-}
-Object.entries(stageLists).forEach(([stage, list], index) => {
-  const values = finite(list)
-  const rpc = quantile(sequential.map((run) => stageRpc(run, index)), 0.5)
-  console.log(`  ${stage.padEnd(52)} ${ms(quantile(values, 0.5)).padStart(6)}  ${ms(quantile(values, 0.9)).padStart(6)}  ${ms(Math.max(...values)).padStart(6)}   ${rpc}`)
+const stageRows = stagesOf(sequential[0] ?? runs[0]!).map(([key, label], index) => {
+  const spans = sequential.map((run) => stagesOf(run)[index]!)
+  const values = finite(spans.map(([, , from, to]) => between(from, to)))
+  const rpc = quantile(spans.map(([, , from, to]) => rpcIn(from, to).length), 0.5)
+  return { key, label, p50: quantile(values, 0.5), p90: quantile(values, 0.9), max: Math.max(...values), rpc }
 })
+for (const { label, p50, p90, max, rpc } of stageRows) console.log(`  ${label.padEnd(52)} ${ms(p50).padStart(6)}  ${ms(p90).padStart(6)}  ${ms(max).padStart(6)}   ${rpc}`)
+const beforeCommit = sequential.filter((run) => run.at.log !== undefined && run.at.log <= (run.at['result-committed'] ?? Number.POSITIVE_INFINITY)).length
+console.log(`  the first log line reached the client before it saw the commit in ${beforeCommit} of ${sequential.length} jobs (otherwise 'running' fires when the commit is seen)`)
 const methods = new Map<string, { count: number; ms: number }>()
 for (const call of calls.filter((call) => sequential.some((run) => call.start >= run.submitted && call.start <= (run.at.settled ?? 0)))) {
   const entry = methods.get(call.method) ?? { count: 0, ms: 0 }
@@ -300,9 +323,12 @@ console.log(`\n  ${''.padEnd(34)} ${'running p50'.padStart(11)} ${'p99'.padStart
 console.log(`  ${`sequential (${sequential.length} jobs)`.padEnd(34)} ${ms(seq.runningP50).padStart(11)} ${ms(seq.runningP99).padStart(6)} ${ms(seq.settledP50).padStart(11)} ${ms(seq.settledP99).padStart(6)}  ${(sequential.length / (sequentialWallMs / 1000)).toFixed(2)}`)
 if (concurrentJobs > 0)
   console.log(`  ${`concurrent, ${inFlight} in flight (${concurrent.length} jobs)`.padEnd(34)} ${ms(con.runningP50).padStart(11)} ${ms(con.runningP99).padStart(6)} ${ms(con.settledP50).padStart(11)} ${ms(con.settledP99).padStart(6)}  ${(concurrent.length / (concurrentWallMs / 1000)).toFixed(2)}`)
+if (concurrentJobs > 0) console.log(`  concurrent phase: the client account ${plainNonces ? 'without' : 'with'} viem's nonce manager${plainNonces ? '' : ' (--plain-nonces: without)'}`)
+console.log(`  streams open on the client's connections 0.5 s after the last job: ${Object.entries(openStreams).map(([protocol, count]) => `${protocol} ×${count}`).join(', ') || 'none'}`)
+if (providerErrors.length) console.log(`  provider errors (${providerErrors.length}):\n    ${providerErrors.slice(0, 6).join('\n    ')}`)
 if (failed.length) console.log(`  failed jobs: ${failed.length} (${[...new Set(failed.map((run) => run.error))].join('; ')})`)
 const round = (value: number) => (Number.isFinite(value) ? Math.round(value) : null)
-const stageP50 = Object.fromEntries(Object.entries(stageLists).map(([stage, list]) => [stage, round(quantile(finite(list), 0.5))]))
+const stageP50 = Object.fromEntries(stageRows.map(({ key, p50 }) => [key, round(p50)]))
 console.log(
   JSON.stringify({
     jobs: sequential.length,
@@ -318,6 +344,8 @@ console.log(
     concurrentSubmitToSettledP99Ms: round(con.settledP99),
     concurrentJobsPerSec: concurrentWallMs ? Number((concurrent.length / (concurrentWallMs / 1000)).toFixed(2)) : null,
     failed: failed.length,
+    providerErrors: providerErrors.length,
+    openStreamsAtEnd: Object.values(openStreams).reduce((total, count) => total + count, 0),
     stageP50Ms: stageP50,
   }),
 )

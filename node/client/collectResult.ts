@@ -97,8 +97,9 @@ export async function collectResult(
   async function followLogs(dealId: Hex, provider: ReturnType<typeof peerIdFromString>, logSignal: AbortSignal, onEntry: (entry: LogEntry) => Promise<void>) {
     let next = 0
     while (!logSignal.aborted) {
+      let ms: ReturnType<typeof messageStream> | undefined
       try {
-        const ms = messageStream(await host.dialProtocol(provider, LOGS_PROTOCOL, { signal: logSignal }))
+        ms = messageStream(await host.dialProtocol(provider, LOGS_PROTOCOL, { signal: logSignal }))
         await ms.write({ type: 'logs-request', body: { dealId, from: next } }, { signal: logSignal })
         while (true) {
           const message = await ms.read(['log-entry', 'fetch-error'], { signal: logSignal })
@@ -108,6 +109,9 @@ export async function collectResult(
         }
       } catch {
         // The provider closes the stream when the job ends or before it starts; ask again shortly.
+      } finally {
+        // Each attempt's stream is closed, or they pile up for the connection's life.
+        ms?.stream.abort(new Error('logs attempt over'))
       }
       await new Promise((resolve) => setTimeout(resolve, 150))
     }

@@ -1,3 +1,4 @@
+import { nonceManager } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { existsSync } from 'node:fs'
 import { KeyNotFoundError, PasswordRequiredError } from './errors.ts'
@@ -17,7 +18,8 @@ export type LoadAccountParameters = {
  * keystore unlocked with the password (given, or asked for).
  */
 export async function loadAccount({ home, privateKey, password, askPassword }: LoadAccountParameters): Promise<PrivateKeyAccount> {
-  if (privateKey) return privateKeyToAccount(privateKey)
+  // A nonce manager lets one process send several transactions at once (jobs submitted in parallel).
+  if (privateKey) return privateKeyToAccount(privateKey, { nonceManager })
   const path = keystoreFile(home)
   if (!existsSync(path)) throw new KeyNotFoundError({ path })
   let secret = password
@@ -25,5 +27,5 @@ export async function loadAccount({ home, privateKey, password, askPassword }: L
     if (!askPassword) throw new PasswordRequiredError({ path })
     secret = await askPassword()
   }
-  return privateKeyToAccount(await readKeystore({ path, password: secret }))
+  return privateKeyToAccount(await readKeystore({ path, password: secret }), { nonceManager })
 }

@@ -20,6 +20,8 @@ export type FetchBundleParameters = {
   signal?: AbortSignal
 }
 
+const writeBatchBytes = 1 << 20
+
 /** A peer that cannot be reached in this time is reported, not waited for. */
 const dialTimeoutMs = 15_000
 
@@ -38,9 +40,24 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
 
   const stream = await host.dialProtocol(peer, kind === 'job' ? JOB_PROTOCOL : RESULT_PROTOCOL, { signal: AbortSignal.any([AbortSignal.timeout(dialTimeoutMs), ...(signal ? [signal] : [])]) })
   const ms = messageStream(stream)
+  // The hash runs over the bytes as they arrive (after the part an earlier fetch left),
+  // so the finished file is never read back; writes are gathered into ≥ 1 MiB batches
+  // and one batch is written while the next arrives.
+  const hash = createHash('sha256')
+  if (resumedFrom > 0) for await (const piece of createReadStream(partial, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer)
   const file = await open(partial, 'a')
   let received = resumedFrom
   let total: number
+  let batch: Uint8Array[] = []
+  let batchBytes = 0
+  let writing: Promise<unknown> = Promise.resolve()
+  const flush = async () => {
+    const pieces = batch
+    batch = []
+    batchBytes = 0
+    await writing
+    writing = file.writev(pieces)
+  }
   try {
     await ms.write(kind === 'job' ? { type: 'job-request', body: { jobHash: id, offset: resumedFrom } } : { type: 'result-request', body: { dealId: id, offset: resumedFrom } }, { signal })
     const header = await ms.read([kind === 'job' ? 'job-header' : 'result-header', 'fetch-error'], { signal })
@@ -48,16 +65,22 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
     total = header.body.total
     if (total > maxBytes) throw new BundleTooLargeError({ kind, size: total, maxBytes })
     for await (const piece of ms.readBytes({ signal, limit: total - resumedFrom })) {
-      await file.write(piece)
+      hash.update(piece)
+      batch.push(piece)
+      batchBytes += piece.byteLength
       received += piece.byteLength
+      if (batchBytes >= writeBatchBytes) await flush()
     }
+    if (batchBytes > 0) await flush()
   } finally {
+    await writing.catch(() => {})
     await file.close()
     stream.close().catch(() => {})
   }
+  await writing
   if (received < total) throw new TransferIncompleteError({ kind, received, total })
 
-  const actual = await hashFile(partial)
+  const actual = `0x${hash.digest('hex')}`
   if (actual !== expectedHash.toLowerCase()) {
     await rm(partial, { force: true })
     throw new BundleHashMismatchError({ kind, expected: expectedHash, actual })
