@@ -87,7 +87,7 @@ export async function collectResult(
         await saveClientDeal(home, { ...deal, state: 'defaulted' })
         throw new ResultTimeoutError({ dealId: deal.dealId, deadline: deal.terms.deadline })
       }
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      await new Promise((resolve) => setTimeout(resolve, 100))
     }
     const events = await clients.public.getContractEvents({ address: deployment.market, abi: allotMarketAbi, eventName: 'ResultCommitted', args: { dealId: deal.dealId }, fromBlock: deployment.deploymentBlock === 0 ? 0n : BigInt(deployment.deploymentBlock) })
     const [committed] = parseEventLogs({ abi: allotMarketAbi, eventName: 'ResultCommitted', logs: events })

@@ -45,6 +45,8 @@ export type ProviderInit = {
   negotiationTimeoutMs?: number
   /** How long results and job files of finished deals are kept for their clients. */
   resultRetentionSeconds?: number
+  /** How often to ask the chain for new events: how soon an opened deal starts running. */
+  chainPollingMs?: number
 }
 
 export const defaultProviderInit = {
@@ -57,6 +59,7 @@ export const defaultProviderInit = {
   maxJobBytes: 64 * 1024 * 1024,
   negotiationTimeoutMs: 30_000,
   resultRetentionSeconds: 7 * 24 * 3600,
+  chainPollingMs: 100,
 } as const
 
 /** What the provider's parts share while it runs. */

@@ -152,7 +152,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
       follower = createEventFollower(components.clients, {
         deployment: components.deployment,
         cursor: levelCursorStore(components.store.sublevel('cursors'), 'provider'),
-        pollingInterval: 250,
+        pollingInterval: options.chainPollingMs,
         onEvents,
         onError: (error) => log.error('chain events: %s', error.message),
         signal: controller.signal,
