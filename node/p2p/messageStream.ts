@@ -68,13 +68,38 @@ export function messageStream(stream: Stream): MessageStream {
     },
     readBytes: async function* ({ signal, limit = Number.POSITIVE_INFINITY } = {}) {
       let read = 0
-      while (read < limit) {
-        if (buffer.byteLength === 0 && !(await pull(signal))) return
-        const take = Math.min(buffer.byteLength, limit - read)
+      // Bytes that arrived behind the last message go first.
+      if (buffer.byteLength > 0) {
+        const take = Math.min(buffer.byteLength, limit)
         const piece = buffer.subarray(0, take)
         buffer.consume(take)
         read += take
         yield piece
+      }
+      // Then pieces pass straight through as they arrive: no copy into a buffer,
+      // and one abort listener for the whole read, not one per piece.
+      let aborted: Promise<never> | undefined
+      let onAbort: (() => void) | undefined
+      if (signal) aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true }))
+      aborted?.catch(() => {})
+      try {
+        while (read < limit) {
+          signal?.throwIfAborted()
+          const next = aborted ? await Promise.race([iterator.next(), aborted]) : await iterator.next()
+          if (next.done) return
+          const chunk = next.value instanceof Uint8Array ? next.value : next.value.subarray()
+          if (read + chunk.byteLength > limit) {
+            const take = limit - read
+            buffer.append(chunk.subarray(take))
+            read = limit
+            yield chunk.subarray(0, take)
+            return
+          }
+          read += chunk.byteLength
+          yield chunk
+        }
+      } finally {
+        if (onAbort) signal?.removeEventListener('abort', onAbort)
       }
     },
     close: (options = {}) => stream.close(options),
