@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander'
-import { BaseError } from '../protocol/errors/base.ts'
 import type { CommandContext } from './command.ts'
 import { commands } from './commands/index.ts'
 import { UsageError } from './errors.ts'
@@ -107,5 +106,3 @@ function pickFlags(globals: Record<string, unknown>): Partial<Record<SettingKey 
   }
   return flags
 }
-
-export { BaseError }
