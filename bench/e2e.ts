@@ -184,7 +184,7 @@ try {
   // that phase gives the account viem's nonce manager unless --plain-nonces.
   const concurrentClients = plainNonces ? clients : tracedClients(market.anvil.rpcUrl, privateKeyToAccount(devPrivateKeys[roles.client]!, { nonceManager }), calls)
   const runJob = async (index: number, phase: JobRun['phase']) => {
-    const components = { host: node.host, clients: phase === 'concurrent' ? concurrentClients : clients, deployment, book: { asks: () => node.orderBook.asks() }, jobs: node.jobs }
+    const components = { host: node.host, clients: phase === 'concurrent' ? concurrentClients : clients, deployment, book: node.book, jobs: node.jobs }
     const folder = await jobFolder(home, index)
     const run: JobRun = { index, phase, submitted: 0, at: {}, declines: [] }
     runs.push(run)

@@ -52,7 +52,7 @@ export const jobSubmit: CommandSpec = {
     try {
       const maxPrice = parseUnits(maxPriceText, connection.tokens.payment.decimals)
       const { deal, exitCode } = await submitJob(
-        { host: node.host, clients: node.clients, deployment: node.deployment, book: { asks: () => node.orderBook.asks() }, jobs: node.jobs },
+        { host: node.host, clients: node.clients, deployment: node.deployment, book: node.book, jobs: node.jobs },
         {
           home: settings.home,
           folder: resolve(String(folder)),

@@ -25,6 +25,7 @@ import { writeFileAtomic } from '../provider/bundleFiles.ts'
 import { readBundleFolder } from '../runtime/readBundleFolder.ts'
 import { saveClientDeal, type ClientDeal } from './clientDeals.ts'
 import { NoMatchError } from './errors.ts'
+import type { BookMatcher } from './bookMatcher.ts'
 import type { JobServer } from './serveJobs.ts'
 import { collectResult } from './collectResult.ts'
 
@@ -45,7 +46,8 @@ export type SubmitJobComponents = {
   host: P2PHost
   clients: ChainClients
   deployment: Deployment
-  book: { asks: () => AskEntry[] }
+  /** The asks to match against; with `match`, matching goes through the columnar index. */
+  book: { asks: () => AskEntry[]; match?: BookMatcher['match'] }
   jobs: JobServer
 }
 
@@ -106,7 +108,8 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
   const started = Date.now()
   while (true) {
     signal?.throwIfAborted()
-    const result = matchBid(bid, book.asks(), { now: now(), canBack: () => true, pricing })
+    // The order book lists only providers whose position can back a deal, hence no backing check here.
+    const result = book.match ? book.match(bid, { now: now(), pricing, limit: tried.size + 16 }) : matchBid(bid, book.asks(), { now: now(), canBack: () => true, pricing })
     const fresh = result.candidates.filter((candidate) => !tried.has(candidate.hash))
     for (const candidate of fresh) {
       tried.add(candidate.hash)

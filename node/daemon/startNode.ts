@@ -8,6 +8,7 @@ import type { UnitPrices } from '../../protocol/types/ask.ts'
 import type { Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { createChainClients, type ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
+import { createBookMatcher, type BookMatcher } from '../client/bookMatcher.ts'
 import { serveJobs, type JobServer } from '../client/serveJobs.ts'
 import { logger } from '../log/logger.ts'
 import { createChainBacking } from '../orderbook/backing.ts'
@@ -53,6 +54,8 @@ export type AllotNode = {
   clients: ChainClients
   deployment: Deployment
   orderBook: OrderBook
+  /** The book as a client matches against it, through a columnar index. */
+  book: BookMatcher
   jobs: JobServer
   provider?: Provider
   info: NodeInfo
@@ -120,7 +123,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
     }
     await mkdir(home, { recursive: true })
     await writeFile(join(home, 'node.json'), `${JSON.stringify(info, null, 2)}\n`)
-    return { host, store, clients, deployment, orderBook, jobs, provider, info, stop }
+    return { host, store, clients, deployment, orderBook, book: createBookMatcher({ asks: () => orderBook.asks() }), jobs, provider, info, stop }
   } catch (error) {
     await stop()
     throw error

@@ -134,7 +134,7 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
       const gas: Record<string, bigint> = {}
       let provider = ''
       const result = await submitJob(
-        { host: node.host, clients: node.clients, deployment, book: { asks: () => node.orderBook.asks() }, jobs: node.jobs },
+        { host: node.host, clients: node.clients, deployment, book: node.book, jobs: node.jobs },
         {
           home: join(root, 'client'),
           folder,
