@@ -12,7 +12,7 @@
 // connection gater holds both to the same drawn topology.
 //
 // Options: --nodes N (default 20), --orders M (default 300), --rate R orders/s (default 10).
-import { fork, type ChildProcess } from 'node:child_process'
+import { forkPeer, type Peer } from './peerRpc.ts'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -34,39 +34,14 @@ const ratePerSec = Number(values.rate)
 const IDLE_MS = 3_000
 const DRAIN_MS = 3_000
 
-type Node = { child: ChildProcess; call: <T = any>(command: string, argument?: unknown) => Promise<T> }
+type Node = Peer
 
 function spawnNode(_: unknown, index: number): Node {
   // BENCH_CPU_PROF=<index> writes a V8 CPU profile of that node to bench/.profiles/.
   const profile = process.env.BENCH_CPU_PROF === String(index) ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/.profiles')] : []
   // BENCH_NODE_SCRIPT runs a prebuilt (bundled) node script instead, without tsx.
   const script = process.env.BENCH_NODE_SCRIPT ?? join(root, 'bench/gossipNode.ts')
-  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : []
-  const child = fork(script, [], {
-    execArgv: ['--require', join(root, 'node/polyfill/promise-with-resolvers.cjs'), ...loader, ...profile],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    cwd: root,
-  })
-  let next = 0
-  const pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>()
-  child.on('message', (message: any) => {
-    const waiter = pending.get(message.id)
-    pending.delete(message.id)
-    if (message.error) waiter?.reject(new Error(message.error))
-    else waiter?.resolve(message.result)
-  })
-  child.on('exit', (code) => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`a node exited with ${code}`))
-  })
-  return {
-    child,
-    call: (command, argument) =>
-      new Promise((resolve, reject) => {
-        const id = next++
-        pending.set(id, { resolve, reject })
-        child.send({ id, command, argument })
-      }),
-  }
+  return forkPeer(script, { execArgv: profile, name: 'a node' })
 }
 
 /** Each node links to its ring neighbour and to two seeded random others: about six links each, the same in both runs. */

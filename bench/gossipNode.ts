@@ -1,6 +1,7 @@
 // One node of `npm run bench:gossip`, in its own OS process, driven over IPC by bench/gossip.ts.
 // Mode `bare`: libp2p with gossipsub at its default options, no validation.
 // Mode `book`: allot's host (createHost) and order book, with full validation.
+import { servePeer } from './peerRpc.ts'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
@@ -167,16 +168,4 @@ async function stop() {
   store = undefined
 }
 
-const commands: Record<string, (argument: any) => unknown> = { start, allow, dial, waitForSubscribers, run, stop }
-
-process.on('message', async ({ id, command, argument }: { id: number; command: string; argument: unknown }) => {
-  let reply: { id: number; result?: unknown; error?: string }
-  try {
-    reply = { id, result: await commands[command]!(argument) }
-  } catch (error) {
-    reply = { id, error: (error as Error).stack ?? String(error) }
-  }
-  if (process.connected) process.send!(reply)
-})
-// process.exit (not a kill) so that --cpu-prof can write its profile.
-process.on('disconnect', () => void stop().finally(() => process.exit(0)))
+servePeer({ start, allow, dial, waitForSubscribers, run, stop }, stop)

@@ -14,7 +14,7 @@
 //
 // Options: --mib N (bundle size, default 256), --rounds R (default 3).
 import { multiaddr } from '@multiformats/multiaddr'
-import { fork, type ChildProcess } from 'node:child_process'
+import { forkPeer, type Peer } from './peerRpc.ts'
 import { createHash, randomFillSync } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdtemp, open, rm } from 'node:fs/promises'
@@ -44,36 +44,11 @@ const deadline = AbortSignal.timeout(150_000)
 
 type Way = 'result' | 'resultNoDisk' | 'libp2p' | 'tcp'
 type Sample = { ms: number; bytes: number; receiverCpuMs: number; senderCpuMs: number }
-type Peer = { child: ChildProcess; call: <T = any>(command: string, argument?: unknown) => Promise<T> }
 
 function spawnPeer(): Peer {
   // BENCH_CPU_PROF=sender writes a V8 CPU profile of the sender to bench/.profiles/ (the receiver: node --cpu-prof).
   const profile = process.env.BENCH_CPU_PROF === 'sender' ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/.profiles')] : []
-  const child = fork(join(root, 'bench/transferPeer.ts'), [], {
-    execArgv: ['--require', join(root, 'node/polyfill/promise-with-resolvers.cjs'), '--import', 'tsx', ...profile],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    cwd: root,
-  })
-  let next = 0
-  const pending = new Map<number, { resolve: (value: any) => void; reject: (error: Error) => void }>()
-  child.on('message', (message: any) => {
-    const waiter = pending.get(message.id)
-    pending.delete(message.id)
-    if (message.error) waiter?.reject(new Error(message.error))
-    else waiter?.resolve(message.result)
-  })
-  child.on('exit', (code) => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`the sender exited with ${code}`))
-  })
-  return {
-    child,
-    call: (command, argument) =>
-      new Promise((resolve, reject) => {
-        const id = next++
-        pending.set(id, { resolve, reject })
-        child.send({ id, command, argument })
-      }),
-  }
+  return forkPeer(join(root, 'bench/transferPeer.ts'), { execArgv: profile, name: 'the sender' })
 }
 
 /** Random bytes, written in 16 MiB pieces; returns their SHA-256, the hash the fetch must match. */

@@ -6,6 +6,7 @@
 //  (c) a raw TCP socket: the same bytes, the same chunks, the same backpressure.
 // (b) and (c) answer an 8-byte request (the offset to start from), so each way is
 // timed from a request the receiver sends to its last byte received.
+import { servePeer } from './peerRpc.ts'
 import type { Stream } from '@libp2p/interface'
 import { once } from 'node:events'
 import { readFile, rm } from 'node:fs/promises'
@@ -112,16 +113,4 @@ async function stop() {
   server = undefined
 }
 
-const commands: Record<string, (argument: any) => unknown> = { start, cpu, stop }
-
-process.on('message', async ({ id, command, argument }: { id: number; command: string; argument: unknown }) => {
-  let reply: { id: number; result?: unknown; error?: string }
-  try {
-    reply = { id, result: await commands[command]!(argument) }
-  } catch (error) {
-    reply = { id, error: (error as Error).stack ?? String(error) }
-  }
-  if (process.connected) process.send!(reply)
-})
-// process.exit (not a kill) so that --cpu-prof can write its profile.
-process.on('disconnect', () => void stop().finally(() => process.exit(0)))
+servePeer({ start, cpu, stop }, stop)
