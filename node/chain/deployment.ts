@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile } from 'node:fs/promises'
 import { getAddress, type Address } from 'viem'
 import { z } from 'zod'
+import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import { DeploymentNotFoundError } from './errors.ts'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((value) => getAddress(value))
@@ -33,10 +33,7 @@ export async function readDeployment(path: string): Promise<Deployment> {
 
 /** Writes a deployment file atomically (a reader never sees half a file). */
 export async function writeDeployment(path: string, deployment: Deployment): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, `${JSON.stringify(deployment, null, 2)}\n`)
-  await rename(temporary, path)
+  await writeFileAtomic(path, `${JSON.stringify(deployment, null, 2)}\n`)
 }
 
 export type { Address }

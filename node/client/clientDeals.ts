@@ -1,7 +1,8 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Hex } from 'viem'
 import type { DealTerms } from '../../protocol/types/dealTerms.ts'
+import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 
 export type ClientDealState = 'opened' | 'running' | 'committed' | 'downloaded' | 'settled' | 'defaulted' | 'refunded'
 
@@ -24,11 +25,8 @@ const dealsDir = (home: string) => join(home, 'client', 'deals')
 const bigintFields = ['price', 'collateral', 'deadline', 'expiry', 'salt'] as const
 
 export async function saveClientDeal(home: string, deal: ClientDeal): Promise<void> {
-  await mkdir(dealsDir(home), { recursive: true })
-  const path = join(dealsDir(home), `${deal.dealId.toLowerCase()}.json`)
   const text = JSON.stringify({ ...deal, updatedAt: Date.now() }, (_key, value) => (typeof value === 'bigint' ? value.toString() : value), 2)
-  await writeFile(`${path}.tmp`, text)
-  await rename(`${path}.tmp`, path)
+  await writeFileAtomic(join(dealsDir(home), `${deal.dealId.toLowerCase()}.json`), text)
 }
 
 export async function readClientDeal(home: string, dealId: string): Promise<ClientDeal | undefined> {

@@ -1,7 +1,8 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 
 /** The file in a node's home that holds its libp2p key, and so its peer id. */
 export const peerKeyFile = (home: string) => join(home, 'peer.key')
@@ -19,9 +20,6 @@ export async function loadPeerKey(home: string): Promise<PrivateKey> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
   const key = await generateKeyPair('Ed25519')
-  await mkdir(dirname(path), { recursive: true })
-  const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, privateKeyToProtobuf(key), { mode: 0o600 })
-  await rename(temporary, path)
+  await writeFileAtomic(path, privateKeyToProtobuf(key), { mode: 0o600 })
   return key
 }

@@ -17,7 +17,7 @@ import { signDealTerms } from '../chain/actions/signDealTerms.ts'
 import { chainNow } from '../chain/chainNow.ts'
 import { messageStream } from '../p2p/messageStream.ts'
 import { fetchBundle } from '../transfer/fetchBundle.ts'
-import { writeBundleFolder } from './bundleFiles.ts'
+import { writeBundleFolder } from '../transfer/writeBundleFolder.ts'
 import type { ProviderContext } from './context.ts'
 
 class Declined extends Error {

@@ -7,7 +7,7 @@ import { decodeJobBundle } from '../../protocol/job/decodeJobBundle.ts'
 import { commitResult } from '../chain/actions/commitResult.ts'
 import { chainClockOffset } from '../chain/chainNow.ts'
 import { readBundleFolder } from '../runtime/readBundleFolder.ts'
-import { writeFileAtomic } from './bundleFiles.ts'
+import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import type { ProviderContext } from './context.ts'
 import type { JobRecord } from './jobRecords.ts'
 

@@ -21,11 +21,3 @@ export async function writeBundleFolder(dir: string, files: readonly BundleFile[
   await mkdir(dirname(dir), { recursive: true })
   await rename(staging, dir)
 }
-
-/** Writes a file through a temporary name and a rename: readers see all of it or none. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, bytes)
-  await rename(temporary, path)
-}
