@@ -11,9 +11,13 @@ export type AllotProcess = {
   stop: () => Promise<void>
 }
 
-/** Runs `allot <args> --json` as a separate OS process, as a user would. */
-export function spawnAllot(args: string[], env: NodeJS.ProcessEnv = {}): AllotProcess {
-  const child = spawn(process.execPath, [join(packageRoot(), 'cli', 'bin.js'), ...args, '--json'], {
+/**
+ * Runs `allot <args> --json` as a separate OS process, as a user would; `prefix`
+ * runs it through another command first (e.g. `ip netns exec NAME`).
+ */
+export function spawnAllot(args: string[], env: NodeJS.ProcessEnv = {}, { prefix = [] }: { prefix?: string[] } = {}): AllotProcess {
+  const command = [...prefix, process.execPath, join(packageRoot(), 'cli', 'bin.js'), ...args, '--json']
+  const child = spawn(command[0]!, command.slice(1), {
     env: { ...process.env, ...env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,7 @@ import { devPrivateKeys, type ChainClients } from '../../node/chain/clients.ts'
 import { writeDeployment } from '../../node/chain/deployment.ts'
 import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
 import { packageRoot } from '../../node/demo/packageRoot.ts'
+import { spawnAllot } from '../../node/demo/spawnAllot.ts'
 
 // Providers and clients as separate hosts would be: each in its own network
 // namespace with its own address, joined by veth links to a bridge that also
@@ -55,22 +56,8 @@ function setup(): string | undefined {
   }
 }
 
-/** Runs `allot …` inside a namespace; resolves with its first JSON line, or its exit. */
-function allotIn(ns: string, args: string[], env: Record<string, string>) {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(packageRoot(), 'cli', 'bin.js'), ...args, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const firstJson = new Promise<any>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-      const line = stdout.split('\n').find((candidate) => candidate.startsWith('{') && stdout.includes('\n'))
-      if (line) resolve(JSON.parse(line))
-    })
-    child.once('exit', (code) => (stdout.trim() ? resolve(JSON.parse(stdout.trim().split('\n')[0]!)) : reject(new Error(`exit ${code}: ${stderr}`))))
-  })
-  return { child, firstJson, stderr: () => stderr }
-}
+/** Runs `allot …` inside a namespace. */
+const allotIn = (ns: string, args: string[], env: Record<string, string>) => spawnAllot(args, env, { prefix: ['ip', 'netns', 'exec', ns] })
 
 const problem = process.getuid?.() === 0 ? setup() : 'not running as root'
 let market: DevMarket | undefined
@@ -102,15 +89,14 @@ test('a provider and a client on separate hosts trade a job over their own addre
 
   const provider = allotIn(namespaces.provider, ['provider', 'start', '--home', join(root, 'provider'), '--listen', `/ip4/${hosts.provider}/tcp/4001`, '--cpu', '1000', '--memory', '1024', '--disk', '512'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[1] })
   try {
-    const info = await provider.firstJson
+    const info = await provider.ready
     assert.match(info.addresses[0], `/ip4/${hosts.provider}/tcp/4001/p2p/`)
     const client = allotIn(namespaces.client, ['job', 'submit', join(packageRoot(), 'test', 'fixtures', 'jobs', 'sum'), '--home', join(root, 'client'), '--bootstrap', info.addresses[0], '--listen', `/ip4/${hosts.client}/tcp/0`, '--max-price', '0.5'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[4] })
-    const result = await client.firstJson
-    assert.is(result.state, 'settled', client.stderr())
+    const result = await client.ready
+    assert.is(result.state, 'settled', client.output())
     assert.is(await readFile(join(result.resultDir, 'stdout'), 'utf8'), 'sum=155\n')
   } finally {
-    provider.child.kill('SIGTERM')
-    await new Promise((resolve) => provider.child.once('exit', resolve))
+    await provider.stop()
   }
 })
 
