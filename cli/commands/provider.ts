@@ -5,6 +5,7 @@ import { detectResources } from '../../node/runtime/resources/detectResources.ts
 import type { CommandSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
 import { startCliNode } from '../startCliNode.ts'
+import { metricsOption, startMetrics } from './metricsOption.ts'
 import { parseInteger } from './parse.ts'
 
 const parseBigint = (flag: string) => (value: string) => {
@@ -30,11 +31,13 @@ export const providerStart: CommandSpec = {
     { flags: '--price-memory <units>', description: 'price per GiB-second, in millionths of the smallest unit', defaultValue: 50_000_000n, parse: parseBigint('--price-memory') },
     { flags: '--price-gpu <units>', description: 'price per GPU-second for every detected model, in millionths of the smallest unit', defaultValue: 5_000_000_000n, parse: parseBigint('--price-gpu') },
     { flags: '--collateral-bps <bps>', description: 'collateral offered per deal, in basis points of its price', defaultValue: 20_000, parse: parseInteger('--collateral-bps', 0, 1_000_000) },
+    metricsOption,
   ],
   examples: [
     'allot provider start',
     'allot provider start --listen /ip4/0.0.0.0/tcp/4001 --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW…',
     'allot provider start --cpu 2000 --memory 4096 --runtimes wasm,process --json',
+    'allot provider start --metrics 127.0.0.1:9464',
   ],
   async run(_args, options, context) {
     const { output, signal, settings } = context
@@ -56,10 +59,14 @@ export const providerStart: CommandSpec = {
       },
       syncOnStart: true,
     })
+    const metrics = await startMetrics(node.registry, options.metrics, output).catch(async (error) => {
+      await node.stop()
+      throw error
+    })
     try {
       const status = await node.provider!.status()
       const { tokens } = connection
-      output.result({ ...node.info, capacity, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
+      output.result({ ...node.info, capacity, metrics: metrics?.url, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
         [
           `provider ${node.info.address}`,
           `peer id  ${node.info.peerId}`,
@@ -72,6 +79,7 @@ export const providerStart: CommandSpec = {
       )
       if (!signal.aborted) await once(signal, 'abort')
     } finally {
+      await metrics?.stop()
       await node.stop()
     }
   },

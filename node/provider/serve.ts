@@ -2,6 +2,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { FetchErrorReason } from '../../protocol/types/messages.ts'
 import { messageStream } from '../p2p/messageStream.ts'
 import { serveBundle } from '../transfer/serveBundle.ts'
+import { transferMetrics } from '../transfer/metrics.ts'
 import type { ProviderContext } from './context.ts'
 
 const servable = new Set(['finished', 'committed', 'delivered', 'settled'])
@@ -21,7 +22,8 @@ export async function handleResultRequest(context: ProviderContext, stream: Stre
       await ms.write({ type: 'fetch-error', body: { reason: FetchErrorReason.NotAuthorized } })
       return
     }
-    await serveBundle(ms, { kind: 'result', path: context.paths.result(record.dealId), offset: body.offset, signal })
+    const sent = await serveBundle(ms, { kind: 'result', path: context.paths.result(record.dealId), offset: body.offset, signal })
+    transferMetrics(context.registry).bytes.inc({ direction: 'sent', kind: 'result' }, sent)
     if (record.state === 'committed') await context.records.update(record.dealId, { state: 'delivered' })
   } catch (error) {
     context.log.error('result request failed: %O', error)

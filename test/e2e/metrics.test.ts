@@ -1,0 +1,115 @@
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { getDeal } from '../../node/chain/actions/readMarket.ts'
+import { increaseTime } from '../../node/chain/devTime.ts'
+import type { AllotProcess } from '../../node/demo/spawnAllot.ts'
+import { runCli } from '../helpers/cli.ts'
+import { keeperKey, sample, startObservedMarket, type ObservedMarket } from '../helpers/observedMarket.ts'
+
+// A provider and a keeper run as separate `allot` processes with --metrics; the test
+// scrapes them over HTTP, as Prometheus would, before and after a job and a liquidation.
+let observed: ObservedMarket
+let provider: AllotProcess
+let providerUrl: string
+let keeper: AllotProcess
+let keeperUrl: string
+let bootstrap: string
+const sumJob = join(import.meta.dirname, '..', 'fixtures', 'jobs', 'sum')
+const spinJob = join(import.meta.dirname, '..', '..', 'examples', 'spin')
+const scrape = async (url: string) => {
+  const response = await fetch(url)
+  assert.is(response.status, 200)
+  assert.match(response.headers.get('content-type') ?? '', 'text/plain')
+  return response.text()
+}
+
+test.before(async () => {
+  observed = await startObservedMarket()
+  let info
+  ;({ process: provider, info, bootstrap } = await observed.startProvider(['--metrics', '127.0.0.1:0']))
+  providerUrl = info.metrics
+  keeper = observed.spawn(['keeper', 'start', '--polling-interval', '200', '--metrics', '127.0.0.1:0'], keeperKey)
+  const deadline = Date.now() + 60_000
+  while (!keeperUrl && Date.now() < deadline) {
+    keeperUrl = /metrics\s+(http:\/\/\S+)/.exec(keeper.output())?.[1] ?? ''
+    if (!keeperUrl) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+})
+
+test.after(async () => {
+  await observed?.stop()
+})
+
+test('a non-loopback --metrics address is refused with a named error before the node starts', async () => {
+  for (const command of [['provider', 'start'], ['keeper', 'start']]) {
+    const result = await runCli([...command, '--metrics', '0.0.0.0:9464', '--json'], { env: observed.env })
+    assert.is(result.code, 1, result.stdout)
+    assert.is(result.json().error.name, 'MetricsAddressNotLoopbackError')
+  }
+  const malformed = await runCli(['provider', 'start', '--metrics', 'nine', '--json'], { env: observed.env })
+  assert.is(malformed.json().error.name, 'InvalidMetricsAddressError')
+})
+
+test('the provider serves its metrics on loopback only, and nothing but /metrics', async () => {
+  assert.match(providerUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
+  assert.is((await fetch(providerUrl.replace('/metrics', '/'))).status, 404)
+  const text = await scrape(providerUrl)
+  assert.ok(sample(text, 'process_cpu_user_seconds_total')! > 0, 'Node default metrics')
+  assert.is(sample(text, 'allot_provider_health_factor'), Infinity)
+  assert.is(sample(text, 'allot_provider_position', { part: 'collateral' }), 100e18)
+  assert.ok(sample(text, 'allot_provider_backing_room')! > 0)
+  assert.ok(sample(text, 'allot_rpc_request_seconds_count', { method: 'eth_call' })! > 0)
+  assert.ok(sample(text, 'allot_chain_head_lag_blocks', { follower: 'provider' })! >= 0)
+})
+
+test('a job changes the provider’s series: deals, jobs, duration, bytes, earnings, RPC calls', async () => {
+  const before = await scrape(providerUrl)
+  assert.is(sample(before, 'allot_provider_jobs_total', { runtime: 'wasm', outcome: 'succeeded' }) ?? 0, 0)
+  assert.is(sample(before, 'allot_provider_deals', { state: 'settled' }), 0)
+  assert.is(sample(before, 'allot_provider_earnings', { state: 'settled' }), 0)
+  const result = await observed.client(['job', 'submit', sumJob, '--max-price', '0.5'], bootstrap)
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  const { price, state } = result.json()
+  assert.is(state, 'settled')
+  // The provider sees the settlement on chain a moment after the client does.
+  let after = ''
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    after = await scrape(providerUrl)
+    if (sample(after, 'allot_provider_deals', { state: 'settled' }) === 1) break
+  }
+  assert.is(sample(after, 'allot_provider_deals', { state: 'settled' }), 1, after)
+  assert.is(sample(after, 'allot_provider_jobs_total', { runtime: 'wasm', outcome: 'succeeded' }), 1)
+  assert.is(sample(after, 'allot_provider_job_duration_seconds_count', { runtime: 'wasm' }), 1)
+  assert.ok(sample(after, 'allot_provider_job_duration_seconds_sum', { runtime: 'wasm' })! > 0)
+  assert.ok(sample(after, 'allot_transfer_bytes_total', { direction: 'received', kind: 'job' })! > 0)
+  assert.ok(sample(after, 'allot_transfer_bytes_total', { direction: 'sent', kind: 'result' })! > 0)
+  assert.is(sample(after, 'allot_provider_earnings', { state: 'settled' }), Number(price))
+  const calls = (text: string) => sample(text, 'allot_rpc_request_seconds_count', { method: 'eth_getLogs' }) ?? 0
+  assert.ok(calls(after) > calls(before))
+})
+
+test('a liquidation changes the keeper’s series: attempted, won, bonus', async () => {
+  assert.match(keeperUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, keeper.output())
+  const before = await scrape(keeperUrl)
+  assert.is(sample(before, 'allot_keeper_liquidations_won_total', { kind: 'deal' }) ?? 0, 0)
+  assert.ok(sample(before, 'nodejs_eventloop_lag_seconds') !== undefined)
+  const submitted = await observed.client(['job', 'submit', spinJob, '--no-wait', '--max-price', '0.5'], bootstrap)
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const { dealId } = submitted.json()
+  // A provider that dies mid-job defaults its deal once the deadline passes.
+  provider.child.kill('SIGKILL')
+  const { market } = observed
+  await increaseTime(market.accounts[0]!, 60 + 120 + 5)
+  const deadline = Date.now() + 30_000
+  while ((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId })).statusName !== 'Liquidated' && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  const after = await scrape(keeperUrl)
+  assert.is(sample(after, 'allot_keeper_liquidations_attempted_total', { kind: 'deal' }), 1, keeper.output().slice(-500))
+  assert.is(sample(after, 'allot_keeper_liquidations_won_total', { kind: 'deal' }), 1)
+  assert.ok(sample(after, 'allot_keeper_bonus_total')! > 0)
+  assert.ok(sample(after, 'allot_keeper_gas_used_total')! > 0)
+  assert.ok(sample(after, 'allot_rpc_request_seconds_count', { method: 'eth_sendRawTransaction' })! > 0)
+})
+
+test.run()
