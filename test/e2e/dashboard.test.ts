@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { spawnAllot } from '../../node/demo/spawnAllot.ts'
 import { clientKey, startObservedMarket, type ObservedMarket } from '../helpers/observedMarket.ts'
 
 // A running market (anvil, a provider process, the dashboard process) seen through
@@ -110,6 +111,21 @@ test('the charts are drawn, the controls work from the keyboard, and nothing is 
   const origin = new URL(url).origin
   assert.equal(requests.filter((request) => !request.startsWith(origin)), [])
   assert.equal(pageErrors, [])
+})
+
+test('started in a provider’s home, the dashboard joins the network through that provider with no --bootstrap', async () => {
+  const dashboard = spawnAllot(['dashboard', '--port', '0', '--home', join(observed.root, 'provider-start')], observed.env)
+  try {
+    const printed = await dashboard.ready
+    assert.equal(printed.bootstrap, [bootstrap])
+    let snapshot: any
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !snapshot?.book.asks.length; await new Promise((resolve) => setTimeout(resolve, 250)))
+      snapshot = await (await fetch(printed.url.replace('/?', '/api/snapshot?'))).json()
+    assert.is(snapshot.book.asks[0]?.provider, providerAddress)
+    assert.ok(snapshot.deals.some((deal: { status: string }) => deal.status === 'Settled'))
+  } finally {
+    await dashboard.stop()
+  }
 })
 
 test.run()

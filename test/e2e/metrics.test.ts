@@ -4,8 +4,10 @@ import * as assert from 'uvu/assert'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
 import { increaseTime } from '../../node/chain/devTime.ts'
 import type { AllotProcess } from '../../node/demo/spawnAllot.ts'
+import { privateKeyToAccount } from 'viem/accounts'
+import { startNode } from '../../node/daemon/startNode.ts'
 import { runCli } from '../helpers/cli.ts'
-import { keeperKey, sample, startObservedMarket, type ObservedMarket } from '../helpers/observedMarket.ts'
+import { clientKey, keeperKey, sample, startObservedMarket, type ObservedMarket } from '../helpers/observedMarket.ts'
 
 // A provider and a keeper run as separate `allot` processes with --metrics; the test
 // scrapes them over HTTP, as Prometheus would, before and after a job and a liquidation.
@@ -87,6 +89,31 @@ test('a job changes the provider’s series: deals, jobs, duration, bytes, earni
   assert.is(sample(after, 'allot_provider_earnings', { state: 'settled' }), Number(price))
   const calls = (text: string) => sample(text, 'allot_rpc_request_seconds_count', { method: 'eth_getLogs' }) ?? 0
   assert.ok(calls(after) > calls(before))
+})
+
+test('a client node counts its matches, and why asks failed when nothing matched', async () => {
+  const { market, root } = observed
+  const node = await startNode({ home: join(root, 'matcher'), rpcUrl: market.anvil.rpcUrl, deployment: market.deployment, account: privateKeyToAccount(clientKey), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [bootstrap], syncOnStart: true })
+  try {
+    const now = Math.floor(Date.now() / 1000)
+    const bid = (runtime: 'wasm' | 'docker') => ({
+      client: node.info.address as `0x${string}`,
+      requirements: { cpuMillicores: 500, memoryMiB: 64, diskMiB: 0, gpus: [], runtime },
+      duration: 10,
+      maxPrice: 10n ** 12n,
+      jobHash: `0x${'11'.repeat(32)}` as const,
+      expiry: now + 600,
+      nonce: 1,
+    })
+    assert.ok(node.book.match(bid('wasm'), { now }).match, 'the provider’s ask matches a wasm job')
+    assert.is(node.book.match(bid('docker'), { now }).match, undefined)
+    const text = await node.registry.metrics()
+    assert.is(sample(text, 'allot_client_matches_total', { outcome: 'matched' }), 1)
+    assert.is(sample(text, 'allot_client_matches_total', { outcome: 'no_match' }), 1)
+    assert.is(sample(text, 'allot_client_no_match_asks_total', { reason: 'runtime' }), 1)
+  } finally {
+    await node.stop()
+  }
 })
 
 test('a liquidation changes the keeper’s series: attempted, won, bonus', async () => {
