@@ -10,7 +10,7 @@ import { createEventFollower, type EventFollower } from '../chain/events/createE
 import type { MarketEvent } from '../chain/events/types.ts'
 import { logger } from '../log/logger.ts'
 import { watchFollower } from '../chain/metrics.ts'
-import { providerMetrics } from './metrics.ts'
+import { observeProviderEvent, providerMetrics } from './metrics.ts'
 import { defaultProviderInit, type ProviderComponents, type ProviderContext, type ProviderInit } from './context.ts'
 import { jobRecords, type JobState } from './jobRecords.ts'
 import { createLogBook } from './logBook.ts'
@@ -108,6 +108,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
 
   const onEvents = async (events: MarketEvent[]) => {
     for (const event of events) {
+      observeProviderEvent(context.metrics, event, context.address)
       if (event.eventName === 'DealOpened') {
         context.offers.delete(event.args.dealId.toLowerCase())
         const record = await records.get(event.args.dealId)

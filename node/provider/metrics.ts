@@ -3,12 +3,14 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { getHealthFactor, getPosition } from '../chain/actions/readMarket.ts'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
+import type { MarketEvent } from '../chain/events/types.ts'
 import { logger } from '../log/logger.ts'
 import { metricsOnce } from '../metrics/metricsOnce.ts'
 import type { JobRecords, JobState } from './jobRecords.ts'
 
 const log = logger('provider:metrics')
-const pendingStates: JobState[] = ['accepted', 'running', 'finished', 'committed', 'delivered']
+// Results committed and not yet settled: what `allot provider status` calls pending earnings.
+const pendingStates: JobState[] = ['committed', 'delivered']
 const allStates: JobState[] = ['offered', 'accepted', 'running', 'finished', 'committed', 'delivered', 'settled', 'failed', 'expired']
 
 /** What the scrape-time series read: the provider's records, and its position on chain. */
@@ -64,20 +66,20 @@ function createProviderMetrics(registry: Registry) {
         for (const state of allStates) this.set({ state }, counts[state])
       },
     }),
-    earnings: new Gauge({
-      name: 'allot_provider_earnings',
-      help: 'Price of this provider’s deals in payment-token base units: settled (paid) and pending (opened, not yet settled).',
-      labelNames: ['state'] as const,
+    earned: new Counter({
+      name: 'allot_provider_earned_total',
+      help: 'Payment-token base units paid to this provider by settled deals (DealSettled payouts, after the protocol fee), counted as their events arrive.',
+      registers: [registry],
+    }),
+    pendingEarnings: new Gauge({
+      name: 'allot_provider_pending_earnings',
+      help: 'Prices of this provider’s deals whose result is committed and not yet settled, in payment-token base units.',
       registers: [registry],
       async collect() {
         if (!source) return
-        let [settled, pending] = [0n, 0n]
-        for (const record of await source.records.all()) {
-          if (record.state === 'settled') settled += record.terms.price
-          else if (pendingStates.includes(record.state)) pending += record.terms.price
-        }
-        this.set({ state: 'settled' }, Number(settled))
-        this.set({ state: 'pending' }, Number(pending))
+        let pending = 0n
+        for (const record of await source.records.all()) if (pendingStates.includes(record.state)) pending += record.terms.price
+        this.set(Number(pending))
       },
     }),
     jobs: new Counter({
@@ -119,6 +121,11 @@ function createProviderMetrics(registry: Registry) {
 
 /** The provider series of a node: deals by state, jobs, durations, earnings, position, health factor, backing room. */
 export const providerMetrics = (registry: Registry) => metricsOnce(registry, createProviderMetrics)
+
+/** Counts what a market event means for this provider's series: its DealSettled payouts. */
+export function observeProviderEvent(metrics: ProviderMetrics, event: MarketEvent, provider: Address): void {
+  if (event.eventName === 'DealSettled' && event.args.provider.toLowerCase() === provider.toLowerCase()) metrics.earned.inc(Number(event.args.providerAmount))
+}
 
 /** How a finished job run is counted in `allot_provider_jobs_total`. */
 export function jobOutcome(result: { exitCode: number; failure?: unknown } | undefined): string {

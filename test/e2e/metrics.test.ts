@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { allotMarketAbi } from '../../contracts/abi/index.ts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
 import { increaseTime } from '../../node/chain/devTime.ts'
 import type { AllotProcess } from '../../node/demo/spawnAllot.ts'
@@ -69,10 +70,10 @@ test('a job changes the provider’s series: deals, jobs, duration, bytes, earni
   const before = await scrape(providerUrl)
   assert.is(sample(before, 'allot_provider_jobs_total', { runtime: 'wasm', outcome: 'succeeded' }) ?? 0, 0)
   assert.is(sample(before, 'allot_provider_deals', { state: 'settled' }), 0)
-  assert.is(sample(before, 'allot_provider_earnings', { state: 'settled' }), 0)
+  assert.is(sample(before, 'allot_provider_earned_total'), 0)
   const result = await observed.client(['job', 'submit', sumJob, '--max-price', '0.5'], bootstrap)
   assert.is(result.code, 0, result.stderr + result.stdout)
-  const { price, state } = result.json()
+  const { price, state, dealId } = result.json()
   assert.is(state, 'settled')
   // The provider sees the settlement on chain a moment after the client does.
   let after = ''
@@ -86,7 +87,11 @@ test('a job changes the provider’s series: deals, jobs, duration, bytes, earni
   assert.ok(sample(after, 'allot_provider_job_duration_seconds_sum', { runtime: 'wasm' })! > 0)
   assert.ok(sample(after, 'allot_transfer_bytes_total', { direction: 'received', kind: 'job' })! > 0)
   assert.ok(sample(after, 'allot_transfer_bytes_total', { direction: 'sent', kind: 'result' })! > 0)
-  assert.is(sample(after, 'allot_provider_earnings', { state: 'settled' }), Number(price))
+  const settled = await observed.market.accounts[0]!.public.getContractEvents({ address: observed.market.deployment.market, abi: allotMarketAbi, eventName: 'DealSettled', fromBlock: 0n })
+  const payout = settled.find((event) => event.args.dealId === dealId)!.args.providerAmount!
+  assert.ok(payout > 0n && payout <= BigInt(price))
+  assert.is(sample(after, 'allot_provider_earned_total'), Number(payout))
+  assert.is(sample(after, 'allot_provider_pending_earnings'), 0)
   const calls = (text: string) => sample(text, 'allot_rpc_request_seconds_count', { method: 'eth_getLogs' }) ?? 0
   assert.ok(calls(after) > calls(before))
 })

@@ -18,6 +18,12 @@ function units(value, token) {
   return `${amount / scale}${fraction ? `.${fraction}` : ''} ${token.symbol}`
 }
 
+// A WAD (1e18 = 1.0) sent as a decimal string; the maximum uint256 means no obligations.
+function wadRatio(value) {
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) return value
+  return BigInt(value) >= 2n ** 255n ? '∞' : (Number(BigInt(value)) / 1e18).toFixed(3)
+}
+
 /** Replaces a table's rows; each cell is text, or `{ text, className, numeric }`. */
 function rows(selector, list, cells) {
   const body = $(`${selector} tbody`)
@@ -81,15 +87,42 @@ function renderProviders(snapshot) {
     { text: units(p.earned, payment), className: 'num' },
     p.inBook ? 'yes' : 'no',
   ])
+  renderLocalProvider(snapshot)
+}
+
+/** The status snapshot of a provider running in this home (its control endpoint), when there is one. */
+function renderLocalProvider({ localProvider: status, tokens }) {
   const local = $('#local')
   local.replaceChildren()
-  if (snapshot.localProvider) {
-    const heading = document.createElement('h3')
-    heading.textContent = 'The provider running in this home'
-    const pre = document.createElement('pre')
-    pre.textContent = JSON.stringify(snapshot.localProvider, null, 2)
-    local.append(heading, pre)
+  if (!status) return
+  const heading = document.createElement('h3')
+  heading.textContent = 'The provider running in this home'
+  const list = document.createElement('dl')
+  const entries = [
+    ['Address', status.address],
+    ['Peer id', status.peerId],
+    ['Jobs running, done, failed', status.jobs && `${status.jobs.running ?? 0}, ${status.jobs.done ?? 0}, ${status.jobs.failed ?? 0}`],
+    ['Earnings pending', status.earnings && units(status.earnings.pending, tokens.payment)],
+    ['Earnings settled', status.earnings && units(status.earnings.settled, tokens.payment)],
+    ['Health factor', wadRatio(status.position?.healthFactor)],
+    ['Runtimes', Array.isArray(status.runtimes) ? status.runtimes.map((r) => (typeof r === 'string' ? r : r.kind ?? JSON.stringify(r))).join(', ') : undefined],
+    ['GPUs', Array.isArray(status.gpus) && status.gpus.length ? status.gpus.map((g) => `${g.model}${g.heldBy ? ` (deal ${short(g.heldBy)})` : ' (free)'}`).join(', ') : undefined],
+  ]
+  for (const [term, value] of entries) {
+    if (value === undefined || value === null) continue
+    const dt = document.createElement('dt')
+    dt.textContent = term
+    const dd = document.createElement('dd')
+    dd.textContent = String(value)
+    list.append(dt, dd)
   }
+  const details = document.createElement('details')
+  const summary = document.createElement('summary')
+  summary.textContent = 'Full status'
+  const pre = document.createElement('pre')
+  pre.textContent = JSON.stringify(status, null, 2)
+  details.append(summary, pre)
+  local.append(heading, list, details)
 }
 
 function renderDeals(snapshot) {
