@@ -2,10 +2,11 @@ import { once } from 'node:events'
 import { formatUnits, maxUint256 } from 'viem'
 import { runtimes as runtimeKinds, type Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { detectResources } from '../../node/runtime/resources/detectResources.ts'
+import type { MetricsAddress } from '../../node/metrics/parseMetricsAddress.ts'
 import type { CommandSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
 import { startCliNode } from '../startCliNode.ts'
-import { metricsOption, startMetrics } from './metricsOption.ts'
+import { metricsOption } from './metricsOption.ts'
 import { parseInteger } from './parse.ts'
 
 const parseBigint = (flag: string) => (value: string) => {
@@ -58,15 +59,12 @@ export const providerStart: CommandSpec = {
         collateralBps: options.collateralBps as number,
       },
       syncOnStart: true,
-    })
-    const metrics = await startMetrics(node.registry, options.metrics, output).catch(async (error) => {
-      await node.stop()
-      throw error
+      metrics: options.metrics as MetricsAddress | undefined,
     })
     try {
       const status = await node.provider!.status()
       const { tokens } = connection
-      output.result({ ...node.info, capacity, metrics: metrics?.url, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
+      output.result({ ...node.info, capacity, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
         [
           `provider ${node.info.address}`,
           `peer id  ${node.info.peerId}`,
@@ -79,7 +77,6 @@ export const providerStart: CommandSpec = {
       )
       if (!signal.aborted) await once(signal, 'abort')
     } finally {
-      await metrics?.stop()
       await node.stop()
     }
   },

@@ -25,11 +25,10 @@ export type CreateChainClientsParameters = {
  */
 export function createChainClients({ rpcUrl, account, chainId = anvil.id, pollingInterval = 100, registry }: CreateChainClientsParameters): ChainClients {
   const chain: Chain = chainId === anvil.id ? anvil : { ...anvil, id: chainId, name: `chain ${chainId}` }
-  const plain = http(rpcUrl, { retryCount: 1, timeout: 10_000 })
-  const transport = registry ? instrumentTransport(plain, registry) : plain
+  const transport = http(rpcUrl, { retryCount: 1, timeout: 10_000 })
   return {
-    public: createPublicClient({ chain, transport, pollingInterval }),
-    wallet: createWalletClient({ chain, transport, account, pollingInterval }),
+    public: createPublicClient({ chain, transport: registry ? instrumentTransport(transport, registry) : transport, pollingInterval }),
+    wallet: createWalletClient({ chain, transport: registry ? instrumentTransport(transport, registry) : transport, account, pollingInterval }),
     rpcUrl,
   }
 }

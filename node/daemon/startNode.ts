@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKeyAccount } from 'viem/accounts'
+import type { Registry } from 'prom-client'
 import { marketTopics } from '../../protocol/topics.ts'
 import type { UnitPrices } from '../../protocol/types/ask.ts'
 import type { Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
@@ -11,7 +12,6 @@ import type { Deployment } from '../chain/deployment.ts'
 import { createBookMatcher, type BookMatcher } from '../client/bookMatcher.ts'
 import { instrumentMatcher } from '../client/metrics.ts'
 import { createMetricsRegistry } from '../metrics/createMetricsRegistry.ts'
-import type { Registry } from 'prom-client'
 import { serveJobs, type JobServer } from '../client/serveJobs.ts'
 import { logger } from '../log/logger.ts'
 import { createChainBacking } from '../orderbook/backing.ts'
@@ -55,14 +55,14 @@ export type AllotNode = {
   host: P2PHost
   store: Store
   clients: ChainClients
+  /** The node's one metrics registry; `--metrics` serves it. */
+  registry: Registry
   deployment: Deployment
   orderBook: OrderBook
   /** The book as a client matches against it, through a columnar index. */
   book: BookMatcher
   jobs: JobServer
   provider?: Provider
-  /** The node's one metrics registry; `--metrics` serves it. */
-  registry: Registry
   info: NodeInfo
   stop: () => Promise<void>
 }

@@ -27,17 +27,20 @@ const scrape = async (url: string) => {
   return response.text()
 }
 
+// Where a process serves its metrics: the line it prints once it does.
+async function metricsUrl(process: AllotProcess): Promise<string> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const url = /metrics\s+(http:\/\/\S+)/.exec(process.output())?.[1]
+    if (url) return url
+  }
+  throw new Error(`no metrics URL printed: ${process.output().slice(-500)}`)
+}
+
 test.before(async () => {
   observed = await startObservedMarket()
-  let info
-  ;({ process: provider, info, bootstrap } = await observed.startProvider(['--metrics', '127.0.0.1:0']))
-  providerUrl = info.metrics
+  ;({ process: provider, bootstrap } = await observed.startProvider(['--metrics', '127.0.0.1:0']))
   keeper = observed.spawn(['keeper', 'start', '--polling-interval', '200', '--metrics', '127.0.0.1:0'], keeperKey)
-  const deadline = Date.now() + 60_000
-  while (!keeperUrl && Date.now() < deadline) {
-    keeperUrl = /metrics\s+(http:\/\/\S+)/.exec(keeper.output())?.[1] ?? ''
-    if (!keeperUrl) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+  ;[providerUrl, keeperUrl] = await Promise.all([metricsUrl(provider), metricsUrl(keeper)])
 })
 
 test.after(async () => {
@@ -134,9 +137,16 @@ test('a liquidation changes the keeper’s series: attempted, won, bonus', async
   const { market } = observed
   await increaseTime(market.accounts[0]!, 60 + 120 + 5)
   const deadline = Date.now() + 30_000
-  while ((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId })).statusName !== 'Liquidated' && Date.now() < deadline)
+  let status = ''
+  while ((status = (await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId })).statusName) !== 'Liquidated' && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 100))
-  const after = await scrape(keeperUrl)
+  assert.is(status, 'Liquidated', keeper.output().slice(-800))
+  // The chain shows the liquidation as soon as it is mined; the keeper counts it once it has the receipt.
+  let after = ''
+  for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    after = await scrape(keeperUrl)
+    if (sample(after, 'allot_keeper_liquidations_won_total', { kind: 'deal' }) !== undefined) break
+  }
   assert.is(sample(after, 'allot_keeper_liquidations_attempted_total', { kind: 'deal' }), 1, keeper.output().slice(-500))
   assert.is(sample(after, 'allot_keeper_liquidations_won_total', { kind: 'deal' }), 1)
   assert.ok(sample(after, 'allot_keeper_bonus_total')! > 0)
