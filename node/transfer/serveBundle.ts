@@ -15,16 +15,14 @@ export type ServeBundleParameters = {
 /**
  * Answers a job or result request: a header, then the bundle's bytes from
  * `offset` read straight from disk, then closes the stream.
- *
- * @returns the bytes sent.
  */
-export async function serveBundle(ms: MessageStream, { kind, path, offset, signal }: ServeBundleParameters): Promise<number> {
+export async function serveBundle(ms: MessageStream, { kind, path, offset, signal }: ServeBundleParameters): Promise<void> {
   const file = await open(path, 'r')
   try {
     const { size } = await file.stat()
     if (offset > size) {
       await ms.write({ type: 'fetch-error', body: { reason: FetchErrorReason.BadOffset, detail: `offset ${offset} > size ${size}` } }, { signal })
-      return 0
+      return
     }
     await ms.write({ type: kind === 'job' ? 'job-header' : 'result-header', body: { offset, total: size } }, { signal })
     let position = offset
@@ -35,7 +33,6 @@ export async function serveBundle(ms: MessageStream, { kind, path, offset, signa
       await ms.writeBytes(buffer.subarray(0, bytesRead), { signal })
       position += bytesRead
     }
-    return position - offset
   } finally {
     await file.close()
     await ms.close({ signal }).catch(() => {})
