@@ -4,16 +4,20 @@ import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawnAllot } from '../../node/demo/spawnAllot.ts'
-import { clientKey, startObservedMarket, type ObservedMarket } from '../helpers/observedMarket.ts'
+import { getAddress } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { increaseTime } from '../../node/chain/devTime.ts'
+import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
+import { clientKey, keeperKey, secondProviderKey, startObservedMarket, type ObservedMarket } from '../helpers/observedMarket.ts'
 
-// A running market (anvil, a provider process, the dashboard process) seen through
-// Debian's chromium: the page must show the provider's ask, and a deal moving to
-// settled as a job runs. The screenshot it takes is the one the README shows.
+// A running market (anvil, two provider processes, a keeper, the dashboard process) seen
+// through Debian's chromium: the page must show the providers' asks, a deal moving to
+// settled as a job runs, and a liquidation. Its last screenshot is the one the README shows.
 let observed: ObservedMarket
 let url: string
-let providerAddress: string
 let bootstrap: string
+let steadyHome: string
+const providers: Record<string, AllotProcess> = {}
 let browser: BrowserContext
 let page: Page
 let profile: string
@@ -21,11 +25,17 @@ const pageErrors: string[] = []
 const requests: string[] = []
 const spinJob = join(import.meta.dirname, '..', '..', 'examples', 'spin')
 const screenshot = join(import.meta.dirname, '..', '..', 'docs', 'dashboard.png')
+const cheapAddress = privateKeyToAccount(secondProviderKey).address
 
 test.before(async () => {
   observed = await startObservedMarket()
-  ;({ bootstrap } = await observed.startProvider(['--price-cpu', '400000000']))
-  providerAddress = observed.providerAddress
+  const steady = await observed.startProvider(['--price-cpu', '400000000'], { name: 'steady' })
+  ;({ bootstrap, home: steadyHome } = steady)
+  providers[getAddress(observed.providerAddress)] = steady.process
+  // A cheaper second provider takes the jobs; it joins through the first.
+  const cheap = await observed.startProvider(['--price-cpu', '300000000', '--bootstrap', bootstrap], { key: secondProviderKey, name: 'cheap' })
+  providers[getAddress(cheapAddress)] = cheap.process
+  observed.spawn(['keeper', 'start', '--polling-interval', '200'], keeperKey)
   const dashboard = observed.spawn(['dashboard', '--port', '0', '--bootstrap', bootstrap], clientKey)
   url = (await dashboard.ready).url
   profile = await mkdtemp(join(tmpdir(), 'allot-chromium-'))
@@ -47,6 +57,12 @@ test.after(async () => {
   if (profile) await rm(profile, { recursive: true, force: true })
 })
 
+/** The state the page shows for a deal; '' while it has no row. */
+const dealState = async (dealId: string) => {
+  const row = page.locator(`#deals tbody tr[data-deal="${dealId}"]`)
+  return (await row.count()) === 0 ? '' : row.locator('td').nth(5).innerText()
+}
+
 test('the dashboard answers only requests that carry its token, and only on 127.0.0.1', async () => {
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/)
   const bare = url.replace(/\?token=.*$/, '')
@@ -54,35 +70,33 @@ test('the dashboard answers only requests that carry its token, and only on 127.
   assert.is((await fetch(`${bare}?token=${'0'.repeat(48)}`)).status, 403)
   assert.is((await fetch(`${bare}api/snapshot`)).status, 403)
   assert.is((await fetch(url.replace('127.0.0.1', 'localhost'))).status, 200)
-  const page = await fetch(url)
-  assert.is(page.status, 200)
-  assert.match(await page.text(), '<h1>allot market</h1>')
+  const html = await fetch(url)
+  assert.is(html.status, 200)
+  assert.match(await html.text(), '<h1>allot market</h1>')
   const uplot = await fetch(url.replace('/?', '/uplot.js?'))
   assert.is(uplot.status, 200)
   assert.match(await uplot.text(), 'uPlot')
 })
 
-test('the page shows the provider’s ask, then a deal moving to settled as a job runs', async () => {
+test('the page shows both providers’ asks and positions, then a deal moving to settled as a job runs', async () => {
   await page.goto(url)
-  const providerCell = page.locator('#asks tbody tr td').first()
-  await providerCell.waitFor({ timeout: 30_000 })
-  assert.is(await providerCell.getAttribute('title'), providerAddress)
-  assert.match(await page.locator('#asks tbody tr').first().innerText(), '400000000')
-  assert.match(await page.locator('#classes tbody').innerText(), /CPU \(cores\)\s+2\s+2\s+0\.0%/)
-  await page.locator('#providers tbody tr', { hasText: 'yes' }).waitFor({ timeout: 30_000 })
+  for (const address of Object.keys(providers)) {
+    await page.locator(`#asks tbody td[title="${address}"]`).waitFor({ timeout: 30_000 })
+    await page.locator('#providers tbody tr', { has: page.locator(`td[title="${address}"]`), hasText: 'yes' }).waitFor({ timeout: 30_000 })
+  }
+  assert.match(await page.locator('#asks tbody tr', { has: page.locator(`td[title="${cheapAddress}"]`) }).innerText(), '300000000')
+  assert.match(await page.locator('#classes tbody').innerText(), /CPU \(cores\)\s+4\s+4\s+0\.0%/)
   assert.match(await page.locator('#providers tbody').innerText(), '100 ALS')
 
   const submitted = observed.client(['job', 'submit', spinJob, '--max-price', '0.5'], bootstrap)
-  // Watch the deal's row while the job runs: every state the page shows is recorded.
+  // Watch the newest deal's row while the job runs: every state the page shows is recorded.
   const seen: string[] = []
   let dealId: string | undefined
   const watching = (async () => {
     for (const deadline = Date.now() + 90_000; Date.now() < deadline; await page.waitForTimeout(200)) {
-      const row = page.locator('#deals tbody tr').first()
-      if ((await row.count()) === 0) continue
-      dealId ??= (await row.getAttribute('data-deal')) ?? undefined
-      const state = await row.locator('td').nth(5).innerText()
-      if (seen.at(-1) !== state) seen.push(state)
+      dealId ??= (await page.locator('#deals tbody tr').first().getAttribute('data-deal', { timeout: 1_000 }).catch(() => null)) ?? undefined
+      const state = dealId ? await dealState(dealId) : ''
+      if (state && seen.at(-1) !== state) seen.push(state)
       if (state === 'Settled') return
     }
   })()
@@ -90,9 +104,24 @@ test('the page shows the provider’s ask, then a deal moving to settled as a jo
   assert.is(result.code, 0, result.stderr + result.stdout)
   await watching
   assert.is(dealId, result.json().dealId)
+  assert.is(getAddress(result.json().provider), cheapAddress, 'the cheaper ask won')
   assert.is(seen.at(-1), 'Settled', `states seen: ${seen.join(' → ')}`)
   assert.ok(seen.length >= 2 && ['Open', 'Committed'].includes(seen[0]!), `states seen: ${seen.join(' → ')}`)
-  await page.locator('#providers tbody tr td', { hasText: /^0\.\d+ USDx?|^0\.\d+ \w+$/ }).first().waitFor({ timeout: 10_000 }).catch(() => {})
+  await page.locator('#providers tbody tr', { has: page.locator(`td[title="${cheapAddress}"]`) }).locator('td', { hasText: /^0\.0\d+ tUSD$/ }).last().waitFor({ timeout: 10_000 })
+})
+
+test('a provider that dies mid-job shows up as a liquidation paid to its client', async () => {
+  const submitted = await observed.client(['job', 'submit', spinJob, '--no-wait', '--max-price', '0.5'], bootstrap)
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const { dealId } = submitted.json()
+  const { provider } = (await observed.client(['job', 'status', dealId], bootstrap)).json()
+  await page.locator(`#deals tbody tr[data-deal="${dealId}"]`).waitFor({ timeout: 30_000 })
+  providers[getAddress(provider)]!.child.kill('SIGKILL')
+  await increaseTime(observed.market.accounts[0]!, 60 + 120 + 5)
+  await page.locator('#liquidations tbody tr', { has: page.locator(`td[title="${dealId}"]`) }).waitFor({ timeout: 60_000 })
+  assert.is(await dealState(dealId), 'Liquidated')
+  assert.match(await page.locator('#liquidations tbody tr').first().innerText(), /^deal\s/)
+  assert.match(await page.locator('#insurance').innerText(), /^Insurance fund: [\d.]+ tUSD and [\d.]+ ALS$/)
   await page.screenshot({ path: screenshot, fullPage: true })
   assert.ok((await stat(screenshot)).size > 20_000, 'the screenshot shows a rendered page')
 })
@@ -100,6 +129,8 @@ test('the page shows the provider’s ask, then a deal moving to settled as a jo
 test('the charts are drawn, the controls work from the keyboard, and nothing is loaded from off the machine', async () => {
   assert.ok((await page.locator('#curve canvas').count()) > 0, 'the pricing curve is drawn')
   assert.ok((await page.locator('#node-chart canvas').count()) > 0, 'the node chart is drawn')
+  await page.keyboard.press('Tab')
+  assert.is(await page.evaluate(() => document.activeElement?.textContent), 'Skip to the order book')
   await page.locator('#pause').focus()
   await page.keyboard.press('Enter')
   assert.is(await page.locator('#pause').getAttribute('aria-pressed'), 'true')
@@ -114,15 +145,15 @@ test('the charts are drawn, the controls work from the keyboard, and nothing is 
 })
 
 test('started in a provider’s home, the dashboard joins the network through that provider with no --bootstrap', async () => {
-  const dashboard = spawnAllot(['dashboard', '--port', '0', '--home', join(observed.root, 'provider-start')], observed.env)
+  const dashboard = spawnAllot(['dashboard', '--port', '0', '--home', steadyHome], observed.env)
   try {
     const printed = await dashboard.ready
     assert.equal(printed.bootstrap, [bootstrap])
     let snapshot: any
     for (const deadline = Date.now() + 30_000; Date.now() < deadline && !snapshot?.book.asks.length; await new Promise((resolve) => setTimeout(resolve, 250)))
       snapshot = await (await fetch(printed.url.replace('/?', '/api/snapshot?'))).json()
-    assert.is(snapshot.book.asks[0]?.provider, providerAddress)
-    assert.ok(snapshot.deals.some((deal: { status: string }) => deal.status === 'Settled'))
+    assert.ok(snapshot.book.asks.some((ask: { provider: string }) => ask.provider === getAddress(observed.providerAddress)))
+    assert.equal(snapshot.deals.map((deal: { status: string }) => deal.status).sort(), ['Liquidated', 'Settled'])
   } finally {
     await dashboard.stop()
   }

@@ -12,6 +12,8 @@ import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from './cli.ts'
 
 export const providerKey = devPrivateKeys[1]
+/** A second provider, staked like the first. */
+export const secondProviderKey = devPrivateKeys[2]
 export const clientKey = devPrivateKeys[4]
 export const keeperKey = devPrivateKeys[5]
 
@@ -21,27 +23,28 @@ export type ObservedMarket = {
   root: string
   env: Record<string, string>
   providerAddress: `0x${string}`
-  /** `allot provider start` as its own process, with `extra` arguments; resolves once it printed its JSON. */
-  startProvider: (extra?: string[]) => Promise<{ process: AllotProcess; info: any; bootstrap: string }>
-  spawn: (args: string[], key: string) => AllotProcess
+  /** `allot provider start` as its own process (home `<root>/<name>`), with `extra` arguments; resolves once it printed its JSON. */
+  startProvider: (extra?: string[], options?: { key?: string; name?: string }) => Promise<{ process: AllotProcess; info: any; bootstrap: string; home: string }>
+  /** `allot <args>` as its own process, home `<root>/<name>` (by default the command's words joined by a dash). */
+  spawn: (args: string[], key: string, name?: string) => AllotProcess
   /** An `allot` command of the client, in process, with --json. */
   client: (argv: string[], bootstrap: string) => ReturnType<typeof runCli>
   stop: () => Promise<void>
 }
 
-/** Starts anvil with the market deployed and 100 collateral tokens staked by the provider account. */
+/** Starts anvil with the market deployed and 100 collateral tokens staked by each provider account. */
 export async function startObservedMarket(): Promise<ObservedMarket> {
   const root = await mkdtemp(join(tmpdir(), 'allot-observe-'))
   const market = await startDevMarket()
   const deploymentPath = join(root, 'deployment.json')
   await writeDeployment(deploymentPath, market.deployment)
   const env = { ALLOT_RPC: market.anvil.rpcUrl, ALLOT_DEPLOYMENT: deploymentPath }
-  const providerClients = market.accounts[1] as ChainClients
-  await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
-  await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+  for (const providerClients of [market.accounts[1], market.accounts[2]] as ChainClients[]) {
+    await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
+    await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+  }
   const processes: AllotProcess[] = []
-  const spawn = (args: string[], key: string) => {
-    const name = args.slice(0, 2).join('-')
+  const spawn = (args: string[], key: string, name = args.slice(0, 2).join('-')) => {
     const process = spawnAllot([...args, '--home', join(root, name)], { ...env, ALLOT_PRIVATE_KEY: key })
     processes.push(process)
     return process
@@ -52,10 +55,10 @@ export async function startObservedMarket(): Promise<ObservedMarket> {
     env,
     providerAddress: privateKeyToAccount(providerKey).address,
     spawn,
-    async startProvider(extra = []) {
-      const process = spawn(['provider', 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--cpu', '2000', '--memory', '2048', '--disk', '1024', ...extra], providerKey)
+    async startProvider(extra = [], { key = providerKey, name = 'provider-start' } = {}) {
+      const process = spawn(['provider', 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--cpu', '2000', '--memory', '2048', '--disk', '1024', ...extra], key, name)
       const info = await process.ready
-      return { process, info, bootstrap: info.addresses[0] as string }
+      return { process, info, bootstrap: info.addresses[0] as string, home: join(root, name) }
     },
     client: (argv, bootstrap) => runCli([...argv, '--json'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, ALLOT_BOOTSTRAP: bootstrap } }),
     async stop() {
