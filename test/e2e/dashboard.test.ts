@@ -130,7 +130,7 @@ test('the charts are drawn, the controls work from the keyboard, and nothing is 
   assert.ok((await page.locator('#curve canvas').count()) > 0, 'the pricing curve is drawn')
   assert.ok((await page.locator('#node-chart canvas').count()) > 0, 'the node chart is drawn')
   await page.keyboard.press('Tab')
-  assert.is(await page.evaluate(() => document.activeElement?.textContent), 'Skip to the order book')
+  assert.is(await page.evaluate('document.activeElement?.textContent'), 'Skip to the order book')
   await page.locator('#pause').focus()
   await page.keyboard.press('Enter')
   assert.is(await page.locator('#pause').getAttribute('aria-pressed'), 'true')
