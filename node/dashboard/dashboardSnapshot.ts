@@ -30,6 +30,9 @@ export type DashboardSnapshotComponents = {
  * Everything the dashboard page shows, read now: the book with its stats and the pricing
  * curve (as `allot market stats`), each provider's position (as `allot stake status`),
  * deals, liquidations, the insurance fund, and this node's metrics over the last hour.
+ *
+ * @example
+ * const snapshot = await dashboardSnapshot({ clients, deployment, tokens, asks: () => orderBook.asks(), ledger, history, home })
  */
 export async function dashboardSnapshot(components: DashboardSnapshotComponents) {
   const { clients, deployment, ledger } = components

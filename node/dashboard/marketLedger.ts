@@ -30,6 +30,11 @@ export type MarketLedger = {
  * Folds the market's events, from its deployment block on, into what the dashboard
  * shows: deals and their states, liquidations, providers and what they earned.
  * Kept in memory: the chain is the record, and a restart reads it again.
+ *
+ * @example
+ * const ledger = createMarketLedger({ clients, deployment })
+ * await ledger.start()
+ * ledger.deals().filter((deal) => deal.status === 'Open')
  */
 export function createMarketLedger(components: { clients: ChainClients; deployment: Deployment }, init: { pollingInterval?: number } = {}): MarketLedger {
   const deals = new Map<string, LedgerDeal>()

@@ -19,6 +19,10 @@ export type MetricsHistory = { start: () => void; stop: () => void; points: () =
 /**
  * Samples a node's registry every `intervalMs` and keeps the last `windowMs` (an hour
  * by default): enough for the dashboard's charts without running a Prometheus.
+ *
+ * @example
+ * const history = createMetricsHistory({ registry: node.registry, peers: () => 3, asks: () => node.orderBook.asks().length })
+ * history.start()
  */
 export function createMetricsHistory(
   components: { registry: Registry; peers: () => number; asks: () => number },

@@ -4,6 +4,9 @@ import { join } from 'node:path'
 /**
  * The status snapshot of a provider running in `home`, from its control endpoint
  * (`<home>/control.json` names the URL and token); undefined when none runs there.
+ *
+ * @example
+ * const status = await readLocalProvider(settings.home)
  */
 export async function readLocalProvider(home: string, { signal }: { signal?: AbortSignal } = {}): Promise<unknown> {
   let control: { url: string; token: string }

@@ -29,7 +29,8 @@ function createProviderMetrics(registry: Registry) {
     if (!source) return undefined
     const { clients, deployment, address } = source
     try {
-      const [position, healthFactor] = await Promise.all([getPosition(clients, { deployment, provider: address }), getHealthFactor(clients, { deployment, provider: address })])
+      // A stale price feed makes the health factor unreadable, not the position.
+      const [position, healthFactor] = await Promise.all([getPosition(clients, { deployment, provider: address }), getHealthFactor(clients, { deployment, provider: address }).catch(() => undefined)])
       return { ...position, healthFactor }
     } catch (error) {
       log.error('reading the position: %s', (error as Error).message)
@@ -44,11 +45,11 @@ function createProviderMetrics(registry: Registry) {
   }
   const healthFactor = new Gauge({
     name: 'allot_provider_health_factor',
-    help: 'The position’s health factor (below 1 it can be liquidated; +Inf with no obligations), read with allot_provider_position.',
+    help: 'The position’s health factor (below 1 it can be liquidated; +Inf with no obligations, NaN while the price feed is stale).',
     registers: [registry],
     async collect() {
       const position = await readPosition()
-      if (position) this.set(position.healthFactor === maxUint256 ? Infinity : Number(position.healthFactor) / 1e18)
+      if (position) this.set(position.healthFactor === undefined ? NaN : position.healthFactor === maxUint256 ? Infinity : Number(position.healthFactor) / 1e18)
     },
   })
   return {
