@@ -8,6 +8,7 @@ import { getAddress } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { increaseTime } from '../../node/chain/devTime.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
+import { installFakeNvidiaSmi, type FakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts'
 import { clientKey, keeperKey, secondProviderKey, startObservedMarket, type ObservedMarket } from '../helpers/observedMarket.ts'
 
 // A running market (anvil, two provider processes, a keeper, the dashboard process) seen
@@ -21,6 +22,7 @@ const providers: Record<string, AllotProcess> = {}
 let browser: BrowserContext
 let page: Page
 let profile: string
+let gpus: FakeNvidiaSmi
 const pageErrors: string[] = []
 const requests: string[] = []
 const spinJob = join(import.meta.dirname, '..', '..', 'examples', 'spin')
@@ -29,7 +31,9 @@ const cheapAddress = privateKeyToAccount(secondProviderKey).address
 
 test.before(async () => {
   observed = await startObservedMarket()
-  const steady = await observed.startProvider(['--price-cpu', '400000000'], { name: 'steady' })
+  // The first provider sells an H100 as well (a stand-in nvidia-smi answers as one would).
+  gpus = await installFakeNvidiaSmi()
+  const steady = await observed.startProvider(['--price-cpu', '400000000', '--price-gpu', '7000000000'], { name: 'steady', env: gpus.env('h100') })
   ;({ bootstrap, home: steadyHome } = steady)
   providers[getAddress(observed.providerAddress)] = steady.process
   // A cheaper second provider takes the jobs; it joins through the first.
@@ -55,6 +59,7 @@ test.after(async () => {
   await browser?.close()
   await observed?.stop()
   if (profile) await rm(profile, { recursive: true, force: true })
+  await gpus?.remove()
 })
 
 /** The state the page shows for a deal; '' while it has no row. */
@@ -85,7 +90,10 @@ test('the page shows both providers’ asks and positions, then a deal moving to
     await page.locator('#providers tbody tr', { has: page.locator(`td[title="${address}"]`), hasText: 'yes' }).waitFor({ timeout: 30_000 })
   }
   assert.match(await page.locator('#asks tbody tr', { has: page.locator(`td[title="${cheapAddress}"]`) }).innerText(), '300000000')
-  assert.match(await page.locator('#classes tbody').innerText(), /CPU \(cores\)\s+4\s+4\s+0\.0%/)
+  const classes = await page.locator('#classes tbody').innerText()
+  assert.match(classes, /CPU \(cores\)\s+4\s+4\s+0\.0%/)
+  assert.match(classes, /GPU nvidia-h100-80gb\s+1\s+1\s+0\.0%\s+7000000000/)
+  assert.match(await page.locator('#curve').innerText(), 'nvidia-h100-80gb today')
   assert.match(await page.locator('#providers tbody').innerText(), '100 ALS')
 
   const submitted = observed.client(['job', 'submit', spinJob, '--max-price', '0.5'], bootstrap)

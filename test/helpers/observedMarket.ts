@@ -24,9 +24,9 @@ export type ObservedMarket = {
   env: Record<string, string>
   providerAddress: `0x${string}`
   /** `allot provider start` as its own process (home `<root>/<name>`), with `extra` arguments; resolves once it printed its JSON. */
-  startProvider: (extra?: string[], options?: { key?: string; name?: string }) => Promise<{ process: AllotProcess; info: any; bootstrap: string; home: string }>
+  startProvider: (extra?: string[], options?: { key?: string; name?: string; env?: NodeJS.ProcessEnv }) => Promise<{ process: AllotProcess; info: any; bootstrap: string; home: string }>
   /** `allot <args>` as its own process, home `<root>/<name>` (by default the command's words joined by a dash). */
-  spawn: (args: string[], key: string, name?: string) => AllotProcess
+  spawn: (args: string[], key: string, name?: string, extraEnv?: NodeJS.ProcessEnv) => AllotProcess
   /** An `allot` command of the client, in process, with --json. */
   client: (argv: string[], bootstrap: string) => ReturnType<typeof runCli>
   stop: () => Promise<void>
@@ -44,8 +44,8 @@ export async function startObservedMarket(): Promise<ObservedMarket> {
     await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
   }
   const processes: AllotProcess[] = []
-  const spawn = (args: string[], key: string, name = args.slice(0, 2).join('-')) => {
-    const process = spawnAllot([...args, '--home', join(root, name)], { ...env, ALLOT_PRIVATE_KEY: key })
+  const spawn = (args: string[], key: string, name = args.slice(0, 2).join('-'), extraEnv: NodeJS.ProcessEnv = {}) => {
+    const process = spawnAllot([...args, '--home', join(root, name)], { ...env, ...extraEnv, ALLOT_PRIVATE_KEY: key })
     processes.push(process)
     return process
   }
@@ -55,8 +55,8 @@ export async function startObservedMarket(): Promise<ObservedMarket> {
     env,
     providerAddress: privateKeyToAccount(providerKey).address,
     spawn,
-    async startProvider(extra = [], { key = providerKey, name = 'provider-start' } = {}) {
-      const process = spawn(['provider', 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--cpu', '2000', '--memory', '2048', '--disk', '1024', ...extra], key, name)
+    async startProvider(extra = [], { key = providerKey, name = 'provider-start', env: extraEnv = {} } = {}) {
+      const process = spawn(['provider', 'start', '--listen', '/ip4/127.0.0.1/tcp/0', '--cpu', '2000', '--memory', '2048', '--disk', '1024', ...extra], key, name, extraEnv)
       const info = await process.ready
       return { process, info, bootstrap: info.addresses[0] as string, home: join(root, name) }
     },
