@@ -19,10 +19,14 @@ export function parseMetricsAddress(address: string): MetricsAddress {
   const host = (parts[1] ?? parts[2])!
   const port = Number(parts[3])
   if (port > 65_535) throw new InvalidMetricsAddressError({ address })
-  const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
-  if (!loopback) {
+  if (host !== 'localhost' && !isLoopback(host)) {
     if (host !== 'localhost' && isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) throw new InvalidMetricsAddressError({ address })
     throw new MetricsAddressNotLoopbackError({ address })
   }
   return { host: host === 'localhost' ? '127.0.0.1' : host, port }
+}
+
+/** Whether `host` is a loopback IP address (127.0.0.0/8 or ::1). */
+export function isLoopback(host: string): boolean {
+  return host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
 }

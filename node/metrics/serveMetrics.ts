@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
 import { logger } from '../log/logger.ts'
 import { MetricsListenError } from './errors.ts'
-import type { MetricsAddress } from './parseMetricsAddress.ts'
+import { isLoopback, type MetricsAddress } from './parseMetricsAddress.ts'
 
 const log = logger('metrics')
 
@@ -24,6 +24,12 @@ export type MetricsServer = {
  */
 export async function serveMetrics(registry: Registry, { host, port }: MetricsAddress): Promise<MetricsServer> {
   const server = createServer((request, response) => {
+    // A web page whose own name resolves to 127.0.0.1 (DNS rebinding) would send that name as Host.
+    const hostname = (request.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1')
+    if (hostname !== 'localhost' && !isLoopback(hostname)) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end('metrics answer requests to a loopback name only\n')
+      return
+    }
     const path = new URL(request.url ?? '/', 'http://localhost').pathname
     if (request.method !== 'GET' || path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('metrics are at /metrics\n')

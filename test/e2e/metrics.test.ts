@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -60,6 +61,11 @@ test('a non-loopback --metrics address is refused with a named error before the 
 test('the provider serves its metrics on loopback only, and nothing but /metrics', async () => {
   assert.match(providerUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/)
   assert.is((await fetch(providerUrl.replace('/metrics', '/'))).status, 404)
+  // A page on another site whose name resolves to 127.0.0.1 sends its own Host, and gets nothing.
+  const rebound = await new Promise<number>((resolve, reject) =>
+    request(providerUrl, { headers: { host: 'attacker.example:80' } }, (response) => resolve(response.statusCode!)).on('error', reject).end(),
+  )
+  assert.is(rebound, 403)
   const text = await scrape(providerUrl)
   assert.ok(sample(text, 'process_cpu_user_seconds_total')! > 0, 'Node default metrics')
   assert.is(sample(text, 'allot_provider_health_factor'), Infinity)
