@@ -20,7 +20,7 @@ export function parseMetricsAddress(address: string): MetricsAddress {
   const port = Number(parts[3])
   if (port > 65_535) throw new InvalidMetricsAddressError({ address })
   if (host !== 'localhost' && !isLoopback(host)) {
-    if (host !== 'localhost' && isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) throw new InvalidMetricsAddressError({ address })
+    if (isIP(host) === 0 && !/^[a-z0-9.-]+$/i.test(host)) throw new InvalidMetricsAddressError({ address })
     throw new MetricsAddressNotLoopbackError({ address })
   }
   return { host: host === 'localhost' ? '127.0.0.1' : host, port }
