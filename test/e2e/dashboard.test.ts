@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -162,6 +163,9 @@ test('started in a provider’s home, the dashboard joins the network through th
       snapshot = await (await fetch(printed.url.replace('/?', '/api/snapshot?'))).json()
     assert.ok(snapshot.book.asks.some((ask: { provider: string }) => ask.provider === getAddress(observed.providerAddress)))
     assert.equal(snapshot.deals.map((deal: { status: string }) => deal.status).sort(), ['Liquidated', 'Settled'])
+    // A provider with a control endpoint (interface 2, `allot provider status`) also shows its own snapshot.
+    if (existsSync(join(steadyHome, 'control.json'))) assert.is(snapshot.localProvider?.address, getAddress(observed.providerAddress))
+    else assert.is(snapshot.localProvider, null)
   } finally {
     await dashboard.stop()
   }
