@@ -159,7 +159,7 @@ test('started in a provider’s home, the dashboard joins the network through th
     const printed = await dashboard.ready
     assert.equal(printed.bootstrap, [bootstrap])
     let snapshot: any
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !snapshot?.book.asks.length; await new Promise((resolve) => setTimeout(resolve, 250)))
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !(snapshot?.book.asks.length && snapshot.deals.length >= 2); await new Promise((resolve) => setTimeout(resolve, 250)))
       snapshot = await (await fetch(printed.url.replace('/?', '/api/snapshot?'))).json()
     assert.ok(snapshot.book.asks.some((ask: { provider: string }) => ask.provider === getAddress(observed.providerAddress)))
     assert.equal(snapshot.deals.map((deal: { status: string }) => deal.status).sort(), ['Liquidated', 'Settled'])
