@@ -3,6 +3,7 @@ import { createChainClients, type ChainClients } from '../node/chain/clients.ts'
 import { readDeployment, type Deployment } from '../node/chain/deployment.ts'
 import { ChainMismatchError, toChainError } from '../node/chain/errors.ts'
 import { commandAccount } from './account.ts'
+import { rememberTokens } from './explainError.ts'
 import type { ResolvedSettings, Settings } from './settings.ts'
 
 export type Connection = {
@@ -30,6 +31,7 @@ export async function connect(settings: Settings, resolved?: ResolvedSettings): 
   }
   if (chainId !== deployment.chainId) throw new ChainMismatchError({ expected: deployment.chainId, actual: chainId })
   const [payment, collateral] = await Promise.all([tokenInfo(clients, deployment.paymentToken), tokenInfo(clients, deployment.collateralToken)])
+  rememberTokens({ payment, collateral })
   return { clients, deployment, tokens: { payment, collateral } }
 }
 

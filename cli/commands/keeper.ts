@@ -6,6 +6,7 @@ import { ChainMismatchError, toChainError } from '../../node/chain/errors.ts'
 import { createKeeper, type Liquidation } from '../../node/keeper/index.ts'
 import { openStore } from '../../node/store/openStore.ts'
 import { commandAccount } from '../account.ts'
+import { explainError } from '../explainError.ts'
 import type { CommandSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
 import { parseInteger } from './parse.ts'
@@ -87,7 +88,7 @@ export const keeperStart: CommandSpec = {
     )
     keeper.addEventListener('error', ({ detail }) => {
       const { error } = detail
-      output.progress('error', `${detail.target ? `${detail.kind} ${short(detail.target)}: ` : ''}${(error as { shortMessage?: string }).shortMessage ?? error.message}`)
+      output.progress('error', `${detail.target ? `${detail.kind} ${short(detail.target)}: ` : ''}${explainError(error).message}`)
     })
 
     try {

@@ -1,5 +1,9 @@
 import { createPublicClient, createWalletClient, http, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { anvil } from 'viem/chains'
+import { logger } from '../log/logger.ts'
+
+// `allot -vv` (or DEBUG=allot:rpc) shows every request to the chain.
+const rpcLog = logger('rpc')
 
 export type ChainClients = {
   public: PublicClient<Transport, Chain>
@@ -21,7 +25,11 @@ export type CreateChainClientsParameters = {
  */
 export function createChainClients({ rpcUrl, account, chainId = anvil.id, pollingInterval = 100 }: CreateChainClientsParameters): ChainClients {
   const chain: Chain = chainId === anvil.id ? anvil : { ...anvil, id: chainId, name: `chain ${chainId}` }
-  const transport = http(rpcUrl, { retryCount: 1, timeout: 10_000 })
+  const transport = http(rpcUrl, {
+    retryCount: 1,
+    timeout: 10_000,
+    onFetchRequest: rpcLog.enabled || process.env.DEBUG ? async (request) => rpcLog('→ %s', await request.clone().text()) : undefined,
+  })
   return {
     public: createPublicClient({ chain, transport, pollingInterval }),
     wallet: createWalletClient({ chain, transport, account, pollingInterval }),
