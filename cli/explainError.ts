@@ -36,7 +36,10 @@ export function errorFormat(tokens = knownTokens): ErrorFormat {
  */
 export function explainError(error: unknown, format: ErrorFormat = errorFormat()): ExplainedError {
   if (error instanceof ContractRevertError) return revert(error.functionName, error.errorName, error.args, format)
-  if (error instanceof BaseError) return { name: error.name, message: error.shortMessage + (error.details && !(error instanceof ChainUnreachableError) ? ` (${error.details})` : ''), hint: error.hint }
+  if (error instanceof BaseError) {
+    const lines = error.metaMessages?.length ? `\n${error.metaMessages.join('\n')}` : ''
+    return { name: error.name, message: error.shortMessage + (error.details && !(error instanceof ChainUnreachableError) ? ` (${error.details})` : '') + lines, hint: error.hint }
+  }
   if (error instanceof ViemBaseError) {
     const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError | null
     if (reverted) return revert((reverted as { functionName?: string }).functionName ?? 'the call', reverted.data?.errorName ?? reverted.reason ?? 'unknown', reverted.data?.args ?? [], format)

@@ -3,9 +3,10 @@ import { join, resolve } from 'node:path'
 import { formatUnits, parseUnits } from 'viem'
 import { liquidateDeal } from '../../node/chain/actions/liquidateDeal.ts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
-import { chainNow } from '../../node/chain/chainNow.ts'
+import { deadlinePassed } from '../../node/chain/chainNow.ts'
 import { listClientDeals, readClientDeal, saveClientDeal, type ClientDeal } from '../../node/client/clientDeals.ts'
 import { collectResult } from '../../node/client/collectResult.ts'
+import { getDealOutcome } from '../../node/client/dealOutcome.ts'
 import { submitJob } from '../../node/client/submitJob.ts'
 import { hashFile } from '../../node/transfer/fetchBundle.ts'
 import type { CommandSpec } from '../command.ts'
@@ -20,6 +21,15 @@ class DealUnknownError extends BaseError {
   override name = 'DealUnknownError'
   constructor(id: string) {
     super(`No deal ${id} in this home.`, { hint: 'List your deals with `allot job list`; deal ids may be abbreviated to a unique prefix.' })
+  }
+}
+
+class DeadlineAheadError extends BaseError {
+  override name = 'DeadlineAheadError'
+  constructor({ dealId, deadline, seconds }: { dealId: string; deadline: bigint; seconds: number }) {
+    super(`Deal ${dealId.slice(0, 10)}… is not past its deadline yet: ${seconds} s to go by the chain's clock (${new Date(Number(deadline) * 1000).toLocaleString()}).`, {
+      hint: 'The provider may still deliver. Run `allot job cancel` again after the deadline; a running keeper liquidates it at once by itself.',
+    })
   }
 }
 
@@ -103,17 +113,19 @@ export const jobStatus: CommandSpec = {
     const deal = await findDeal(settings.home, id)
     const { clients, deployment, tokens } = await connect(settings, resolved)
     const onChain = await getDeal(clients, { deployment, dealId: deal.dealId })
-    const now = await chainNow(clients)
-    const overdue = onChain.statusName === 'Open' && now > Number(deal.terms.deadline)
+    const overdue = onChain.statusName === 'Open' && (await deadlinePassed(clients, deal.terms.deadline)).passed
+    const outcome = onChain.statusName === 'Liquidated' ? await getDealOutcome(clients, { deployment, dealId: deal.dealId }) : undefined
+    const amount = (value: bigint) => `${formatUnits(value, tokens.payment.decimals)} ${tokens.payment.symbol}`
     const hint = overdue ? `The provider missed its deadline: run \`allot job cancel ${deal.dealId}\` to liquidate the deal and be refunded with compensation, if no keeper has yet.` : undefined
-    output.result({ ...describe(deal, deal.exitCode), chain: { status: onChain.statusName, committedAt: onChain.committedAt }, overdue, hint }, () =>
+    output.result({ ...describe(deal, deal.exitCode), chain: { status: onChain.statusName, committedAt: onChain.committedAt }, overdue, outcome, hint }, () =>
       [
         `deal        ${deal.dealId}`,
         `state       ${deal.state} (on chain: ${onChain.statusName}${overdue ? ', past its deadline' : ''})`,
         `provider    ${deal.terms.provider}`,
-        `price       ${formatUnits(deal.terms.price, tokens.payment.decimals)} ${tokens.payment.symbol}, collateral ${formatUnits(deal.terms.collateral, tokens.payment.decimals)} ${tokens.payment.symbol}`,
-        `deadline    ${new Date(Number(deal.terms.deadline) * 1000).toISOString()}`,
+        `price       ${amount(deal.terms.price)}, collateral ${amount(deal.terms.collateral)}`,
+        `deadline    ${new Date(Number(deal.terms.deadline) * 1000).toLocaleString()}`,
         `result      ${deal.resultHash ?? '—'}${deal.exitCode !== undefined ? ` (exit code ${deal.exitCode})` : ''}`,
+        ...(outcome ? [`refunded    ${amount(outcome.refund)} + ${amount(outcome.compensation)} of compensation from the provider's stake (liquidated by ${outcome.keeper}, tx ${outcome.txHash})`] : []),
         ...(hint ? ['', hint] : []),
       ].join('\n'),
     )
@@ -171,6 +183,9 @@ export const jobCancel: CommandSpec = {
     const { clients, deployment, tokens } = await connect(settings, resolved)
     const onChain = await getDeal(clients, { deployment, dealId: deal.dealId })
     if (onChain.statusName === 'Liquidated') throw new UsageError(`Deal ${deal.dealId} is already liquidated: you were refunded.`, { hint: 'See `allot job status`.' })
+    const { passed, head } = await deadlinePassed(clients, deal.terms.deadline)
+    if (onChain.statusName === 'Open' && !passed)
+      throw new DeadlineAheadError({ dealId: deal.dealId, deadline: deal.terms.deadline, seconds: Number(deal.terms.deadline - head) })
     const tx = await liquidateDeal(clients, { deployment, terms: deal.terms, signal })
     await saveClientDeal(settings.home, { ...deal, state: 'refunded', txs: { ...deal.txs, liquidateDeal: tx.hash } })
     output.result({ dealId: deal.dealId, tx: tx.hash, refunded: deal.terms.price, compensation: deal.terms.collateral }, () =>
