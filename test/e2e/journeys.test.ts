@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Hex } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
 import { createChainClients, devPrivateKeys } from '../../node/chain/clients.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
@@ -17,6 +17,7 @@ let chain: AllotProcess
 let chainInfo: { rpcUrl: string; deploymentPath: string; deployment: { market: Hex } }
 const processes: AllotProcess[] = []
 const examples = join(import.meta.dirname, '..', '..', 'examples')
+const sumJob = join(import.meta.dirname, '..', 'fixtures', 'jobs', 'sum')
 const keys = { provider: devPrivateKeys[1], client: devPrivateKeys[4], keeper: devPrivateKeys[5] }
 const env = (extra: Record<string, string> = {}) => ({ ALLOT_DEPLOYMENT: chainInfo.deploymentPath, ...extra })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -108,6 +109,61 @@ test('journey 1: `chain dev` refuses to overwrite a running chain’s deployment
   const code = await new Promise<number | null>((resolve) => other.child.once('exit', resolve))
   assert.is(code, 1)
   assert.match(other.output(), 'AnvilExitedError')
+})
+
+test('journey 3: `job submit` killed right after sending openDeal; `job status` and `job result` (no --bootstrap) finish the paid deal', async () => {
+  const { process: provider, bootstrap } = await startProvider('provider-kill', ['--deadline-slack', '60'])
+  const home = join(root, 'client-killed')
+  const submit = spawn(['job', 'submit', sumJob, '--max-price', '0.5', '--home', home, '--bootstrap', bootstrap], { ALLOT_PRIVATE_KEY: keys.client })
+  await waitFor(() => submit.output().includes('opening deal'), 60_000, () => submit.output())
+  submit.child.kill('SIGKILL')
+  await new Promise((resolve) => submit.child.once('exit', resolve))
+  const clientEnv = env({ ALLOT_HOME: home, ALLOT_PRIVATE_KEY: keys.client })
+  const [remembered] = (await runCli(['job', 'list', '--json'], { env: clientEnv })).json()
+  assert.ok(remembered, 'the deal was forgotten')
+  const status = await runCli(['job', 'status', remembered.dealId, '--json'], { env: clientEnv })
+  assert.is(status.code, 0, status.stdout + status.stderr)
+  assert.ok(['Open', 'Committed'].includes(status.json().chain.status), status.stdout)
+  assert.ok(status.json().txs.openDeal, 'the openDeal transaction was not remembered')
+  const result = await runCli(['job', 'result', remembered.dealId, '--json'], { env: clientEnv })
+  assert.is(result.code, 0, result.stdout + result.stderr)
+  assert.is(result.json().state, 'settled')
+  assert.is(await readFile(join(result.json().resultDir, 'stdout'), 'utf8'), 'sum=155\n')
+  const logs = await runCli(['job', 'logs', remembered.dealId, '-f', '--tail', '1'], { env: clientEnv })
+  assert.is(logs.code, 0, logs.stderr)
+  assert.is(logs.stdout.trim(), 'sum=155')
+  await provider.stop()
+})
+
+test('journey 5: an unfunded client is refused before negotiating, with what is missing and what to do', async () => {
+  const { process: provider, bootstrap } = await startProvider('provider-poor')
+  const poorKey = generatePrivateKey()
+  const home = join(root, 'client-poor')
+  const clients = createChainClients({ rpcUrl: chainInfo.rpcUrl, account: privateKeyToAccount(keys.client) })
+  const clientEnv = env({ ALLOT_HOME: home, ALLOT_PRIVATE_KEY: poorKey, ALLOT_BOOTSTRAP: bootstrap })
+  const noGas = await runCli(['job', 'submit', sumJob, '--max-price', '0.5', '--json'], { env: clientEnv })
+  assert.is(noGas.code, 1)
+  assert.is(noGas.json().error.name, 'ClientUnfundedError')
+  assert.match(noGas.json().error.message, /coin.*gas/)
+  await clients.public.request({ method: 'anvil_setBalance' as never, params: [privateKeyToAccount(poorKey).address, '0x56BC75E2D63100000'] as never })
+  const noTokens = await runCli(['job', 'submit', sumJob, '--max-price', '0.5'], { env: clientEnv })
+  assert.is(noTokens.code, 1)
+  assert.match(noTokens.stderr, /error: Account 0x[0-9a-fA-F]{40} holds 0 tUSD, less than the 0\.5 tUSD this job may cost \(--max-price\)\./)
+  assert.match(noTokens.stderr, /hint: Fund it with at least 0\.5 tUSD more, or lower --max-price/)
+  assert.not.match(noTokens.stdout, 'negotiating')
+  assert.equal((await runCli(['job', 'list', '--json'], { env: clientEnv })).json(), [])
+  assert.not.match(provider.output(), 'proposal')
+  await provider.stop()
+})
+
+test('journey 5: an entry that is not a wasm module is refused before paying', async () => {
+  const folder = join(root, 'not-wasm')
+  await cp(sumJob, folder, { recursive: true })
+  await writeFile(join(folder, 'sum.wasm'), '#!/bin/sh\necho hi\n')
+  const result = await runCli(['job', 'submit', folder, '--json'], { env: env({ ALLOT_HOME: join(root, 'client-notwasm'), ALLOT_PRIVATE_KEY: keys.client }) })
+  assert.is(result.code, 1)
+  assert.is(result.json().error.name, 'InvalidWasmEntryError')
+  assert.match(result.json().error.hint, 'wasm32')
 })
 
 test.run()
