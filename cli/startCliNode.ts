@@ -2,6 +2,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import { startNode, type StartNodeParameters } from '../node/daemon/startNode.ts'
 import type { CommandContext } from './command.ts'
 import { connect } from './connect.ts'
+import { describeChainChange } from './describeChainChange.ts'
 
 /**
  * Starts a node for a command from the resolved settings: the chain from --rpc and
@@ -9,7 +10,7 @@ import { connect } from './connect.ts'
  * the keystore or --private-key. Checks the chain first, so a dead RPC endpoint
  * fails before any network is joined.
  */
-export async function startCliNode({ settings, resolved, signal }: CommandContext, extra: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> = {}) {
+export async function startCliNode({ settings, resolved, signal, output }: CommandContext, extra: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> = {}) {
   const connection = await connect(settings, resolved)
   const node = await startNode({
     home: settings.home,
@@ -20,6 +21,7 @@ export async function startCliNode({ settings, resolved, signal }: CommandContex
     bootstrap: settings.bootstrap ?? [],
     announce: settings.announce ?? [],
     signal,
+    onChainChange: (change) => output.progress(...describeChainChange(change, extra.provider ? 'provider' : 'client')),
     ...extra,
   })
   return { node, connection }

@@ -1,4 +1,5 @@
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -21,6 +22,14 @@ const sumJob = join(import.meta.dirname, '..', 'fixtures', 'jobs', 'sum')
 const keys = { provider: devPrivateKeys[1], client: devPrivateKeys[4], keeper: devPrivateKeys[5] }
 const env = (extra: Record<string, string> = {}) => ({ ALLOT_DEPLOYMENT: chainInfo.deploymentPath, ...extra })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
 
 async function waitFor(condition: () => boolean | Promise<boolean>, ms: number, describe: () => string) {
   const until = Date.now() + ms
@@ -109,6 +118,50 @@ test('journey 1: `chain dev` refuses to overwrite a running chain’s deployment
   const code = await new Promise<number | null>((resolve) => other.child.once('exit', resolve))
   assert.is(code, 1)
   assert.match(other.output(), 'AnvilExitedError')
+})
+
+test('journey 2: anvil restarted under a running provider and keeper: the provider stops signing and says so, both recover, and the next deal settles', async () => {
+  const port = await freePort()
+  const home = join(root, 'chain-restarted')
+  const deploymentPath = join(home, 'deployment.json')
+  const startChain = async () => {
+    const chain = spawnAllot(['chain', 'dev', '--port', String(port), '--home', home])
+    processes.push(chain)
+    await chain.ready
+    return chain
+  }
+  let chain = await startChain()
+  const onThisChain = (extra: Record<string, string>) => ({ ALLOT_DEPLOYMENT: deploymentPath, ...extra })
+  const stake = async () => {
+    const deposit = await runCli(['stake', 'deposit', '100', '--json', '--home', join(root, 'provider-restarted')], { env: onThisChain({ ALLOT_PRIVATE_KEY: keys.provider }) })
+    assert.is(deposit.code, 0, `stake deposit: ${deposit.stdout}${deposit.stderr}`)
+  }
+  await stake()
+  const provider = spawnAllot(['provider', 'start', '--home', join(root, 'provider-restarted'), '--cpu', '2000', '--memory', '2048', '--disk', '1024'], onThisChain({ ALLOT_PRIVATE_KEY: keys.provider }))
+  processes.push(provider)
+  const bootstrap = (await provider.ready).addresses[0] as string
+  const keeper = spawnAllot(['keeper', 'start', '--home', join(root, 'keeper-restarted')], onThisChain({ ALLOT_PRIVATE_KEY: keys.keeper }))
+  processes.push(keeper)
+  await waitFor(() => keeper.output().includes('started'), 30_000, () => keeper.output())
+
+  await chain.stop()
+  // The provider says so on its terminal, without DEBUG, within seconds.
+  await waitFor(() => provider.output().includes('stopped signing deals'), 15_000, () => provider.output())
+  await waitFor(() => keeper.output().includes('chain changed'), 15_000, () => keeper.output())
+  chain = await startChain()
+  await waitFor(() => provider.output().includes('chain back'), 30_000, () => provider.output())
+  await waitFor(() => /chain back.*history changed/.test(keeper.output()), 30_000, () => keeper.output())
+  assert.match(provider.output(), /chain back.*history changed/)
+  // The fresh chain has none of the old stakes: the provider stakes again, and the market works as before.
+  await stake()
+  const clientEnv = onThisChain({ ALLOT_HOME: join(root, 'client-restarted'), ALLOT_PRIVATE_KEY: keys.client, ALLOT_BOOTSTRAP: bootstrap })
+  const result = await runCli(['job', 'submit', sumJob, '--max-price', '0.5', '--json'], { env: clientEnv })
+  assert.is(result.code, 0, `job submit: ${result.stdout}${result.stderr}${provider.output().slice(-1500)}`)
+  assert.is(result.json().state, 'settled')
+  assert.not.match(keeper.output(), 'liquidated')
+  assert.is(provider.child.exitCode, null)
+  assert.is(keeper.child.exitCode, null)
+  await Promise.all([provider.stop(), keeper.stop(), chain.stop()])
 })
 
 test('journey 3: `job submit` killed right after sending openDeal; `job status` and `job result` (no --bootstrap) finish the paid deal', async () => {
