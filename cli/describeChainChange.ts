@@ -1,4 +1,31 @@
 import type { ChainChange } from '../node/chain/watchChain.ts'
+import { BaseError } from '../protocol/errors/base.ts'
+
+/** The market the deployment file names has not been on its chain for a while: nothing to wait for. */
+export class DeploymentGoneError extends BaseError {
+  override name = 'DeploymentGoneError'
+  constructor({ path, seconds, reason }: { path: string; seconds: number; reason: string }) {
+    super(`The market in ${path} has been unusable for ${seconds} s: ${reason}.`, {
+      hint: 'Start a market with `allot chain dev` (it rewrites the deployment file), or point --deployment and --rpc at a live one, then start again.',
+    })
+  }
+}
+
+/**
+ * Ends a long-running command when the market stays gone (no code at its address, or
+ * another chain id) for `afterMs`: a restarted dev chain redeploys within seconds; one
+ * that does not is not coming back.
+ */
+export function exitWhenDeploymentGone(path: string, fail: (error: unknown) => void, afterMs = 60_000) {
+  let timer: NodeJS.Timeout | undefined
+  return {
+    observe(change: ChainChange) {
+      clearTimeout(timer)
+      if (change.type === 'down' && (change.condition === 'gone' || change.condition === 'wrong-chain'))
+        timer = setTimeout(() => fail(new DeploymentGoneError({ path, seconds: Math.round(afterMs / 1000), reason: change.reason })), afterMs).unref()
+    },
+  }
+}
 
 /**
  * The terminal line for a change of the chain under a running node, shown without

@@ -80,8 +80,10 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
       const globals = self.optsWithGlobals()
       const resolved = resolveSettings({ flags: pickFlags(globals), env })
       output = createOutput({ json: Boolean(globals.json), verbosity, streams })
-      const context: CommandContext = { settings: resolved.settings, resolved, output, signal }
+      const failed = new AbortController()
+      const context: CommandContext = { settings: resolved.settings, resolved, output, signal: AbortSignal.any([signal, failed.signal]), fail: (error) => failed.abort(error) }
       await spec.run(self.args, self.opts(), context)
+      if (failed.signal.aborted) throw failed.signal.reason
     })
   }
 

@@ -2,7 +2,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import { startNode, type StartNodeParameters } from '../node/daemon/startNode.ts'
 import type { CommandContext } from './command.ts'
 import { connect } from './connect.ts'
-import { describeChainChange } from './describeChainChange.ts'
+import { describeChainChange, exitWhenDeploymentGone } from './describeChainChange.ts'
 
 /**
  * Starts a node for a command from the resolved settings: the chain from --rpc and
@@ -10,8 +10,9 @@ import { describeChainChange } from './describeChainChange.ts'
  * the keystore or --private-key. Checks the chain first, so a dead RPC endpoint
  * fails before any network is joined.
  */
-export async function startCliNode({ settings, resolved, signal, output }: CommandContext, extra: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> = {}) {
+export async function startCliNode({ settings, resolved, signal, output, fail }: CommandContext, extra: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> = {}) {
   const connection = await connect(settings, resolved)
+  const gone = exitWhenDeploymentGone(settings.deployment!, fail)
   const node = await startNode({
     home: settings.home,
     rpcUrl: connection.clients.rpcUrl,
@@ -21,7 +22,10 @@ export async function startCliNode({ settings, resolved, signal, output }: Comma
     bootstrap: settings.bootstrap ?? [],
     announce: settings.announce ?? [],
     signal,
-    onChainChange: (change) => output.progress(...describeChainChange(change, extra.provider ? 'provider' : 'client')),
+    onChainChange: (change) => {
+      output.progress(...describeChainChange(change, extra.provider ? 'provider' : 'client'))
+      gone.observe(change)
+    },
     ...extra,
   })
   return { node, connection }

@@ -88,7 +88,7 @@ export const jobSubmit: CommandSpec = {
       output.detail(1, `balance ${formatUnits(funds.balance, connection.tokens.payment.decimals)} ${connection.tokens.payment.symbol}, allowance ${formatUnits(funds.allowance, connection.tokens.payment.decimals)}, gas coin ${formatEther(funds.gas)}`)
       const printer = output.json && options.wait === false ? undefined : jobProgressPrinter(output, connection.tokens.payment)
       const { deal, exitCode } = await submitJob(
-        { host: node.host, clients: node.clients, deployment: node.deployment, book: node.book, jobs: node.jobs },
+        { host: node.host, clients: node.clients, deployment: node.deployment, book: node.book, jobs: node.jobs, chain: node.chain },
         {
           home: settings.home,
           folder: resolve(String(folder)),

@@ -6,7 +6,7 @@ import { ChainMismatchError, toChainError } from '../../node/chain/errors.ts'
 import { createKeeper, type Liquidation } from '../../node/keeper/index.ts'
 import { openStore } from '../../node/store/openStore.ts'
 import { commandAccount } from '../account.ts'
-import { describeChainChange } from '../describeChainChange.ts'
+import { describeChainChange, exitWhenDeploymentGone } from '../describeChainChange.ts'
 import { explainError } from '../explainError.ts'
 import { watchChain } from '../../node/chain/watchChain.ts'
 import type { CommandSpec } from '../command.ts'
@@ -43,7 +43,7 @@ export const keeperStart: CommandSpec = {
     'allot keeper start --private-key 0x… --min-profit 0.5 --native-price 3000',
     'allot keeper start --json > keeper-summary.json',
   ],
-  async run(_args, options, { settings, resolved, output, signal }) {
+  async run(_args, options, { settings, resolved, output, signal, fail }) {
     // The keeper's account pays gas and, for position liquidations, payment tokens; it receives the bonuses.
     const account = await commandAccount(settings)
     const deployment = await readDeployment(settings.deployment!)
@@ -98,11 +98,13 @@ export const keeperStart: CommandSpec = {
     }
     let keeper = makeKeeper()
     let stoppedForChange = false
+    const gone = exitWhenDeploymentGone(settings.deployment!, fail)
     const watch = watchChain(
       { clients, deployment },
       {
         onChange: async (change) => {
           output.progress(...describeChainChange(change, 'keeper'))
+          gone.observe(change)
           if (change.type === 'down' && change.condition !== 'unreachable' && !stoppedForChange) {
             stoppedForChange = true
             await keeper.stop()

@@ -86,3 +86,13 @@ export class SubmitTimeoutError extends BaseError {
     })
   }
 }
+
+/** The chain went down or changed while a job was being negotiated: nothing is opened on it. */
+export class ChainChangedError extends BaseError {
+  override name = 'ChainChangedError'
+  constructor({ condition }: { condition: string }) {
+    super(`The chain is ${condition === 'unreachable' ? 'not answering' : `no longer the one this node knew (${condition})`}, so no deal was opened and nothing was paid.`, {
+      hint: 'Submit again once the chain is back (`allot chain dev` on a local market).',
+    })
+  }
+}

@@ -25,7 +25,7 @@ import { messageStream } from '../p2p/messageStream.ts'
 import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import { readBundleFolder } from '../runtime/readBundleFolder.ts'
 import { saveClientDeal, type ClientDeal } from './clientDeals.ts'
-import { InvalidWasmEntryError, NoMatchError } from './errors.ts'
+import { ChainChangedError, InvalidWasmEntryError, NoMatchError } from './errors.ts'
 import type { BookMatcher } from './bookMatcher.ts'
 import type { JobServer } from './serveJobs.ts'
 import { collectResult } from './collectResult.ts'
@@ -54,6 +54,8 @@ export type SubmitJobComponents = {
   /** The asks to match against; with `match`, matching goes through the columnar index. */
   book: { asks: () => AskEntry[]; match?: BookMatcher['match'] }
   jobs: JobServer
+  /** The chain as the node's watch sees it: no deal is opened unless it is `ok`. */
+  chain?: { condition: () => string }
 }
 
 export type SubmitJobParameters = {
@@ -172,6 +174,8 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
       progress({ step: 'declined', provider, reason: `terms refused: ${check.reason}` })
       return undefined
     }
+    const condition = components.chain?.condition() ?? 'ok'
+    if (condition !== 'ok') throw new ChainChangedError({ condition })
     // Remembered before anything is sent: a client killed from here on still knows what it may have paid for.
     const dealId = hashDealTerms(terms, market)
     let deal: ClientDeal = {
