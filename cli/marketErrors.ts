@@ -98,6 +98,29 @@ export const marketErrors: Record<string, Entry> = {
   WithdrawalLocked: ([withdrawableAt], f) => ({ message: `The withdrawal is still unbonding: it can be claimed from ${f.date(withdrawableAt)}.`, hint: 'Run `allot stake withdraw --claim` after that time.' }),
   PositionHealthy: ([healthFactor]) => ({ message: `The position is healthy (health factor ${formatWad(healthFactor)}) and cannot be liquidated.`, hint: 'Positions become liquidatable below a health factor of 1.' }),
   CloseFactorExceeded: ([amount, maxAmount], f) => ({ message: `Covering ${f.payment(amount)} is more than the ${f.payment(maxAmount)} one liquidation may cover.`, hint: 'Cover at most the close factor’s share.' }),
+  CloseFactorUsed: ([provider]) => ({ message: `This block's share of provider ${provider}'s position that may be liquidated is used up.`, hint: 'Try again in a later block; a keeper does so by itself.' }),
+  // added with factory markets
+  NotFeeRecipient: ([caller]) => ({ message: `Only the market's fee recipient may do this, and ${caller} is not it.`, hint: 'Use the fee recipient account.' }),
+  ClientsNotSenior: ([cf, bonus, insurance]) => ({
+    message: `These parameters would pay bonuses before clients: a collateral factor of ${Number(cf) / 100}% with a keeper bonus of ${Number(bonus) / 100}% and an insurance share of ${Number(insurance) / 100}% exceeds 100%.`,
+    hint: 'Lower the collateral factor, the keeper bonus or the insurance share.',
+  }),
+  TooManyDecimals: ([token, decimals, max]) => ({ message: `Token ${token} has ${decimals} decimals; the market supports at most ${max}.`, hint: 'Create the market with another token.' }),
+  DecimalsUnreadable: ([token]) => ({ message: `Token ${token} does not say how many decimals it has.`, hint: 'Create the market with an ERC-20 token that implements decimals().' }),
+  InsufficientMarketBalance: ([token, amount, balance], f) => ({
+    message: `The market holds ${f.token(token, balance)} but owes ${f.token(token, amount)}: the token lost balance (rebasing or misbehaving), so the payout is refused.`,
+    hint: 'Nothing was paid out of other users’ deposits; report the token to the market’s owner.',
+  }),
+  FeeRecipientDelayNotPassed: ([effectiveAt], f) => ({ message: `The new fee recipient takes over only from ${f.date(effectiveAt)}.`, hint: 'Accept the role after that time.' }),
+  NoFeeRecipientProposed: () => ({ message: 'No new fee recipient has been proposed.', hint: 'The current fee recipient proposes one first.' }),
+  VolatilityUpToDate: ([roundId]) => ({ message: `The price feed has no round newer than ${roundId}: the volatility estimate is up to date.`, hint: 'Nothing to do until the feed publishes a new price.' }),
+  SelfDeal: ([account]) => ({ message: `${account} cannot be both the client and the provider of a deal.`, hint: 'Submit the job from another account than the provider’s.' }),
+  DealTooShort: ([deadline, earliest], f) => ({
+    message: `The deal's deadline ${f.date(deadline)} is earlier than the market's shortest deal allows (${f.date(earliest)}).`,
+    hint: 'Raise the job’s wallSeconds, or use a provider that gives more time (its --deadline-slack).',
+  }),
+  ArbitrationWindowOpen: ([endsAt], f) => ({ message: `The arbiter may still decide the dispute until ${f.date(endsAt)}.`, hint: 'Wait until then; after it anyone may close the dispute with its default outcome.' }),
+  ArbitrationWindowClosed: ([endedAt], f) => ({ message: `The arbiter's time to decide ended at ${f.date(endedAt)}.`, hint: 'The dispute now closes with its default outcome: anyone may close it.' }),
   NoCollateralToSeize: ([provider]) => ({ message: `Provider ${provider} has no collateral left to seize.`, hint: 'Nothing more can be recovered from this position.' }),
 }
 
