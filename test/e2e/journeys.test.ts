@@ -81,7 +81,8 @@ test.after(async () => {
 })
 
 test('journey 1: a silent provider is liquidated by `keeper start` on a `chain dev` chain with no other traffic, and `job status` shows the refund', async () => {
-  const { process: provider, bootstrap } = await startProvider('provider-silent')
+  // The market's shortest deal is a minute: a 3 s job with 70 s of slack.
+  const { process: provider, bootstrap } = await startProvider('provider-silent', ['--deadline-slack', '70'])
   const keeper = spawn(['keeper', 'start', '--home', join(root, 'keeper')], { ALLOT_PRIVATE_KEY: keys.keeper })
   await waitFor(() => keeper.output().includes('started'), 30_000, () => keeper.output())
   const clientEnv = env({ ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: keys.client, ALLOT_BOOTSTRAP: bootstrap })
@@ -92,7 +93,7 @@ test('journey 1: a silent provider is liquidated by `keeper start` on a `chain d
   provider.child.kill('SIGSTOP')
   const before = await runCli(['job', 'status', dealId, '--json'], { env: clientEnv })
   assert.is(before.json().chain.status, 'Open')
-  const deadline = Date.now() + 60_000
+  const deadline = Date.now() + 150_000
   while ((await dealStatus(dealId)) !== 'Liquidated' && Date.now() < deadline) await sleep(250)
   assert.is(await dealStatus(dealId), 'Liquidated', `not liquidated; keeper said: ${keeper.output().slice(-800)}`)
   const after = await runCli(['job', 'status', dealId, '--json'], { env: clientEnv })
