@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -186,6 +186,15 @@ test('journey 3: `job submit` killed right after sending openDeal; `job status` 
   const logs = await runCli(['job', 'logs', remembered.dealId, '-f', '--tail', '1'], { env: clientEnv })
   assert.is(logs.code, 0, logs.stderr)
   assert.is(logs.stdout.trim(), 'sum=155')
+
+  // A job that fails: the market did its part, but `job submit` exits non-zero with the job's exit code.
+  const failing = join(root, 'failing-job')
+  await mkdir(failing, { recursive: true })
+  await cp(join(import.meta.dirname, '..', 'runtime', 'fixtures', 'hostile.wasm'), join(failing, 'hostile.wasm'))
+  await writeFile(join(failing, 'allot.job.json'), JSON.stringify({ version: 1, runtime: 'wasm', entry: 'hostile.wasm', args: ['exit', '3'], limits: { wallSeconds: 30, cpuSeconds: 30, memoryMiB: 64, outputMiB: 1 }, resources: { cpuMillicores: 1000, memoryMiB: 128, diskMiB: 16 } }))
+  const failed = await runCli(['job', 'submit', failing, '--max-price', '0.5', '--bootstrap', bootstrap], { env: clientEnv })
+  assert.is(failed.code, 1, failed.stdout + failed.stderr)
+  assert.match(failed.stderr, /error: The job of deal 0x[0-9a-f]{64} exited with code 3/)
   await provider.stop()
 })
 
