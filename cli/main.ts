@@ -82,7 +82,12 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
       output = createOutput({ json: Boolean(globals.json), verbosity, streams })
       const failed = new AbortController()
       const context: CommandContext = { settings: resolved.settings, resolved, output, signal: AbortSignal.any([signal, failed.signal]), fail: (error) => failed.abort(error) }
-      await spec.run(self.args, self.opts(), context)
+      try {
+        await spec.run(self.args, self.opts(), context)
+      } catch (error) {
+        // A command stopped by `fail` may throw its own abort error: the reason it was stopped is the one to show.
+        throw failed.signal.aborted ? failed.signal.reason : error
+      }
       if (failed.signal.aborted) throw failed.signal.reason
     })
   }
