@@ -85,6 +85,8 @@ export type ProviderContext = ProviderComponents &
     signal: AbortSignal
     paths: { jobBundle: (jobHash: Hex) => string; jobFiles: (jobHash: Hex) => string; result: (dealId: Hex) => string; work: string }
     counters: { done: number; failed: number; running: number; declined: number }
+    /** Why the provider must not sign now (its chain is down or changed), or `undefined`. */
+    paused: () => string | undefined
     /** Starts the deal's job when its DealOpened event is seen (or on restart). */
     schedule: (dealId: Hex) => void
   }
