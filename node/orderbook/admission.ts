@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.ts'
 import { createRateLimiter, type Rate } from './rateLimiter.ts'
 import { recoverSigner } from './recoverSigner.ts'
 import { BookRejection } from './rejection.ts'
-import type { OrderSource } from './types.ts'
+import { systemNow, type OrderSource } from './types.ts'
 
 export type AdmissionComponents = {
   /** The market this node serves: every order must be signed for it. */
@@ -39,7 +39,7 @@ export const defaultAdmissionInit = {
   perMakerRate: { perSec: 2, burst: 20 },
   globalRate: { perSec: 500, burst: 1_000 },
   pruneInterval: 10_000,
-  now: () => Math.floor(Date.now() / 1000),
+  now: systemNow,
 } satisfies Required<AdmissionInit>
 
 /** What the book remembers of a provider that the checks need. */

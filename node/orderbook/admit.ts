@@ -11,7 +11,7 @@ import type { AskRecord, BidRecord, BookState } from './bookState.ts'
 import type { OrderBookMetrics, OrderKind } from './metrics.ts'
 import { BookRejection, bookRejectionAction } from './rejection.ts'
 import { askCancelDigest, askDigest, bidDigest, bytesToHex } from './typedDataHasher.ts'
-import type { AdmitResult, OrderBookEvents, OrderContext } from './types.ts'
+import { systemNow, type AdmitResult, type OrderBookEvents, type OrderContext } from './types.ts'
 
 /** An order message, as gossip, sync, the store and the node's own publishing hand it over. */
 export type OrderMessage = Message<'ask' | 'bid' | 'ask-cancel'>
@@ -35,7 +35,7 @@ export type AdmitInit = {
 
 export const defaultAdmitInit = {
   minBacking: 1n,
-  now: () => Math.floor(Date.now() / 1000),
+  now: systemNow,
 } satisfies Required<AdmitInit>
 
 /** The path of one order into the book, whatever its source. */

@@ -1,29 +1,24 @@
-import { DEFAULT_MAX_CLOCK_SKEW_SEC, DEFAULT_MAX_ORDER_HORIZON_SEC } from '../../protocol/constants.ts'
 import type { Logger } from '../log/logger.ts'
+import { defaultAdmissionInit, type AdmissionInit } from './admission.ts'
 import type { Backing } from './backing.ts'
 import type { BookState } from './bookState.ts'
 
 export type BackingMonitorComponents = { state: BookState; backing: Backing; logger: Logger }
 
-export type BackingMonitorInit = {
+/** The horizon, skew and clock are admission's: a provider unchanged for longer than both is forgotten. */
+export type BackingMonitorInit = Pick<AdmissionInit, 'maxHorizonSec' | 'maxClockSkewSec' | 'now'> & {
   /** How often expired orders are pruned and backing re-checked, ms (default 10 000). */
   pruneInterval?: number
   /** An ask stays only while its provider can back this much deal collateral (default 1). */
   minBacking?: bigint
-  /** Furthest expiry accepted, seconds from now: a provider unchanged for longer is forgotten. */
-  maxHorizonSec?: number
-  /** Clock difference tolerated between peers, seconds. */
-  maxClockSkewSec?: number
-  /** The clock, unix seconds. */
-  now?: () => number
 }
 
 export const defaultBackingMonitorInit = {
   pruneInterval: 10_000,
   minBacking: 1n,
-  maxHorizonSec: DEFAULT_MAX_ORDER_HORIZON_SEC,
-  maxClockSkewSec: DEFAULT_MAX_CLOCK_SKEW_SEC,
-  now: () => Math.floor(Date.now() / 1000),
+  maxHorizonSec: defaultAdmissionInit.maxHorizonSec,
+  maxClockSkewSec: defaultAdmissionInit.maxClockSkewSec,
+  now: defaultAdmissionInit.now,
 } satisfies Required<BackingMonitorInit>
 
 /** Keeps the book current: expired orders out, forgotten providers dropped, unbacked asks removed. */

@@ -3,9 +3,8 @@ import type { Hex } from 'viem'
 import type { SignedAskCancel } from '../../protocol/types/ask.ts'
 import type { Logger } from '../log/logger.ts'
 import type { BookStore } from './bookStore.ts'
-import type { SyncItem } from './sync.ts'
-import { orderJsonSize } from './sync.ts'
-import type { BookAsk, BookBid, BookSide, OrderBookEvents, OrderBookStats, RemovalReason } from './types.ts'
+import { orderJsonSize, type SyncItem } from './sync.ts'
+import { systemNow, type BookAsk, type BookBid, type BookSide, type OrderBookEvents, type OrderBookStats, type RemovalReason } from './types.ts'
 
 export type AskRecord = { entry: BookAsk; bytes: Uint8Array; receivedAt: number; own: boolean; backed: boolean; available?: bigint | undefined }
 export type BidRecord = { entry: BookBid; bytes: Uint8Array; receivedAt: number; own: boolean }
@@ -27,7 +26,7 @@ export type BookStateInit = {
 
 export const defaultBookStateInit = {
   maxOrders: 10_000,
-  now: () => Math.floor(Date.now() / 1000),
+  now: systemNow,
 } satisfies Required<BookStateInit>
 
 /**
