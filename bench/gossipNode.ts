@@ -48,7 +48,8 @@ const connectionGater = {
   denyInboundEncryptedConnection: async (peer: { toString: () => string }) => !allowed.has(peer.toString()),
 }
 
-async function start({ mode, providers }: { mode: 'bare' | 'book'; providers: string[] }) {
+async function start({ mode: runMode, providers }: { mode: 'bare' | 'book'; providers: string[] }) {
+  mode = runMode
   arrivals = {}
   home = await mkdtemp(join(tmpdir(), 'allot-bench-node-'))
   if (mode === 'bare') {
@@ -88,7 +89,11 @@ async function allow(peers: string[]) {
   for (const peer of peers) allowed.add(peer)
 }
 
+let dialed: string[] = []
+let mode: 'bare' | 'book' = 'bare'
+
 async function dial(addresses: string[]) {
+  dialed = addresses
   for (const address of addresses) {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -105,8 +110,23 @@ async function dial(addresses: string[]) {
 async function waitForSubscribers(count: number) {
   const deadline = Date.now() + 180_000
   const pubsub = host!.services.pubsub
+  let redial = Date.now() + 5_000
   while (pubsub.getSubscribers(topics.asks).length < count || pubsub.getSubscribers(topics.bids).length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${pubsub.getSubscribers(topics.asks).length} subscribers`)
+    if (Date.now() > deadline) throw new Error(`${mode}: only ${pubsub.getSubscribers(topics.asks).length} of ${count} peers subscribed after 180 s`)
+    // On a loaded machine a link may drop, or its gossip stream fail to open, while the others are
+    // still being made: make it again (gossipsub opens its stream once per connection).
+    if (Date.now() > redial) {
+      redial = Date.now() + 10_000
+      const subscribed = new Set([...pubsub.getSubscribers(topics.asks)].filter((peer) => pubsub.getSubscribers(topics.bids).some((other) => other.equals(peer))).map(String))
+      for (const connection of host!.getConnections()) {
+        const peer = connection.remotePeer
+        if (!allowed.has(peer.toString()) || subscribed.has(peer.toString())) continue
+        await connection.close().catch(() => {})
+        await host!.dial(peer).catch(() => {})
+      }
+      const connected = new Set(host!.getConnections().map((connection) => connection.remotePeer.toString()))
+      for (const address of dialed) if (!connected.has(address.split('/p2p/')[1] ?? '')) await host!.dial(multiaddr(address)).catch(() => {})
+    }
     await sleep(50)
   }
   return { connections: host!.getConnections().length }
