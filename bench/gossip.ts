@@ -138,10 +138,34 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
     connections: results.reduce((total, result) => total + result.connections, 0) / results.length,
     failedPublishes,
     rejected,
+    loopDelayP99Ms: mean(results.map((result) => result.loopDelayP99Ms)),
+    loopDelayMaxMs: Math.max(...results.map((result) => result.loopDelayMaxMs)),
+    gcPauseMs: mean(results.map((result) => result.gcPauseMs)),
+    gcMaxPauseMs: Math.max(...results.map((result) => result.gcMaxPauseMs)),
+    validationMeanMs: mean(results.map((result) => result.validationMeanMs)),
   }
 }
 
-const emptyResult = (): RunResult => ({ p50Ms: 0, p99Ms: 0, maxMs: 0, delivered: 0, cpuMsPerOrder: 0, rawCpuMsPerOrder: 0, idleCpuPct: 0, rssMiB: 0, connections: 0, failedPublishes: 0, rejected: {} })
+const mean = (values: number[]) => values.reduce((total, value) => total + value, 0) / values.length
+
+const emptyResult = (): RunResult => ({
+  p50Ms: 0,
+  p99Ms: 0,
+  maxMs: 0,
+  delivered: 0,
+  cpuMsPerOrder: 0,
+  rawCpuMsPerOrder: 0,
+  idleCpuPct: 0,
+  rssMiB: 0,
+  connections: 0,
+  failedPublishes: 0,
+  rejected: {},
+  loopDelayP99Ms: 0,
+  loopDelayMaxMs: 0,
+  gcPauseMs: 0,
+  gcMaxPauseMs: 0,
+  validationMeanMs: 0,
+})
 
 const { orders, providers } = benchOrders(count, { seed: 3 })
 const { orders: warmup, providers: warmupProviders } = benchOrders(Math.max(40, 2 * size), { seed: 4, makerOffset: 50_000 })
@@ -169,6 +193,11 @@ const rows: Array<[string, string, string]> = [
   ['RSS per node, MiB', format(bare.rssMiB, 0), format(book.rssMiB, 0)],
   ['connections per node', format(bare.connections), format(book.connections)],
   ['failed publishes', String(bare.failedPublishes), String(book.failedPublishes)],
+  ['event-loop delay p99 per node, ms (mean)', format(bare.loopDelayP99Ms), format(book.loopDelayP99Ms)],
+  ['event-loop delay, worst node, ms', format(bare.loopDelayMaxMs), format(book.loopDelayMaxMs)],
+  ['GC pauses during the load per node, ms', format(bare.gcPauseMs), format(book.gcPauseMs)],
+  ['longest GC pause, ms', format(bare.gcMaxPauseMs), format(book.gcMaxPauseMs)],
+  ['order book validation, mean ms per message', '-', format(book.validationMeanMs, 3)],
 ]
 console.log(`Gossip propagation: ${size} node processes, ${count} orders (mean ${meanBytes.toFixed(0)} bytes) at ${ratePerSec}/s`)
 console.log(`  ${''.padEnd(40)}  ${'bare gossipsub'.padStart(14)}  ${'order book'.padStart(12)}`)

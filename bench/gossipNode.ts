@@ -10,6 +10,8 @@ import type { Libp2p } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createHash } from 'node:crypto'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
+import { Registry } from 'prom-client'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -32,6 +34,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 let host: Libp2p<{ pubsub: GossipSub }> | undefined
 let book: OrderBook | undefined
 let store: Store | undefined
+let registry: Registry | undefined
 let home: string | undefined
 let arrivals: Record<string, number> = {}
 /** BENCH_GOSSIP_OPTS (JSON) tries other gossipsub options on allot's host. */
@@ -45,7 +48,8 @@ const connectionGater = {
   denyInboundEncryptedConnection: async (peer: { toString: () => string }) => !allowed.has(peer.toString()),
 }
 
-async function start({ mode, providers }: { mode: 'bare' | 'book'; providers: string[] }) {
+async function start({ mode: runMode, providers }: { mode: 'bare' | 'book'; providers: string[] }) {
+  mode = runMode
   arrivals = {}
   home = await mkdtemp(join(tmpdir(), 'allot-bench-node-'))
   if (mode === 'bare') {
@@ -70,7 +74,9 @@ async function start({ mode, providers }: { mode: 'bare' | 'book'; providers: st
     host = full
     store = await openStore(home)
     const backing = createStaticBacking(Object.fromEntries(providers.map((provider) => [provider, 10n ** 18n])))
-    book = createOrderBook({ host: full, store, deployment: market, backing }, { autoSync: false, advertise: false })
+    // With metrics on, as a node serving --metrics runs.
+    registry = new Registry()
+    book = createOrderBook({ host: full, store, deployment: market, backing, registry }, { autoSync: false, advertise: false })
     book.addEventListener('ask', (event) => void (arrivals[event.detail.hash] ??= stamp()))
     book.addEventListener('bid', (event) => void (arrivals[event.detail.hash] ??= stamp()))
     await book.start()
@@ -83,7 +89,11 @@ async function allow(peers: string[]) {
   for (const peer of peers) allowed.add(peer)
 }
 
+let dialed: string[] = []
+let mode: 'bare' | 'book' = 'bare'
+
 async function dial(addresses: string[]) {
+  dialed = addresses
   for (const address of addresses) {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -98,10 +108,25 @@ async function dial(addresses: string[]) {
 }
 
 async function waitForSubscribers(count: number) {
-  const deadline = Date.now() + 60_000
+  const deadline = Date.now() + 180_000
   const pubsub = host!.services.pubsub
+  let redial = Date.now() + 5_000
   while (pubsub.getSubscribers(topics.asks).length < count || pubsub.getSubscribers(topics.bids).length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${pubsub.getSubscribers(topics.asks).length} subscribers`)
+    if (Date.now() > deadline) throw new Error(`${mode}: only ${pubsub.getSubscribers(topics.asks).length} of ${count} peers subscribed after 180 s`)
+    // On a loaded machine a link may drop, or its gossip stream fail to open, while the others are
+    // still being made: make it again (gossipsub opens its stream once per connection).
+    if (Date.now() > redial) {
+      redial = Date.now() + 10_000
+      const subscribed = new Set([...pubsub.getSubscribers(topics.asks)].filter((peer) => pubsub.getSubscribers(topics.bids).some((other) => other.equals(peer))).map(String))
+      for (const connection of host!.getConnections()) {
+        const peer = connection.remotePeer
+        if (!allowed.has(peer.toString()) || subscribed.has(peer.toString())) continue
+        await connection.close().catch(() => {})
+        await host!.dial(peer).catch(() => {})
+      }
+      const connected = new Set(host!.getConnections().map((connection) => connection.remotePeer.toString()))
+      for (const address of dialed) if (!connected.has(address.split('/p2p/')[1] ?? '')) await host!.dial(multiaddr(address)).catch(() => {})
+    }
     await sleep(50)
   }
   return { connections: host!.getConnections().length }
@@ -138,12 +163,23 @@ async function run({ t0, idleMs, schedule, warmup, until }: { t0: number; idleMs
   await sleep(Math.max(0, t0 - Date.now()))
   const idleCpu = process.cpuUsage(idleStart)
   const idleWindow = stamp() - idleWall
+  // Where a node's time goes under load: event-loop stalls and garbage-collection pauses.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+  const pauses: number[] = []
+  const gc = new PerformanceObserver((list) => void pauses.push(...list.getEntries().map((entry) => entry.duration)))
+  gc.observe({ entryTypes: ['gc'] })
+  loopDelay.enable()
   const loadStart = process.cpuUsage()
   const loadWall = stamp()
   const published: Record<string, number> = {}
   const failedPublishes = await publishAll(schedule, published)
   await sleep(Math.max(0, until - Date.now()))
   const loadCpu = process.cpuUsage(loadStart)
+  loopDelay.disable()
+  gc.disconnect()
+  const validation = (await registry?.getSingleMetric('allot_order_validation_seconds')?.get())?.values ?? []
+  const validationSum = validation.find((value) => (value as { metricName?: string }).metricName === 'allot_order_validation_seconds_sum')?.value ?? 0
+  const validationCount = validation.find((value) => (value as { metricName?: string }).metricName === 'allot_order_validation_seconds_count')?.value ?? 0
   return {
     published,
     arrivals,
@@ -155,6 +191,11 @@ async function run({ t0, idleMs, schedule, warmup, until }: { t0: number; idleMs
     connections: host!.getConnections().length,
     rejected: book?.stats().rejected ?? {},
     failedPublishes,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    gcPauseMs: pauses.reduce((total, pause) => total + pause, 0),
+    gcMaxPauseMs: Math.max(0, ...pauses),
+    validationMeanMs: validationCount ? (1000 * validationSum) / validationCount : 0,
   }
 }
 
@@ -164,6 +205,7 @@ async function stop() {
   await store?.close()
   if (home) await rm(home, { recursive: true, force: true })
   book = undefined
+  registry = undefined
   host = undefined
   store = undefined
 }

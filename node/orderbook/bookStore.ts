@@ -1,4 +1,10 @@
+import { decodeMessage } from '../../protocol/codec/decodeMessage.ts'
+import type { Logger } from '../log/logger.ts'
 import type { Store, Sublevel } from '../store/openStore.ts'
+import type { Admit } from './admit.ts'
+import type { BookState, ProviderRecord } from './bookState.ts'
+import { BookRejection } from './rejection.ts'
+import type { AdmitResult, BookSide } from './types.ts'
 
 /** An order as level holds it: its wire bytes (base64), so a reload decodes and checks it like any other. */
 export type StoredOrder = {
@@ -19,14 +25,23 @@ export type StoredProvider = {
   updatedAt: number
 }
 
-type Part = 'asks' | 'bids' | 'providers'
-
-// Writes wait this long to share one batch; `flush` (and `stop`) write at once.
-const FLUSH_DELAY_MS = 50
+type Part = BookSide | 'providers'
 type Value = { asks: StoredOrder; bids: StoredOrder; providers: StoredProvider }
+
+export type BookStoreComponents = { store: Store; logger: Logger }
+
+export type BookStoreInit = {
+  /** Writes wait this long to share one batch, ms (default 50); `flush` (and `stop`) write at once. */
+  flushDelayMs?: number
+}
+
+export const defaultBookStoreInit = { flushDelayMs: 50 } satisfies Required<BookStoreInit>
 
 /** The order book's part of the node's database, written behind in batches. */
 export type BookStore = {
+  start: () => void
+  /** Writes what is queued. */
+  stop: () => Promise<void>
   put: <part extends Part>(part: part, key: string, value: Value[part]) => void
   del: (part: Part, key: string) => void
   /** Waits until every write so far is on disk. */
@@ -40,11 +55,15 @@ export type BookStore = {
  * `orderbook-providers`). Writes are queued and flushed together a moment
  * later, so a validator never waits for the disk.
  *
- * @param store - The node's store.
- * @param onError - Told of a failed write.
+ * @param components - The node's store and a logger (failed writes are logged).
+ * @param init - The batching delay.
  * @returns The book's store.
+ * @example
+ * const bookStore = createBookStore({ store, logger: logger('orderbook') })
  */
-export function createBookStore(store: Store, onError: (error: unknown) => void = () => {}): BookStore {
+export function createBookStore({ store, logger: log }: BookStoreComponents, init: BookStoreInit = {}): BookStore {
+  const { flushDelayMs } = { ...defaultBookStoreInit, ...init }
+  const onError = (error: unknown) => log.error('store write failed: %s', (error as Error).message)
   const parts = {
     asks: store.sublevel<StoredOrder>('orderbook-asks'),
     bids: store.sublevel<StoredOrder>('orderbook-bids'),
@@ -71,21 +90,71 @@ export function createBookStore(store: Store, onError: (error: unknown) => void 
     pending.set(`${part}/${key}`, { part, key, value })
     if (!scheduled) {
       scheduled = true
-      setTimeout(write, FLUSH_DELAY_MS).unref()
+      setTimeout(write, flushDelayMs).unref()
     }
   }
 
+  const flush = async () => {
+    if (scheduled) write()
+    await writing
+  }
+
   return {
+    start: () => {},
+    stop: flush,
     put: (part, key, value) => queue(part, key, value),
     del: (part, key) => queue(part, key),
-    flush: async () => {
-      if (scheduled) write()
-      await writing
-    },
+    flush,
     load: async () => ({
       asks: await parts.asks.iterator().all(),
       bids: await parts.bids.iterator().all(),
       providers: await parts.providers.iterator().all(),
     }),
   }
+}
+
+const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
+
+export type RestoreBookComponents = { bookStore: BookStore; state: BookState; admit: Admit; logger: Logger }
+
+/**
+ * Reloads what the store holds into the book: providers first (their cancel
+ * nonces), then every order through the admission pipeline as source `store`
+ * (no signature or backing check, but expiry and cancels apply). What no longer
+ * passes is deleted from the store.
+ *
+ * @param components - The store, the state and the pipeline.
+ * @example
+ * await restoreBook({ bookStore, state, admit, logger })
+ */
+export async function restoreBook({ bookStore, state, admit, logger: log }: RestoreBookComponents): Promise<void> {
+  const stored = await bookStore.load()
+  for (const [provider, record] of stored.providers) state.restoreProvider(provider, restoredProvider(record))
+  for (const [book, entries] of [['asks', stored.asks], ['bids', stored.bids]] as const) {
+    for (const [key, record] of entries) {
+      let result: AdmitResult
+      try {
+        const bytes = fromBase64(record.message)
+        const message = decodeMessage(bytes, { accept: book === 'asks' ? ['ask'] : ['bid'] })
+        result = await admit.admit(message, bytes, { source: 'store', own: record.own })
+      } catch (cause) {
+        result = { accepted: false, reason: BookRejection.Malformed, cause }
+      }
+      if (result.accepted) state.restoreReceivedAt(book, key, record.receivedAt)
+      else bookStore.del(book, key)
+    }
+  }
+  const { asks, bids, providers } = state.stats()
+  log('loaded %d asks, %d bids and %d providers from the store', asks, bids, providers)
+}
+
+function restoredProvider(stored: StoredProvider): ProviderRecord {
+  let cancel: ProviderRecord['cancel']
+  if (stored.cancel) {
+    try {
+      const bytes = fromBase64(stored.cancel)
+      cancel = { signed: decodeMessage(bytes, { accept: ['ask-cancel'] }).body, bytes }
+    } catch {}
+  }
+  return { sequence: stored.sequence, cancelNonce: stored.cancelNonce, cancel, updatedAt: stored.updatedAt }
 }

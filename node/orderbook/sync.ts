@@ -1,4 +1,5 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { encodeMessage } from '../../protocol/codec/encodeMessage.ts'
 import { MAX_MESSAGE_BYTES } from '../../protocol/constants.ts'
 import { SYNC_PROTOCOL } from '../../protocol/protocols.ts'
 import { MAX_SYNC_LIMIT } from '../../protocol/schemas/messages.ts'
@@ -10,10 +11,12 @@ import { isSameMarket } from '../../protocol/validation/isSameMarket.ts'
 import type { Logger } from '../log/logger.ts'
 import type { P2PHost } from '../p2p/createHost.ts'
 import { messageStream } from '../p2p/messageStream.ts'
+import type { Admit } from './admit.ts'
 import { createRateLimiter, type Rate } from './rateLimiter.ts'
+import type { BookSide } from './types.ts'
 
 /** Which book a sync page is of. */
-export type SyncBook = 'asks' | 'bids'
+export type SyncBook = BookSide
 
 /** An order the serving book offers, with the size of its canonical JSON. */
 type Sized<body> = { body: body; size: number }
@@ -189,3 +192,134 @@ export async function* fetchBook(
 
 /** The size of an order's canonical JSON, from its encoded gossip message. */
 export const orderJsonSize = (encoded: Uint8Array) => encoded.length - 2
+
+export type SyncComponents = {
+  host: P2PHost
+  market: MarketParameters
+  /** What this node serves. */
+  source: SyncSource
+  /** Where fetched orders go: the same pipeline as gossip. */
+  admit: Admit
+  logger: Logger
+}
+
+export type SyncInit = {
+  /** Sync pages each peer may fetch from us (default 20/s, bursts of 40). */
+  syncRate?: Rate
+  /** Peers one sync pulls from (default 3). */
+  syncPeers?: number
+  /** Longest a sync from one peer may take, ms (default 15 000). */
+  syncTimeoutMs?: number
+  /** Sync from the first peers that connect after start (default true). */
+  autoSync?: boolean
+  /** Pages of one book fetched from one peer at most (default 10 001: the book's default size, plus one). */
+  maxPages?: number
+  /** How often idle peers' page buckets are dropped, ms (default 10 000). */
+  pruneInterval?: number
+}
+
+export const defaultSyncInit = {
+  syncRate: { perSec: 20, burst: 40 },
+  syncPeers: 3,
+  syncTimeoutMs: 15_000,
+  autoSync: true,
+  maxPages: 10_001,
+  pruneInterval: 10_000,
+} satisfies Required<SyncInit>
+
+/** Both sides of `SYNC_PROTOCOL`: serving this node's book, and pulling peers' books into it. */
+export interface Sync {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Pulls the book from connected peers (or `peers`), paginated; returns the counts added. */
+  sync(options?: { signal?: AbortSignal; peers?: PeerId[] }): Promise<{ asks: number; bids: number }>
+}
+
+/**
+ * Creates the sync part: on `start` it serves `SYNC_PROTOCOL` and, with
+ * `autoSync`, pulls from the first peers identified. Fetched orders pass the
+ * same admission as gossip; cancels first, so that asks they void are refused.
+ *
+ * @param components - The host, the market, the served book and the pipeline.
+ * @param init - Rates, peers, timeouts.
+ * @returns The sync part, not started.
+ * @example
+ * const sync = createSync({ host, market, source, admit, logger })
+ * await sync.start()
+ * await sync.sync()
+ */
+export function createSync({ host, market, source, admit, logger: log }: SyncComponents, init: SyncInit = {}): Sync {
+  const { syncRate, syncPeers, syncTimeoutMs, autoSync, maxPages, pruneInterval } = { ...defaultSyncInit, ...init }
+  const handler = createSyncHandler({ market, source, rate: syncRate, log })
+  let controller = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  let autoSynced = false
+  let started = false
+
+  const sync: Sync['sync'] = async ({ signal, peers } = {}) => {
+    const candidates = peers ?? shuffle(host.getPeers()).slice(0, syncPeers)
+    const added = { asks: 0, bids: 0 }
+    const results = await Promise.allSettled(
+      candidates.map(async (peer) => {
+        const context = { source: 'sync' as const, from: peer.toString() }
+        const peerSignal = AbortSignal.any([controller.signal, AbortSignal.timeout(syncTimeoutMs), ...(signal ? [signal] : [])])
+        for await (const { page } of fetchBook(host, peer, { market, books: ['asks', 'bids'], maxPages, signal: peerSignal })) {
+          for (const cancel of page.cancels) await admit.admit({ type: 'ask-cancel', body: cancel }, encodeMessage({ type: 'ask-cancel', body: cancel }), context)
+          for (const ask of page.asks)
+            if ((await admit.admit({ type: 'ask', body: ask }, encodeMessage({ type: 'ask', body: ask }), context)).accepted) added.asks++
+          for (const bid of page.bids)
+            if ((await admit.admit({ type: 'bid', body: bid }, encodeMessage({ type: 'bid', body: bid }), context)).accepted) added.bids++
+        }
+      }),
+    )
+    results.forEach((result, index) => {
+      if (result.status === 'rejected') log('sync from %s failed: %s', candidates[index]!.toString(), (result.reason as Error).message)
+    })
+    if (candidates.length && results.every((result) => result.status === 'rejected')) throw (results[0] as PromiseRejectedResult).reason
+    return added
+  }
+
+  const onPeer = () => {
+    if (autoSynced) return
+    autoSynced = true
+    setTimeout(() => {
+      if (!started) return
+      sync({ signal: controller.signal }).then(
+        (added) => log('synced %d asks and %d bids on joining', added.asks, added.bids),
+        (error) => log('sync on joining failed: %s', (error as Error).message),
+      )
+    }, 200).unref()
+  }
+
+  return {
+    sync,
+    start: async () => {
+      started = true
+      controller = new AbortController()
+      autoSynced = false
+      await host.handle(SYNC_PROTOCOL, handler, { maxInboundStreams: 4, maxOutboundStreams: 4 })
+      timer = setInterval(() => handler.prune(), pruneInterval)
+      timer.unref()
+      if (autoSync) {
+        host.addEventListener('peer:identify', onPeer)
+        if (host.getPeers().length) onPeer()
+      }
+    },
+    stop: async () => {
+      started = false
+      controller.abort(new Error('the order book stopped'))
+      clearInterval(timer)
+      host.removeEventListener('peer:identify', onPeer)
+      await host.unhandle(SYNC_PROTOCOL).catch(() => {})
+    },
+  }
+}
+
+function shuffle<T>(items: readonly T[]): T[] {
+  const copy = [...items]
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[copy[i], copy[j]] = [copy[j]!, copy[i]!]
+  }
+  return copy
+}

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Registry } from 'prom-client'
 import type { Address, Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { askCancelTypedData } from '../../protocol/eip712/askCancelTypedData.ts'
@@ -88,6 +89,8 @@ export type OrderBookNode = {
   host: P2PHost
   store: Store
   book: OrderBook
+  /** The node's metrics (every test node records them, so every test runs the recording code). */
+  registry: Registry
   address: string
   stop: () => Promise<void>
 }
@@ -109,13 +112,15 @@ export async function startOrderBookNode({ home, backing, bootstrap = [], init }
   })
   await host.start()
   const store = await openStore(home)
-  const book = createOrderBook({ host, store, deployment: testMarket, backing }, { autoSync: false, advertise: false, ...init })
+  const registry = new Registry()
+  const book = createOrderBook({ host, store, deployment: testMarket, backing, registry }, { autoSync: false, advertise: false, ...init })
   await book.start()
   return {
     home,
     host,
     store,
     book,
+    registry,
     address: host.getMultiaddrs()[0]!.toString(),
     stop: async () => {
       await book.stop()
