@@ -98,7 +98,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
       const peer = parsed.getComponents().find((component) => component.name === 'p2p')?.value
       if (peer) await host.peerStore.merge(peerIdFromString(peer), { multiaddrs: [parsed] }).catch(() => {})
     }
-    const orderBook = createOrderBook({ host, store, deployment, backing: createChainBacking(clients, deployment) })
+    const orderBook = createOrderBook({ host, store, deployment, backing: createChainBacking(clients, deployment), registry })
     await orderBook.start()
     stops.push(() => orderBook.stop())
     const jobs = await serveJobs(host, { signal })
