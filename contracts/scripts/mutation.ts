@@ -91,7 +91,11 @@ function mutate(mutant: Mutant): string {
   return original.slice(0, at) + mutant.replace + original.slice(at + mutant.find.length)
 }
 
-const works = Array.from({ length: jobs }, workspace)
+/** `--only 'TEXT|TEXT'`: just the mutants whose name contains one of the TEXTs (to re-check survivors after adding tests). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]?.split('|') : undefined
+if (only) mutants.splice(0, mutants.length, ...mutants.filter(({ name }) => only.some((text) => name.includes(text))))
+
+const works = Array.from({ length: Math.min(jobs, mutants.length) }, workspace)
 try {
   for (const mutant of mutants) mutate(mutant)
   const baseline = await run(works[0]!)
