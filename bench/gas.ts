@@ -122,7 +122,7 @@ async function run(market: DevMarket): Promise<Figures> {
 const separate = await measure('separate')
 const same = await measure('same')
 
-const targets: Record<string, number> = { lifecycle: 200_000, settleManyPerDeal: 30_000, liquidateDeal: 100_000 }
+const targets: Record<string, number> = { lifecycle: 150_000, settleManyPerDeal: 8_000, liquidateDeal: 80_000 }
 const rows = [
   'depositCollateral',
   'openDeal',

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {DefaultParameters} from "./DefaultParameters.sol";
 import {Script, console2} from "forge-std/Script.sol";
 import {AllotMarket} from "../src/AllotMarket.sol";
 import {AllotMarketFactory} from "../src/AllotMarketFactory.sol";
@@ -23,23 +24,8 @@ import {MockPriceFeed} from "../src/mocks/MockPriceFeed.sol";
 contract Deploy is Script {
     uint256 internal constant ANVIL_KEY_0 = 0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80;
 
-    function defaultParameters() public view returns (Parameters memory p) {
-        string memory json = vm.readFile(string.concat(vm.projectRoot(), "/contracts/params/defaultMarket.json"));
-        p.collateralFactorBps = uint16(vm.parseJsonUint(json, ".collateralFactorBps"));
-        p.liquidationThresholdBps = uint16(vm.parseJsonUint(json, ".liquidationThresholdBps"));
-        p.liquidationBonusBps = uint16(vm.parseJsonUint(json, ".liquidationBonusBps"));
-        p.keeperBonusBps = uint16(vm.parseJsonUint(json, ".keeperBonusBps"));
-        p.insuranceBps = uint16(vm.parseJsonUint(json, ".insuranceBps"));
-        p.protocolFeeBps = uint16(vm.parseJsonUint(json, ".protocolFeeBps"));
-        p.disputeBondBps = uint16(vm.parseJsonUint(json, ".disputeBondBps"));
-        p.challengeWindow = uint32(vm.parseJsonUint(json, ".challengeWindow"));
-        p.unbondingPeriod = uint32(vm.parseJsonUint(json, ".unbondingPeriod"));
-        p.maxPriceAge = uint32(vm.parseJsonUint(json, ".maxPriceAge"));
-        p.arbitrationWindow = uint32(vm.parseJsonUint(json, ".arbitrationWindow"));
-        p.minDealDuration = uint32(vm.parseJsonUint(json, ".minDealDuration"));
-        p.volatilityWeightBps = uint16(vm.parseJsonUint(json, ".volatilityWeightBps"));
-        p.maxVolatilityBps = uint16(vm.parseJsonUint(json, ".maxVolatilityBps"));
-        p.minCollateralFactorBps = uint16(vm.parseJsonUint(json, ".minCollateralFactorBps"));
+    function defaultParameters() public view returns (Parameters memory) {
+        return DefaultParameters.read(vm);
     }
 
     function run()

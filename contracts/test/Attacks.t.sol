@@ -98,6 +98,39 @@ contract AttacksTest is BaseTest {
         assertEq(market.badDebt(), 600e6, "the shortfall is public bad debt");
     }
 
+    /// @dev Keeper bonus and insurance share together stay within the equity above the other clients: with 60
+    /// of equity the keeper takes its 40 and the fund only the 20 left, so the next client is still paid in full.
+    function test_bonusesShareTheEquityAboveTheClients() public {
+        deposit(provider, 1_000e18);
+        DealTerms memory a = terms(provider, 100e6, 800e6);
+        DealTerms memory b = terms(provider, 100e6, 800e6);
+        open(a);
+        open(b);
+        vm.warp(a.deadline);
+        setPrice(1.66e8); // worth 1,660: 800 + 800 + 60 of equity
+        vm.prank(keeper);
+        market.liquidateDeal(a);
+        assertApproxEqAbs(collateralToken.balanceOf(keeper) * 1.66e8 / 1e20, 40e6, 1, "keeper takes its 5%");
+        assertLe(market.insuranceCollateral() * 1.66e8 / 1e20, 20e6, "the fund takes only what is left above client b");
+        vm.prank(keeper);
+        market.liquidateDeal(b);
+        assertApproxEqAbs(collateralToken.balanceOf(client) * 1.66e8 / 1e20, 1_600e6, 2, "both clients paid in full");
+        assertEq(market.badDebt(), 0);
+    }
+
+    /// @dev Collateral owed to a client is rounded up (in the client's favour), never down: 100 at 3.00 is
+    /// 33.333... tokens, paid as ...334.
+    function test_collateralOwedRoundsUp() public {
+        deposit(provider, 1_000e18);
+        DealTerms memory t = terms(provider, 10e6, 100e6);
+        open(t);
+        vm.warp(t.deadline);
+        setPrice(3e8);
+        vm.prank(keeper);
+        market.liquidateDeal(t);
+        assertEq(collateralToken.balanceOf(client), uint256(100e6) * 1e20 / 3e8 + 1);
+    }
+
     /// @dev Old attack: one actor as provider, client and keeper drained a third party's insurance fund by
     /// self-deals. Now a deal needs two accounts, and with three the actor ends with less than it put in.
     function test_selfDealsCannotDrainTheInsuranceFund() public {
@@ -316,6 +349,19 @@ contract VolatilityTest is BaseTest {
         (cf,) = market.effectiveFactors();
         assertGt(cf, 7_950);
         assertGt(market.maxDealCollateral(provider), volatile);
+    }
+
+    /// @dev The health factor counts collateral at the effective LT: a volatile market liquidates sooner.
+    function test_healthFactorUsesTheEffectiveThreshold() public {
+        deposit(provider, 1_000e18); // worth 2,000
+        open(terms(provider, 1e6, 1_000e6));
+        assertEq(market.healthFactor(provider), 1.8e18); // 2,000 x 0.9 / 1,000
+        market.updateVolatility();
+        setPrice(1e8);
+        market.updateVolatility();
+        setPrice(2e8);
+        market.updateVolatility(); // a 50% swing: the cut is complete, LT 0.6
+        assertEq(market.healthFactor(provider), 1.2e18); // 2,000 x 0.6 / 1,000
     }
 
     function test_updateVolatility_needsANewRound() public {

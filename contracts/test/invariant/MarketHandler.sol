@@ -10,7 +10,7 @@ import {Test, Vm} from "forge-std/Test.sol";
 import {AllotMarket} from "../../src/AllotMarket.sol";
 import {IAllotMarket, DealTerms, DealState, DealStatus, Position} from "../../src/interfaces/IAllotMarket.sol";
 import {MockPriceFeed} from "../../src/mocks/MockPriceFeed.sol";
-import {BlocklistToken} from "../mocks/TestTokens.sol";
+import {BlocklistToken, MockWallet} from "../mocks/TestTokens.sol";
 
 /// @dev Drives random sequences of every market action with bounded inputs. Keeps the terms of every deal
 /// (the market stores only their hash) and a ghost ledger of what each liquidation paid, so the suite can
@@ -40,6 +40,21 @@ contract MarketHandler is Test {
     mapping(bytes32 => uint256) public ghostShortfall;
     mapping(bytes32 => DealStatus) public ghostFinal;
 
+    // ghost ledger per actor: tokens handed to each actor from outside the market (minted), and what the
+    // rules let each role take out of it
+    mapping(address => uint256) public mintedUsd;
+    mapping(address => uint256) public mintedCol;
+    /// @dev Dispute bonds paid to a provider found not at fault.
+    mapping(address => uint256) public ghostBondsWon;
+    /// @dev Payment tokens position liquidators put into a provider's coverage (may come back to it on settle).
+    mapping(address => uint256) public ghostCoverageBought;
+    /// @dev Deals opened beyond the collateral factor and refused.
+    uint256 public cfRefusals;
+    uint256 public immutable payUnit;
+    uint256 public immutable colUnit;
+    uint256 public immutable keeperBonusBps;
+    uint256 public immutable insuranceBps;
+
     uint256 public violations;
     string public lastViolation;
     mapping(bytes32 => uint256) public calls;
@@ -59,10 +74,15 @@ contract MarketHandler is Test {
         sameToken = address(usd_) == address(col_);
         owner = owner_;
         arbiter = arbiter_;
+        payUnit = 10 ** usd_.decimals();
+        colUnit = 10 ** col_.decimals();
+        keeperBonusBps = market_.parameters().keeperBonusBps;
+        insuranceBps = market_.parameters().insuranceBps;
         for (uint256 i; i < 3; ++i) {
             uint256 key = uint256(keccak256(abi.encode("provider", i))) % 1e70 + 1;
             providerKeys.push(key);
-            providers.push(vm.addr(key));
+            // The third provider is a contract wallet that signs through EIP-1271.
+            providers.push(i == 2 ? address(new MockWallet(vm.addr(key))) : vm.addr(key));
             clients.push(makeAddr(string(abi.encodePacked("client", vm.toString(i)))));
         }
         keepers.push(makeAddr("keeper0"));
@@ -109,8 +129,8 @@ contract MarketHandler is Test {
 
     function deposit(uint256 who, uint256 amount) external {
         address p = providers[who % providers.length];
-        amount = bound(amount, 1, sameToken ? 5_000e6 : 5_000e18);
-        col.mint(p, amount);
+        amount = bound(amount, 1, 5_000 * colUnit);
+        _mintCol(p, amount);
         vm.prank(p);
         market.depositCollateral(amount);
         ++calls["deposit"];
@@ -148,12 +168,16 @@ contract MarketHandler is Test {
     function openDeal(uint256 who, uint256 whom, uint256 price, uint256 collateral, uint256 duration) external {
         uint256 i = who % providers.length;
         address p = providers[i];
-        price = bound(price, 1, 1_000e6);
+        price = bound(price, 1, 1_000 * payUnit);
         uint256 room;
+        bool priced;
         try market.maxDealCollateral(p) returns (uint256 available) {
-            room = available;
+            (room, priced) = (available, true);
         } catch {}
-        collateral = bound(collateral, 0, room > 2_000e6 ? 2_000e6 : room);
+        // One deal in four asks for more than the collateral factor allows: the market must refuse it.
+        bool oversized = priced && duration % 4 == 0 && room < 2_000 * payUnit;
+        if (oversized) collateral = room + 1 + collateral % (room / 4 + 1);
+        else collateral = bound(collateral, 0, room > 2_000 * payUnit ? 2_000 * payUnit : room);
         DealTerms memory t = DealTerms({
             client: clients[whom % clients.length],
             provider: p,
@@ -165,8 +189,16 @@ contract MarketHandler is Test {
             salt: _deals.length
         });
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(providerKeys[i], market.hashDealTerms(t));
-        usd.mint(t.client, price);
+        _mintUsd(t.client, price);
         vm.prank(t.client);
+        if (oversized) {
+            try market.openDeal(t, abi.encodePacked(r, s, v)) {
+                _violate("a deal beyond the collateral factor opened");
+            } catch (bytes memory reason) {
+                if (bytes4(reason) == IAllotMarket.InsufficientCollateral.selector) ++cfRefusals;
+            }
+            return;
+        }
         bytes32 id = market.openDeal(t, abi.encodePacked(r, s, v));
         _deals.push(t);
         dealIds.push(id);
@@ -211,7 +243,7 @@ contract MarketHandler is Test {
         (bool found, DealTerms memory t) = _pick(index, _bit(DealStatus.Committed));
         if (!found) return;
         uint256 bond = (uint256(t.price) * market.parameters().disputeBondBps + 9_999) / 10_000;
-        usd.mint(t.client, bond);
+        _mintUsd(t.client, bond);
         vm.prank(t.client);
         market.dispute(t);
         ++calls["dispute"];
@@ -220,10 +252,30 @@ contract MarketHandler is Test {
     function resolveDispute(uint256 index, bool atFault) external {
         (bool found, DealTerms memory t) = _pick(index, _bit(DealStatus.Disputed));
         if (!found) return;
+        uint256 bond = market.deal(market.hashDealTerms(t)).amount;
         vm.prank(arbiter);
         market.resolveDispute(t, atFault);
+        if (!atFault) ghostBondsWon[t.provider] += bond;
         _markFinal(t);
         ++calls["resolveDispute"];
+    }
+
+    /// @dev The arbiter stays silent: after its window anyone closes the dispute with the default outcome.
+    function closeExpiredDispute(uint256 index, uint256 caller) external {
+        (bool found, DealTerms memory t) = _pick(index, _bit(DealStatus.Disputed));
+        if (!found) return;
+        bytes32 id = market.hashDealTerms(t);
+        uint256 endsAt = market.deal(id).committedAt + market.parameters().arbitrationWindow;
+        if (block.timestamp < endsAt) vm.warp(endsAt);
+        vm.prank(keepers[caller % keepers.length]);
+        market.closeExpiredDispute(t);
+        _markFinal(t);
+        ++calls["closeExpiredDispute"];
+    }
+
+    function updateVolatility() external {
+        market.updateVolatility();
+        ++calls["updateVolatility"];
     }
 
     function liquidateDeal(uint256 index, uint256 caller) external {
@@ -232,6 +284,8 @@ contract MarketHandler is Test {
         );
         if (!found) return;
         bytes32 id = market.hashDealTerms(t);
+        uint256 bonusPaid;
+        bool shortfallSeen;
         vm.recordLogs();
         vm.prank(keepers[caller % keepers.length]);
         market.liquidateDeal(t);
@@ -239,14 +293,22 @@ contract MarketHandler is Test {
         for (uint256 j; j < logs.length; ++j) {
             if (logs[j].emitter != address(market) || logs[j].topics.length < 2 || logs[j].topics[1] != id) continue;
             if (logs[j].topics[0] == IAllotMarket.DealLiquidated.selector) {
-                (uint256 refund, uint256 compensation,,,) =
+                (uint256 refund, uint256 compensation, uint256 keeperBonus, uint256 insuranceShare,) =
                     abi.decode(logs[j].data, (uint256, uint256, uint256, uint256, uint256));
                 ghostRefund[id] += refund;
                 ghostCompensation[id] += compensation;
+                // The keeper and the fund take their shares of what was paid, never more (+1 for rounding).
+                if (keeperBonus > compensation * keeperBonusBps / 10_000 + 1) _violate("keeper bonus above its share");
+                if (insuranceShare > compensation * insuranceBps / 10_000 + 1) _violate("insurance share above its share");
+                bonusPaid = keeperBonus + insuranceShare;
             } else if (logs[j].topics[0] == IAllotMarket.CompensationShortfall.selector) {
-                ghostShortfall[id] += abi.decode(logs[j].data, (uint256));
+                uint256 shortfall = abi.decode(logs[j].data, (uint256));
+                ghostShortfall[id] += shortfall;
+                shortfallSeen = true;
             }
         }
+        // Clients first: a client left short means the provider had nothing for bonuses.
+        if (shortfallSeen && bonusPaid != 0) _violate("bonuses paid while a client was left short");
         _markFinal(t);
         ++calls["liquidateDeal"];
     }
@@ -257,9 +319,10 @@ contract MarketHandler is Test {
         if (pos.obligations <= pos.coverage) return;
         amount = bound(amount, 1, pos.obligations - pos.coverage);
         address liquidator = keepers[caller % keepers.length];
-        usd.mint(liquidator, amount);
+        _mintUsd(liquidator, amount);
         vm.prank(liquidator);
         market.liquidatePosition(p, amount);
+        ghostCoverageBought[p] += market.position(p).coverage - pos.coverage;
         ++calls["liquidatePosition"];
     }
 
@@ -303,6 +366,9 @@ contract MarketHandler is Test {
                 break;
             }
         }
+        // The account is reachable again, so the claim goes through.
+        if (usd.blocked(a)) usd.setBlocked(a, false);
+        if (col.blocked(a)) col.setBlocked(a, false);
         vm.prank(a);
         market.claim(collateralSide ? address(col) : address(usd));
         ++calls["claim"];
@@ -322,8 +388,8 @@ contract MarketHandler is Test {
     }
 
     function fundInsurance(uint256 amount) external {
-        amount = bound(amount, 1, 1_000e6);
-        usd.mint(owner, amount);
+        amount = bound(amount, 1, 1_000 * payUnit);
+        _mintUsd(owner, amount);
         vm.prank(owner);
         market.fundInsurance(amount);
         ++calls["fundInsurance"];
@@ -333,7 +399,8 @@ contract MarketHandler is Test {
     function pokeFinal(uint256 index, uint256 caller) external {
         uint256 n = _deals.length;
         if (n == 0) return;
-        (bool found, DealTerms memory t) = _pick(index, _bit(DealStatus.Settled) | _bit(DealStatus.Liquidated));
+        (bool found, DealTerms memory t) =
+            _pick(index, _bit(DealStatus.Settled) | _bit(DealStatus.Liquidated) | _bit(DealStatus.DisputeExpired));
         if (!found) return;
         bytes32 id = market.hashDealTerms(t);
         DealStatus status = market.deal(id).status;
@@ -354,6 +421,8 @@ contract MarketHandler is Test {
         try market.resolveDispute(t, false) {} catch {}
         vm.prank(t.provider);
         try market.commitResult(t, bytes32(0)) {} catch {}
+        vm.prank(k);
+        try market.closeExpiredDispute(t) {} catch {}
         DealTerms[] memory batch = new DealTerms[](1);
         batch[0] = t;
         vm.prank(t.client);
@@ -401,7 +470,9 @@ contract MarketHandler is Test {
         DealStatus status = market.deal(id).status;
         DealStatus recorded = ghostFinal[id];
         if (recorded != DealStatus.None && recorded != status) _violate("a final deal left its final status");
-        if (status == DealStatus.Settled || status == DealStatus.Liquidated) ghostFinal[id] = status;
+        if (status == DealStatus.Settled || status == DealStatus.Liquidated || status == DealStatus.DisputeExpired) {
+            ghostFinal[id] = status;
+        }
     }
 
     function _snapshot() internal view returns (bytes32 h) {
@@ -426,6 +497,16 @@ contract MarketHandler is Test {
                 )
             );
         }
+    }
+
+    function _mintUsd(address to, uint256 amount) internal {
+        usd.mint(to, amount);
+        mintedUsd[to] += amount;
+    }
+
+    function _mintCol(address to, uint256 amount) internal {
+        col.mint(to, amount);
+        mintedCol[to] += amount;
     }
 
     function _violate(string memory reason) internal {
