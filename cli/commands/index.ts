@@ -1,4 +1,5 @@
 import type { CommandSpec } from '../command.ts'
+import { balance } from './balance.ts'
 import { chainDev } from './chain.ts'
 import { configShow } from './config.ts'
 import { demo } from './demo.ts'
@@ -10,4 +11,4 @@ import { providerStart } from './provider.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, keeperStart, demo, configShow]
