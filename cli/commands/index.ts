@@ -8,7 +8,8 @@ import { keeperStart } from './keeper.ts'
 import { init } from './init.ts'
 import { marketAsks, marketBids, marketStatsCommand } from './market.ts'
 import { providerStart } from './provider.ts'
+import { providerStatusCommand } from './providerStatus.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, keeperStart, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, providerStatusCommand, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, keeperStart, demo, configShow]

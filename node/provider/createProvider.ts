@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { DEAL_PROTOCOL, LOGS_PROTOCOL, RESULT_PROTOCOL } from '../../protocol/protocols.ts'
 import type { SignedAsk } from '../../protocol/types/ask.ts'
+import type { Resources, Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { getMaxDealCollateral } from '../chain/actions/readMarket.ts'
 import { chainNow } from '../chain/chainNow.ts'
 import { levelCursorStore } from '../chain/events/cursorStore.ts'
@@ -15,7 +16,7 @@ import { createLogBook } from './logBook.ts'
 import { handleProposal } from './negotiate.ts'
 import { runDeal } from './runDeal.ts'
 import { handleLogsRequest, handleResultRequest } from './serve.ts'
-import { signAsk, toResources } from './signAsk.ts'
+import { freeResources, signAsk, toResources } from './signAsk.ts'
 
 export type ProviderStatus = {
   address: Hex
@@ -24,6 +25,13 @@ export type ProviderStatus = {
   jobs: Record<JobState, number>
   counters: ProviderContext['counters']
   backingRoom: bigint
+  runtimes: RuntimeKind[]
+  /** What is free of the advertised capacity now (the published ask shows it as of its signing). */
+  free: Resources
+  /** Every GPU sold, and the deal (or proposal being answered) that holds it. */
+  gpus: { uuid: string; index: number; model: string; vramMiB: number; heldBy: Hex | null }[]
+  /** Payment-token units: what settled deals paid (from their DealSettled events), and the prices of committed deals not yet settled. */
+  earnings: { settled: bigint; committedPrices: bigint }
 }
 
 export type Provider = {
@@ -112,12 +120,13 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
           await records.update(event.args.dealId, { state: 'accepted' })
           context.schedule(event.args.dealId)
         }
-      } else if (event.eventName === 'DealSettled' || event.eventName === 'DealLiquidated') {
+      } else if (event.eventName === 'DealSettled') {
+        // The payout is the chain's own figure, so the provider's earnings always match what it was paid.
         const record = await records.get(event.args.dealId)
-        if (record && record.state !== 'settled' && record.state !== 'failed') {
-          const state: JobState = event.eventName === 'DealSettled' ? 'settled' : 'failed'
-          await records.update(event.args.dealId, { state, ...(state === 'failed' ? { failure: 'liquidated' } : {}) })
-        }
+        if (record && record.payout === undefined) await records.update(event.args.dealId, { state: 'settled', payout: event.args.providerAmount })
+      } else if (event.eventName === 'DealLiquidated') {
+        const record = await records.get(event.args.dealId)
+        if (record && record.state !== 'settled' && record.state !== 'failed') await records.update(event.args.dealId, { state: 'failed', failure: 'liquidated' })
       }
       if ('provider' in event.args && event.args.provider === context.address) await context.refreshBacking()
     }
@@ -189,8 +198,16 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     },
     async status() {
       const jobs = { offered: 0, accepted: 0, running: 0, finished: 0, committed: 0, delivered: 0, settled: 0, failed: 0, expired: 0 } as Record<JobState, number>
-      for (const record of await records.all()) jobs[record.state] += 1
-      return { address: context.address, peerId: components.host.peerId.toString(), ask: ask?.signed, jobs, counters: context.counters, backingRoom: context.backingRoom() }
+      const earnings = { settled: 0n, committedPrices: 0n }
+      for (const record of await records.all()) {
+        jobs[record.state] += 1
+        earnings.settled += record.payout ?? 0n
+        if (record.state === 'committed' || record.state === 'delivered') earnings.committedPrices += record.terms.price
+      }
+      const holders = new Map(components.ledger.reservations().flatMap((reservation) => reservation.gpus.map((gpu) => [gpu.uuid, reservation.id as Hex] as const)))
+      const gpus = components.ledger.capacity.gpus.map(({ uuid, index, model, vramMiB }) => ({ uuid, index, model, vramMiB, heldBy: holders.get(uuid) ?? null }))
+      const runtimes = Object.keys(components.runtimes).sort() as RuntimeKind[]
+      return { address: context.address, peerId: components.host.peerId.toString(), ask: ask?.signed, jobs, counters: context.counters, backingRoom: context.backingRoom(), runtimes, free: freeResources(context), gpus, earnings }
     },
   }
   return provider

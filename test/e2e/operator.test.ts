@@ -1,9 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { erc20Abi, formatUnits, parseUnits, type Hex } from 'viem'
+import { erc20Abi, formatUnits, parseEventLogs, parseUnits, type Hex } from 'viem'
+import { allotMarketAbi } from '../../contracts/abi/index.ts'
+import { getParameters } from '../../node/chain/actions/readMarket.ts'
 import { privateKeyToAccount } from 'viem/accounts'
 import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
 import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
@@ -12,6 +14,7 @@ import { writeDeployment } from '../../node/chain/deployment.ts'
 import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
+import { installFakeNvidiaSmi, type FakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts'
 
 // The operator's and user's views of the market: a provider and a keeper run as separate
 // `allot` processes over TCP; balance, status and list commands are run as a user would.
@@ -20,11 +23,35 @@ let root: string
 let env: Record<string, string>
 let bootstrap: string
 const processes: AllotProcess[] = []
-// (job fixtures are added with the tests that run jobs)
+const sumJob = join(import.meta.dirname, '..', 'fixtures', 'jobs', 'sum')
+const spinJob = join(import.meta.dirname, '..', '..', 'examples', 'spin')
+let fakeGpus: FakeNvidiaSmi
 const clientKey = devPrivateKeys[4]
 const clientAddress = privateKeyToAccount(clientKey).address
 const providerKey = devPrivateKeys[1]
 const providerHome = () => join(root, 'provider')
+const providerAddress = privateKeyToAccount(providerKey).address
+
+const providerStatus = async (home = providerHome()) => {
+  const result = await runCli(['provider', 'status', '--json'], { env: { ...env, ALLOT_HOME: home } })
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  return result.json()
+}
+/** Polls `provider status` until `check` holds (the provider follows the chain every 100 ms). */
+const providerStatusWhen = async (check: (status: any) => boolean, what: string) => {
+  const deadline = Date.now() + 30_000
+  let status = await providerStatus()
+  while (!check(status)) {
+    if (Date.now() > deadline) assert.unreachable(`provider status never showed ${what}: ${JSON.stringify(status.jobs)} ${JSON.stringify(status.earnings)}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    status = await providerStatus()
+  }
+  return status
+}
+const settledPayouts = async () => {
+  const logs = await market.accounts[0]!.public.getContractEvents({ address: market.deployment.market, abi: allotMarketAbi, eventName: 'DealSettled', args: { provider: providerAddress }, fromBlock: 0n })
+  return parseEventLogs({ abi: allotMarketAbi, eventName: 'DealSettled', logs }).reduce((sum, log) => sum + log.args.providerAmount, 0n)
+}
 
 const tokenBalance = (token: Hex, account: Hex) => market.accounts[0]!.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [account] })
 const client = (argv: string[], extra: Record<string, string> = {}) => runCli(argv, { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, ALLOT_BOOTSTRAP: bootstrap, ...extra } })
@@ -38,7 +65,9 @@ test.before(async () => {
   const providerClients = market.accounts[1] as ChainClients
   await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
   await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
-  const provider = spawnAllot(['provider', 'start', '--home', providerHome(), '--cpu', '2000', '--memory', '2048', '--disk', '1024'], { ...env, ALLOT_PRIVATE_KEY: providerKey })
+  // One (stand-in) H100, so the status lists a GPU.
+  fakeGpus = await installFakeNvidiaSmi()
+  const provider = spawnAllot(['provider', 'start', '--home', providerHome(), '--cpu', '2000', '--memory', '2048', '--disk', '1024'], { ...env, ...fakeGpus.env('h100'), ALLOT_PRIVATE_KEY: providerKey })
   processes.push(provider)
   bootstrap = (await provider.ready).addresses[0]
 })
@@ -46,6 +75,7 @@ test.before(async () => {
 test.after(async () => {
   await Promise.all(processes.map((process) => process.stop()))
   await market?.stop()
+  await fakeGpus?.remove()
   await rm(root, { recursive: true, force: true })
 })
 
@@ -70,6 +100,83 @@ test('balance shows gas, both tokens and the allowances, as the chain holds them
   assert.match(human.stdout, 'approved to the market: unlimited')
   assert.match(human.stdout, /gas {9}\d+(\.\d+)? ETH/)
   assert.match(human.stdout, /payment {5}1000000 tUSD/)
+})
+
+test('provider status shows the running provider over its loopback endpoint, and its jobs and earnings match the chain', async () => {
+  const control = JSON.parse(await readFile(join(providerHome(), 'control.json'), 'utf8'))
+  assert.match(control.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  assert.is((await stat(join(providerHome(), 'control.json'))).mode & 0o777, 0o600)
+  const { protocolFeeBps } = await getParameters(market.accounts[0]!, { deployment: market.deployment })
+
+  const idle = await providerStatus()
+  assert.is(idle.address, providerAddress)
+  assert.is(idle.position.collateral, parseUnits('100', 18).toString())
+  assert.is(idle.position.obligations, '0')
+  assert.equal(idle.runtimes, ['wasm'])
+  assert.is(idle.gpus.length, 1)
+  assert.is(idle.gpus[0].heldBy, null)
+  assert.is(idle.ask.capacity.cpuMillicores, 2000)
+  assert.is(idle.ask.utilization, '0')
+  assert.equal(idle.earnings, { pending: '0', settled: '0' })
+  assert.is(idle.tokens.payment.symbol, 'tUSD')
+
+  // A job run to the end: done, and paid exactly what the chain paid.
+  const submitted = await client(['job', 'submit', sumJob, '--max-price', '0.5', '--json'])
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const paid = await settledPayouts()
+  assert.ok(paid > 0n)
+  const settled = await providerStatusWhen((s) => s.jobs.done === 1 && s.earnings.settled !== '0', 'one settled job')
+  assert.is(BigInt(settled.earnings.settled), paid)
+  assert.is(settled.jobs.failed, 0)
+
+  // A job left unsettled: running while it spins, then pending at its price less the fee.
+  const spin = await client(['job', 'submit', spinJob, '--no-wait', '--max-price', '0.5', '--json'])
+  assert.is(spin.code, 0, spin.stderr + spin.stdout)
+  const { dealId } = spin.json()
+  const running = await providerStatusWhen((s) => s.jobs.running === 1, 'a running job')
+  assert.ok(BigInt(running.ask.utilization) > 0n, 'the ask shows the reserved CPU')
+  assert.ok(BigInt(running.position.obligations) > 0n)
+  const price = BigInt((await client(['job', 'status', dealId, '--json'])).json().price)
+  const committed = await providerStatusWhen((s) => s.jobs.done === 2, 'a committed job')
+  assert.is(BigInt(committed.earnings.pending), price - (price * BigInt(protocolFeeBps)) / 10_000n)
+  assert.is(BigInt(committed.earnings.settled), paid)
+
+  const result = await client(['job', 'result', dealId, '--json'])
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  const all = await providerStatusWhen((s) => s.earnings.pending === '0', 'the second job settled')
+  assert.is(BigInt(all.earnings.settled), await settledPayouts())
+
+  const human = await runCli(['provider', 'status'], { env: { ...env, ALLOT_HOME: providerHome() } })
+  assert.is(human.code, 0, human.stderr)
+  assert.match(human.stdout, 'collateral        100 ALS (worth 200 tUSD)')
+  assert.match(human.stdout, 'jobs              0 running, 2 done, 0 failed')
+  assert.match(human.stdout, `earnings          ${formatUnits(await settledPayouts(), 6)} tUSD settled, 0 tUSD pending`)
+  assert.match(human.stdout, /0 nvidia-h100-80gb \(GPU-[0-9a-f-]+\): free/)
+})
+
+test('provider status says so when no provider runs in the home, or the token is not the provider’s', async () => {
+  const empty = join(root, 'nobody')
+  await mkdir(empty, { recursive: true })
+  const none = await runCli(['provider', 'status'], { env: { ...env, ALLOT_HOME: empty } })
+  assert.is(none.code, 1)
+  assert.match(none.stderr, `error: No provider is running in ${empty}`)
+  assert.match(none.stderr, 'hint: Start one with `allot provider start')
+
+  // A control file whose token the running provider never issued.
+  const forged = join(root, 'forged')
+  await mkdir(forged, { recursive: true })
+  const control = JSON.parse(await readFile(join(providerHome(), 'control.json'), 'utf8'))
+  await writeFile(join(forged, 'control.json'), JSON.stringify({ ...control, token: 'ab'.repeat(32) }), { mode: 0o600 })
+  const refused = await runCli(['provider', 'status', '--json'], { env: { ...env, ALLOT_HOME: forged } })
+  assert.is(refused.code, 1)
+  assert.is(refused.json().error.name, 'ControlTokenRejectedError')
+  assert.match(refused.json().error.hint, 'restart')
+
+  // A control file left by a provider that was killed.
+  await writeFile(join(forged, 'control.json'), JSON.stringify({ ...control, pid: 2 ** 22 + 1 }), { mode: 0o600 })
+  const gone = await runCli(['provider', 'status', '--json'], { env: { ...env, ALLOT_HOME: forged } })
+  assert.is(gone.json().error.name, 'ProviderNotRunningError')
+  assert.match(gone.json().error.message, 'has exited')
 })
 
 test.run()
