@@ -7,6 +7,7 @@ import { createKeeper, type Liquidation } from '../../node/keeper/index.ts'
 import { openStore } from '../../node/store/openStore.ts'
 import { commandAccount } from '../account.ts'
 import type { CommandSpec } from '../command.ts'
+import { keeperDealLine } from '../dealEventLines.ts'
 import { UsageError } from '../errors.ts'
 import { parseInteger } from './parse.ts'
 
@@ -48,14 +49,18 @@ export const keeperStart: CommandSpec = {
     const rpcUrl = resolved.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
     const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account })
     let decimals: number
+    let symbol: string
     try {
       const chainId = await clients.public.getChainId()
       if (chainId !== deployment.chainId) throw new ChainMismatchError({ expected: deployment.chainId, actual: chainId })
-      decimals = await clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'decimals' })
+      ;[decimals, symbol] = await Promise.all([
+        clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'decimals' }),
+        clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'symbol' }),
+      ])
     } catch (error) {
       throw toChainError(error, { functionName: 'decimals', rpcUrl })
     }
-    const amount = (value: bigint) => formatUnits(value, decimals)
+    const amount = (value: bigint) => `${formatUnits(value, decimals)} ${symbol}`
 
     const store = await openStore(settings.home)
     const keeper = createKeeper(
@@ -80,6 +85,12 @@ export const keeperStart: CommandSpec = {
           'liquidated',
           `position of ${short(detail.provider)} (health factor ${formatUnits(detail.healthFactor, 18)}) in block ${detail.blockNumber}: covered ${amount(detail.repaid)}, received ${formatUnits(detail.collateralSeized, 18)} collateral`,
         )
+    })
+    // What happens to every deal on the market, one line each (on stderr under --json).
+    const payment = { symbol, decimals }
+    keeper.addEventListener('observed', ({ detail }) => {
+      const line = keeperDealLine(detail, keeper.address, payment)
+      if (line) output.progress(...line)
     })
     keeper.addEventListener('lostRace', ({ detail }) => output.progress('lost race', `${detail.kind} ${short(detail.target)}: ${detail.errorName}`))
     keeper.addEventListener('skipped', ({ detail }) =>

@@ -5,6 +5,7 @@ import { createControlServer } from '../../node/control/createControlServer.ts'
 import { providerStatus } from '../../node/provider/providerStatus.ts'
 import { detectResources } from '../../node/runtime/resources/detectResources.ts'
 import type { CommandSpec } from '../command.ts'
+import { providerDealLine } from '../dealEventLines.ts'
 import { UsageError } from '../errors.ts'
 import { startCliNode } from '../startCliNode.ts'
 import { parseInteger } from './parse.ts'
@@ -57,6 +58,12 @@ export const providerStart: CommandSpec = {
         collateralBps: options.collateralBps as number,
       },
       syncOnStart: true,
+    })
+    // One line per deal event on the terminal (on stderr under --json, so stdout stays one document).
+    node.provider!.addEventListener('deal', ({ detail }) => {
+      const line = providerDealLine(detail, connection.tokens.payment)
+      if (line) output.progress(...line)
+      else if (detail.kind === 'declined') output.detail(1, `declined a proposal: ${detail.reason}${detail.detail ? ` (${detail.detail})` : ''}`)
     })
     // The endpoint `allot provider status` and the dashboard read; control.json in the home says where.
     const control = createControlServer(

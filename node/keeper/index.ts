@@ -1,7 +1,7 @@
 import type { Address, Hash, Hex } from 'viem'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
-import type { EventCursor } from '../chain/events/types.ts'
+import type { EventCursor, MarketEvent } from '../chain/events/types.ts'
 import type { Logger } from '../log/logger.ts'
 import type { Store } from '../store/openStore.ts'
 import { DefaultKeeper } from './keeper.ts'
@@ -125,6 +125,8 @@ export type KeeperError = { kind?: 'deal' | 'position'; target?: Hex; error: Err
 
 /** The keeper's events; `event.detail` carries the typed value. */
 export type KeeperEvents = {
+  /** A market event the keeper read from the chain, before it acts on it. */
+  observed: MarketEvent
   liquidated: Liquidation
   lostRace: LostRace
   skipped: Skipped

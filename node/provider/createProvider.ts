@@ -11,6 +11,8 @@ import { createEventFollower, type EventFollower } from '../chain/events/createE
 import type { MarketEvent } from '../chain/events/types.ts'
 import { logger } from '../log/logger.ts'
 import { defaultProviderInit, type ProviderComponents, type ProviderContext, type ProviderInit } from './context.ts'
+import type { TypedEventTarget } from '../keeper/typedEventTarget.ts'
+import type { ProviderEvents } from './dealEvents.ts'
 import { jobRecords, type JobState } from './jobRecords.ts'
 import { createLogBook } from './logBook.ts'
 import { handleProposal } from './negotiate.ts'
@@ -34,7 +36,8 @@ export type ProviderStatus = {
   earnings: { settled: bigint; committedPrices: bigint }
 }
 
-export type Provider = {
+/** Emits `deal` for every step of every deal it takes part in (see `ProviderDealEvent`). */
+export type Provider = TypedEventTarget<ProviderEvents> & {
   start: () => Promise<void>
   stop: () => Promise<void>
   status: () => Promise<ProviderStatus>
@@ -64,6 +67,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
   let stopListening = () => {}
   const running = new Map<string, Promise<void>>()
   const records = jobRecords(components.store.sublevel('jobs'))
+  const events = new EventTarget()
 
   const context: ProviderContext = {
     ...components,
@@ -76,6 +80,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     logs: createLogBook(),
     signal: controller.signal,
     counters: { done: 0, failed: 0, running: 0, declined: 0 },
+    emit: (detail) => void events.dispatchEvent(new CustomEvent('deal', { detail })),
     currentAsk: () => ask,
     offers: new Map(),
     backingRoom: () => {
@@ -118,15 +123,26 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
         const record = await records.get(event.args.dealId)
         if (record?.state === 'offered') {
           await records.update(event.args.dealId, { state: 'accepted' })
+          context.emit({ kind: 'opened', dealId: record.dealId, client: record.terms.client, price: record.terms.price })
           context.schedule(event.args.dealId)
         }
       } else if (event.eventName === 'DealSettled') {
         // The payout is the chain's own figure, so the provider's earnings always match what it was paid.
         const record = await records.get(event.args.dealId)
-        if (record && record.payout === undefined) await records.update(event.args.dealId, { state: 'settled', payout: event.args.providerAmount })
+        if (record && record.payout === undefined) {
+          await records.update(event.args.dealId, { state: 'settled', payout: event.args.providerAmount })
+          context.emit({ kind: 'settled', dealId: record.dealId, payout: event.args.providerAmount })
+        }
       } else if (event.eventName === 'DealLiquidated') {
         const record = await records.get(event.args.dealId)
-        if (record && record.state !== 'settled' && record.state !== 'failed') await records.update(event.args.dealId, { state: 'failed', failure: 'liquidated' })
+        if (record && record.state !== 'settled' && record.failure !== 'liquidated') {
+          await records.update(event.args.dealId, { state: 'failed', failure: 'liquidated' })
+          const { refund, compensation, keeper } = event.args
+          context.emit({ kind: 'liquidated', dealId: record.dealId, refund, compensation, keeper })
+        }
+      } else if (event.eventName === 'DealDisputed') {
+        const record = await records.get(event.args.dealId)
+        if (record) context.emit({ kind: 'disputed', dealId: record.dealId, bond: event.args.bond })
       }
       if ('provider' in event.args && event.args.provider === context.address) await context.refreshBacking()
     }
@@ -152,6 +168,9 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
   }
 
   const provider: Provider = {
+    addEventListener: (type, listener, options) => events.addEventListener(type, listener as (event: Event) => void, options),
+    removeEventListener: (type, listener, options) => events.removeEventListener(type, listener as (event: Event) => void, options),
+    dispatchEvent: (event) => events.dispatchEvent(event),
     async start() {
       const { host } = components
       await host.handle(DEAL_PROTOCOL, (stream, connection) => handleProposal(context, stream, connection))

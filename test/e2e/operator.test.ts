@@ -5,13 +5,14 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { erc20Abi, formatUnits, parseEventLogs, parseUnits, type Hex } from 'viem'
 import { allotMarketAbi } from '../../contracts/abi/index.ts'
-import { getParameters } from '../../node/chain/actions/readMarket.ts'
+import { getDeal, getParameters } from '../../node/chain/actions/readMarket.ts'
 import { privateKeyToAccount } from 'viem/accounts'
 import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
 import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
 import { devPrivateKeys, type ChainClients } from '../../node/chain/clients.ts'
 import { writeDeployment } from '../../node/chain/deployment.ts'
 import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
+import { increaseTime } from '../../node/chain/devTime.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
 import { installFakeNvidiaSmi, type FakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts'
@@ -26,6 +27,13 @@ const processes: AllotProcess[] = []
 const sumJob = join(import.meta.dirname, '..', 'fixtures', 'jobs', 'sum')
 const spinJob = join(import.meta.dirname, '..', '..', 'examples', 'spin')
 let fakeGpus: FakeNvidiaSmi
+let providerProcess: AllotProcess
+let keeperProcess: AllotProcess
+const providerOutput = { stdout: '', stderr: '' }
+const keeperOutput = { stdout: '', stderr: '' }
+const keeperKey = devPrivateKeys[5]
+/** Deals the tests made, by what became of them. */
+const deals: { settled?: Hex; liquidated?: Hex } = {}
 const clientKey = devPrivateKeys[4]
 const clientAddress = privateKeyToAccount(clientKey).address
 const providerKey = devPrivateKeys[1]
@@ -69,7 +77,16 @@ test.before(async () => {
   fakeGpus = await installFakeNvidiaSmi()
   const provider = spawnAllot(['provider', 'start', '--home', providerHome(), '--cpu', '2000', '--memory', '2048', '--disk', '1024'], { ...env, ...fakeGpus.env('h100'), ALLOT_PRIVATE_KEY: providerKey })
   processes.push(provider)
+  providerProcess = provider
+  keeperProcess = spawnAllot(['keeper', 'start', '--home', join(root, 'keeper'), '--polling-interval', '200'], { ...env, ALLOT_PRIVATE_KEY: keeperKey })
+  processes.push(keeperProcess)
+  for (const [process, streams] of [[provider, providerOutput], [keeperProcess, keeperOutput]] as const) {
+    process.child.stdout!.on('data', (chunk) => (streams.stdout += chunk))
+    process.child.stderr!.on('data', (chunk) => (streams.stderr += chunk))
+  }
   bootstrap = (await provider.ready).addresses[0]
+  // The keeper prints its JSON document when it stops; its start is a line on stderr.
+  await outputWhen(() => keeperOutput.stderr, / started +keeper /, 'the keeper')
 })
 
 test.after(async () => {
@@ -123,6 +140,7 @@ test('provider status shows the running provider over its loopback endpoint, and
   // A job run to the end: done, and paid exactly what the chain paid.
   const submitted = await client(['job', 'submit', sumJob, '--max-price', '0.5', '--json'])
   assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  deals.settled = submitted.json().dealId
   const paid = await settledPayouts()
   assert.ok(paid > 0n)
   const settled = await providerStatusWhen((s) => s.jobs.done === 1 && s.earnings.settled !== '0', 'one settled job')
@@ -177,6 +195,46 @@ test('provider status says so when no provider runs in the home, or the token is
   const gone = await runCli(['provider', 'status', '--json'], { env: { ...env, ALLOT_HOME: forged } })
   assert.is(gone.json().error.name, 'ProviderNotRunningError')
   assert.match(gone.json().error.message, 'has exited')
+})
+
+/** Waits until `output()` matches, or fails naming what was missing. */
+const outputWhen = async (output: () => string, pattern: RegExp, what: string) => {
+  const deadline = Date.now() + 30_000
+  while (!pattern.test(output())) {
+    if (Date.now() > deadline) assert.unreachable(`${what} never printed ${pattern}: ${output().slice(-1500)}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+const lineFor = (step: string, dealId: Hex) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${step} +deal ${dealId.slice(0, 10)}…`, 'm')
+
+test('the provider and the keeper print one line per deal event on their terminals, and keep stdout to one JSON document', async () => {
+  const dealId = deals.settled!
+  for (const step of ['negotiated', 'opened', 'running', 'committed', 'settled']) await outputWhen(() => providerOutput.stderr, lineFor(step, dealId), `the provider (${step})`)
+  assert.match(providerOutput.stderr, new RegExp(`settled +deal ${dealId.slice(0, 10)}…: paid \\d+(\\.\\d+)? tUSD`))
+  for (const step of ['opened', 'committed', 'settled']) await outputWhen(() => keeperOutput.stderr, lineFor(step, dealId), `the keeper (${step})`)
+  // Under --json the event lines go to stderr: the provider's stdout holds its start document alone,
+  // the keeper's nothing until it stops and prints its summary.
+  const lines = providerOutput.stdout.split('\n').filter(Boolean)
+  assert.is(lines.length, 1, providerOutput.stdout)
+  assert.is(JSON.parse(lines[0]!).address, providerAddress)
+  assert.is(keeperOutput.stdout, '')
+
+  // A provider that stops answering mid-job is liquidated: both terminals say so.
+  const spin = await client(['job', 'submit', spinJob, '--no-wait', '--max-price', '0.5', '--json'])
+  assert.is(spin.code, 0, spin.stderr + spin.stdout)
+  const liquidated: Hex = spin.json().dealId
+  deals.liquidated = liquidated
+  await outputWhen(() => providerOutput.stderr, lineFor('running', liquidated), 'the provider (running)')
+  providerProcess.child.kill('SIGSTOP')
+  try {
+    await increaseTime(market.accounts[0]!, 60 + 120 + 5)
+    await outputWhen(() => keeperOutput.stderr, new RegExp(`liquidated +deal ${liquidated.slice(0, 10)}… \\(deadline\\)`), 'the keeper (its liquidation)')
+    assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: liquidated })).statusName, 'Liquidated')
+  } finally {
+    providerProcess.child.kill('SIGCONT')
+  }
+  await outputWhen(() => providerOutput.stderr, lineFor('liquidated', liquidated), 'the provider (liquidated)')
+  assert.match(providerOutput.stderr, /client refunded \d+(\.\d+)? tUSD and compensated \d+(\.\d+)? tUSD from your position/)
 })
 
 test.run()
