@@ -237,4 +237,30 @@ test('the provider and the keeper print one line per deal event on their termina
   assert.match(providerOutput.stderr, /client refunded \d+(\.\d+)? tUSD and compensated \d+(\.\d+)? tUSD from your position/)
 })
 
+test('job list shows a header and each deal’s state on chain, filtered by --state and --limit', async () => {
+  const liquidated = deals.liquidated!
+  const human = await client(['job', 'list'])
+  assert.is(human.code, 0, human.stderr)
+  const [header, ...rows] = human.stdout.trimEnd().split('\n')
+  assert.match(header!, /^DEAL +STATE +EXIT +PRICE +PROVIDER +OPENED$/)
+  assert.is(rows.length, 3)
+  // Newest first: the liquidated deal, which this home last saw as opened, shows as liquidated.
+  assert.match(rows[0]!, new RegExp(`^${liquidated.slice(0, 14)} +liquidated `))
+  assert.not.match(human.stdout, /opened/)
+  assert.match(rows[2]!, new RegExp(`^${deals.settled!.slice(0, 14)} +settled +0 +\\d+(\\.\\d+)? tUSD`))
+
+  const all = (await client(['job', 'list', '--json'])).json()
+  for (const deal of all) assert.is(deal.stateOnChain, (await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: deal.dealId })).statusName.toLowerCase())
+  const onlyLiquidated = (await client(['job', 'list', '--state', 'liquidated', '--json'])).json()
+  assert.equal(onlyLiquidated.map((deal: { dealId: string }) => deal.dealId), [liquidated])
+  assert.is((await client(['job', 'list', '--state', 'settled', '--json'])).json().length, 2)
+  assert.is((await client(['job', 'list', '--state', 'open'])).stdout.trim(), 'no deals in state open')
+  const newest = (await client(['job', 'list', '--limit', '1', '--json'])).json()
+  assert.equal(newest.map((deal: { dealId: string }) => deal.dealId), [liquidated])
+
+  const bad = await client(['job', 'list', '--state', 'opened'])
+  assert.is(bad.code, 2)
+  assert.match(bad.stderr, '--state takes open, overdue, committed')
+})
+
 test.run()
