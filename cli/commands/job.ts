@@ -1,17 +1,22 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { formatUnits, parseUnits } from 'viem'
+import { formatUnits, parseUnits, type Hex } from 'viem'
+import { dispute } from '../../node/chain/actions/dispute.ts'
+import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
 import { liquidateDeal } from '../../node/chain/actions/liquidateDeal.ts'
 import { getDeal, type DealStatusName } from '../../node/chain/actions/readMarket.ts'
 import { ChainUnreachableError } from '../../node/chain/errors.ts'
 import { chainNow } from '../../node/chain/chainNow.ts'
 import { listClientDeals, readClientDeal, saveClientDeal, type ClientDeal } from '../../node/client/clientDeals.ts'
 import { collectResult } from '../../node/client/collectResult.ts'
+import { DisputeNotConfirmedError } from '../../node/client/errors.ts'
+import { findDealTerms, prepareDispute } from '../../node/client/prepareDispute.ts'
 import { submitJob } from '../../node/client/submitJob.ts'
 import { hashFile } from '../../node/transfer/fetchBundle.ts'
 import type { CommandSpec } from '../command.ts'
 import { connect, type Connection } from '../connect.ts'
 import { formatToken } from './balance.ts'
+import { confirm } from '../confirm.ts'
 import { UsageError } from '../errors.ts'
 import { jobProgressPrinter } from '../jobProgress.ts'
 import { startCliNode } from '../startCliNode.ts'
@@ -179,6 +184,45 @@ function listState(status: DealStatusName, pastDeadline: boolean): ListState {
   if (status === 'None') return 'missing'
   if (status === 'Open') return pastDeadline ? 'overdue' : 'open'
   return status.toLowerCase() as ListState
+}
+
+export const jobDispute: CommandSpec = {
+  path: ['job', 'dispute'],
+  summary: 'dispute a committed result inside the challenge window, posting the dispute bond (shown first)',
+  arguments: ['<deal-id>'],
+  options: [{ flags: '-y, --yes', description: 'post the bond without asking (for scripts)' }],
+  examples: ['allot job dispute 0x3f2a…', 'allot job dispute 0x3f2a --yes --json'],
+  async run([id], options, { settings, resolved, output, signal }) {
+    const { clients, deployment, tokens } = await connect(settings, resolved)
+    // A deal opened from another home is found by its full id in the chain's DealOpened event.
+    const local = await findDeal(settings.home, id).catch((error) => {
+      if (/^0x[0-9a-fA-F]{64}$/.test(id ?? '')) return undefined
+      throw error
+    })
+    const dealId = (local?.dealId ?? id) as Hex
+    const terms = local?.terms ?? (await findDealTerms(clients, { deployment, dealId }))
+    if (!terms) throw new DealUnknownError(dealId)
+    const prepared = await prepareDispute(clients, { deployment, dealId, terms, token: tokens.payment })
+    const pay = (amount: bigint) => formatToken(amount, tokens.payment)
+    output.info(
+      [
+        `deal          ${dealId}`,
+        `price         ${pay(terms.price)}`,
+        `dispute bond  ${pay(prepared.bond)} (${prepared.disputeBondBps / 100}% of the price), from your balance of ${pay(prepared.balance)}`,
+        `window        open until ${new Date(Number(prepared.windowEndsAt) * 1000).toLocaleString()}`,
+        'The arbiter decides: if the provider is at fault you get the bond back and the deal is liquidated (refund and compensation);',
+        'if not, the provider is paid and keeps your bond.',
+      ].join('\n'),
+    )
+    if (!options.yes && !(await confirm(`Post ${pay(prepared.bond)} and dispute deal ${dealId.slice(0, 10)}…?`, { signal }))) throw new DisputeNotConfirmedError({ dealId })
+    // Exactly the bond, never more: an allowance already large enough is left alone.
+    const approval = await ensureAllowance(clients, { token: deployment.paymentToken, spender: deployment.market, amount: prepared.bond, approve: prepared.bond, signal })
+    const tx = await dispute(clients, { deployment, terms, signal })
+    if (local) await saveClientDeal(settings.home, { ...local, txs: { ...local.txs, dispute: tx.hash } })
+    output.result({ dealId, bond: prepared.bond, tx: tx.hash, approvalTx: approval?.hash, gasUsed: tx.gasUsed }, () =>
+      `disputed ${dealId}: ${pay(prepared.bond)} bond posted (tx ${tx.hash}); \`allot job status ${dealId.slice(0, 10)}\` shows the arbiter's decision`,
+    )
+  },
 }
 
 export const jobLogs: CommandSpec = {

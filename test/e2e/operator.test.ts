@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,7 @@ import { devPrivateKeys, type ChainClients } from '../../node/chain/clients.ts'
 import { writeDeployment } from '../../node/chain/deployment.ts'
 import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
 import { increaseTime } from '../../node/chain/devTime.ts'
+import { packageRoot } from '../../node/demo/packageRoot.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
 import { installFakeNvidiaSmi, type FakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts'
@@ -261,6 +263,73 @@ test('job list shows a header and each deal’s state on chain, filtered by --st
   const bad = await client(['job', 'list', '--state', 'opened'])
   assert.is(bad.code, 2)
   assert.match(bad.stderr, '--state takes open, overdue, committed')
+})
+
+/** Runs `allot` as its own process with `answer` on stdin, as a person at a prompt would type it. */
+const answering = (argv: string[], answer: string, extra: Record<string, string> = {}) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(packageRoot(), 'cli', 'bin.js'), ...argv], {
+      env: { ...process.env, ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, NO_COLOR: '1', ...extra },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+      if (stderr.includes('[y/N]')) child.stdin.end(answer)
+    })
+    child.once('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+
+test('job dispute shows the bond, asks before posting it, and refuses what the market would refuse', async () => {
+  const submitted = await client(['job', 'submit', sumJob, '--max-price', '0.5', '--no-settle', '--json'])
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const { dealId, price } = submitted.json()
+  const { disputeBondBps, challengeWindow } = await getParameters(market.accounts[0]!, { deployment: market.deployment })
+  const bond = (BigInt(price) * BigInt(disputeBondBps) + 9_999n) / 10_000n
+  const shownBond = `dispute bond  ${formatUnits(bond, 6)} tUSD`
+
+  // Someone else's deal, by its full id: found on chain, refused before anything is sent.
+  const stranger = await client(['job', 'dispute', dealId, '--yes', '--json'], { ALLOT_PRIVATE_KEY: devPrivateKeys[6], ALLOT_HOME: join(root, 'stranger') })
+  assert.is(stranger.code, 1)
+  assert.is(stranger.json().error.name, 'NotYourDealError')
+
+  // No: nothing happens on chain.
+  const declined = await answering(['job', 'dispute', dealId.slice(0, 12)], 'n\n')
+  assert.is(declined.code, 1)
+  assert.match(declined.stdout, shownBond)
+  assert.match(declined.stderr, 'error: Deal')
+  assert.match(declined.stderr, 'was not disputed')
+  assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId })).statusName, 'Committed')
+
+  // Yes: the bond moves into the market, exactly as shown.
+  const before = await tokenBalance(market.deployment.paymentToken, clientAddress)
+  const accepted = await answering(['job', 'dispute', dealId.slice(0, 12)], 'y\n')
+  assert.is(accepted.code, 0, accepted.stderr)
+  assert.match(accepted.stdout, shownBond)
+  assert.match(accepted.stdout, `disputed ${dealId}: ${formatUnits(bond, 6)} tUSD bond posted`)
+  const state = await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId })
+  assert.is(state.statusName, 'Disputed')
+  assert.is(state.amount, bond)
+  assert.is(before - (await tokenBalance(market.deployment.paymentToken, clientAddress)), bond)
+  await outputWhen(() => providerOutput.stderr, lineFor('disputed', dealId), 'the provider (disputed)')
+
+  const again = await client(['job', 'dispute', dealId, '--yes', '--json'])
+  assert.is(again.json().error.name, 'DealNotDisputableError')
+  assert.match(again.json().error.message, 'already disputed')
+  const settled = await client(['job', 'dispute', deals.settled!, '--yes', '--json'])
+  assert.match(settled.json().error.message, 'it is settled')
+
+  // Past the challenge window.
+  const late = await client(['job', 'submit', sumJob, '--max-price', '0.5', '--no-settle', '--json'])
+  assert.is(late.code, 0, late.stderr + late.stdout)
+  await increaseTime(market.accounts[0]!, challengeWindow + 1)
+  const closed = await client(['job', 'dispute', late.json().dealId, '--yes'])
+  assert.is(closed.code, 1)
+  assert.match(closed.stderr, 'challenge window of deal')
+  assert.match(closed.stderr, 'hint: Anyone may now settle it')
+  assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: late.json().dealId })).statusName, 'Committed')
 })
 
 test.run()
