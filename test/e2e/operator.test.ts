@@ -332,4 +332,44 @@ test('job dispute shows the bond, asks before posting it, and refuses what the m
   assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: late.json().dealId })).statusName, 'Committed')
 })
 
+test('keeper status shows what the keeper liquidated, its bonus and gas, its cursor and the head, running or stopped', async () => {
+  const keeperHome = join(root, 'keeper')
+  const keeperAddress = privateKeyToAccount(keeperKey).address
+  const status = (home = keeperHome, extra: Record<string, string> = {}) => runCli(['keeper', 'status', '--json'], { env: { ...env, ALLOT_HOME: home, ...extra } })
+  const logs = await market.accounts[0]!.public.getContractEvents({ address: market.deployment.market, abi: allotMarketAbi, eventName: 'DealLiquidated', args: { keeper: keeperAddress }, fromBlock: 0n })
+  const [event] = parseEventLogs({ abi: allotMarketAbi, eventName: 'DealLiquidated', logs })
+  assert.is(event!.args.dealId, deals.liquidated)
+
+  const running = await status()
+  assert.is(running.code, 0, running.stderr + running.stdout)
+  const shown = running.json()
+  assert.is(shown.keeper, keeperAddress)
+  assert.is(shown.running, true)
+  assert.is(shown.deals.length, 1)
+  assert.is(shown.deals[0].dealId, deals.liquidated)
+  assert.is(shown.deals[0].provider, providerAddress)
+  assert.is(shown.deals[0].keeperBonus, event!.args.keeperBonus.toString())
+  assert.is(shown.bonuses, event!.args.keeperBonus.toString())
+  const receipt = await market.accounts[0]!.public.getTransactionReceipt({ hash: event!.transactionHash })
+  assert.is(shown.gasCost, (receipt.gasUsed * receipt.effectiveGasPrice).toString())
+  const head = await market.accounts[0]!.public.getBlockNumber()
+  assert.ok(BigInt(shown.cursor) >= event!.blockNumber && BigInt(shown.cursor) <= head, `cursor ${shown.cursor}, head ${head}`)
+
+  const human = await runCli(['keeper', 'status'], { env: { ...env, ALLOT_HOME: keeperHome } })
+  assert.match(human.stdout, `(running, pid ${keeperProcess.child.pid})`)
+  assert.match(human.stdout, 'liquidated    1 deals, 0 positions')
+  assert.match(human.stdout, new RegExp(`deal ${deals.liquidated!.slice(0, 10)}… of ${providerAddress.slice(0, 10)}… in block ${event!.blockNumber}: bonus ${formatUnits(event!.args.keeperBonus, 6)} tUSD`))
+
+  // Stopped: the same history, and the cursor read from its own database.
+  await keeperProcess.stop()
+  const stopped = (await status()).json()
+  assert.is(stopped.running, false)
+  assert.is(stopped.cursor, JSON.parse(await readFile(join(keeperHome, 'keeper.json'), 'utf8')).cursor.block)
+  assert.is(stopped.bonuses, shown.bonuses)
+
+  const nobody = await status(join(root, 'no-keeper'))
+  assert.is(nobody.code, 1)
+  assert.is(nobody.json().error.name, 'KeeperNeverRanError')
+})
+
 test.run()
