@@ -96,6 +96,9 @@ export const keeperStart: CommandSpec = {
       const line = keeperDealLine(detail, keeper.address, payment)
       if (line) output.progress(...line)
     })
+    keeper.addEventListener('volatility', ({ detail }) =>
+      output.progress('volatility', `new price round taken in: collateral factor ${Number(detail.collateralFactorBps) / 100}%, liquidation threshold ${Number(detail.liquidationThresholdBps) / 100}%`),
+    )
     keeper.addEventListener('lostRace', ({ detail }) => output.progress('lost race', `${detail.kind} ${short(detail.target)}: ${detail.errorName}`))
     keeper.addEventListener('skipped', ({ detail }) =>
       output.detail(1, `skipped ${detail.kind} ${short(detail.target)}: ${detail.reason}${detail.bonus === undefined ? '' : ` (bonus ${amount(detail.bonus)}, gas ${amount(detail.gasCost ?? 0n)})`}`),
