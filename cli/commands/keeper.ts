@@ -14,6 +14,7 @@ import type { CommandSpec } from '../command.ts'
 import { keeperDealLine } from '../dealEventLines.ts'
 import { UsageError } from '../errors.ts'
 import { parseInteger } from './parse.ts'
+import { isProcessAlive } from '../../node/control/isProcessAlive.ts'
 
 const short = (hex: string) => `${hex.slice(0, 10)}…`
 
@@ -157,7 +158,7 @@ export const keeperStatus: CommandSpec = {
   async run(_args, _options, { settings, resolved, output }) {
     const deployment = await readDeployment(settings.deployment!)
     const file = await readKeeperFile(settings.home)
-    const running = file !== undefined && file.stoppedAt === undefined && isAlive(file.pid)
+    const running = file !== undefined && file.stoppedAt === undefined && isProcessAlive(file.pid)
     // The address from keeper.json needs no key; a home where no keeper ran yet needs one.
     const account = file ? { address: file.address, type: 'json-rpc' as const } : await commandAccount(settings).catch((error) => {
       throw new KeeperNeverRanError({ home: settings.home, cause: error })
@@ -210,14 +211,5 @@ async function storedCursor(home: string, market: `0x${string}`): Promise<bigint
     return (await levelCursorStore(store.sublevel<StoredCursor>('cursors'), `keeper:${market}`).load())?.block
   } finally {
     await store.close()
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

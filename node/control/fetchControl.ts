@@ -1,5 +1,6 @@
 import { controlFilePath, readControlFile } from './controlFile.ts'
 import { ControlRequestError, ControlTokenRejectedError, ProviderNotRunningError } from './errors.ts'
+import { isProcessAlive } from './isProcessAlive.ts'
 
 /** What a value becomes through JSON on the control endpoint: bigints arrive as decimal strings. */
 export type Jsonified<T> = T extends bigint ? string : T extends (infer U)[] ? Jsonified<U>[] : T extends object ? { [K in keyof T]: Jsonified<T[K]> } : T
@@ -18,7 +19,7 @@ export type FetchControlParameters = { home: string; path: string; signal?: Abor
 export async function fetchControl<T>({ home, path, signal, timeoutMs = 15_000 }: FetchControlParameters): Promise<Jsonified<T>> {
   const file = await readControlFile(home)
   if (!file) throw new ProviderNotRunningError({ home, reason: `there is no ${controlFilePath(home)}` })
-  if (!isAlive(file.pid)) throw new ProviderNotRunningError({ home, reason: `the provider that wrote ${controlFilePath(home)} (pid ${file.pid}) has exited` })
+  if (!isProcessAlive(file.pid)) throw new ProviderNotRunningError({ home, reason: `the provider that wrote ${controlFilePath(home)} (pid ${file.pid}) has exited` })
   let response: Response
   try {
     response = await fetch(`${file.url}${path}`, {
@@ -32,14 +33,4 @@ export async function fetchControl<T>({ home, path, signal, timeoutMs = 15_000 }
   const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined
   if (!response.ok || body === undefined) throw new ControlRequestError({ url: file.url, status: response.status, message: body?.error?.message ?? response.statusText })
   return body as Jsonified<T>
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: alive, but another user's.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

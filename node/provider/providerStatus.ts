@@ -4,7 +4,7 @@ import { BPS } from '../../protocol/constants.ts'
 import { askUtilization } from '../../protocol/pricing/askUtilization.ts'
 import type { Resources, Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import type { UnitPrices } from '../../protocol/types/ask.ts'
-import { getHealthFactor, getMaxDealCollateral, getParameters, getPosition } from '../chain/actions/readMarket.ts'
+import { getEffectiveFactors, getHealthFactor, getMaxDealCollateral, getParameters, getPosition } from '../chain/actions/readMarket.ts'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { toChainError } from '../chain/errors.ts'
@@ -44,8 +44,11 @@ export type ProviderStatusSnapshot = {
     backingRoom: bigint
     /** What the chain alone says (null while the price is stale). */
     chainBackingRoom: bigint | null
+    /** In force now, after the market's volatility cut; the `base` ones apply when the price is calm. */
     collateralFactorBps: number
     liquidationThresholdBps: number
+    baseCollateralFactorBps: number
+    baseLiquidationThresholdBps: number
   }
   /** The ask the provider advertises now; null before its first. */
   ask: {
@@ -97,12 +100,13 @@ export async function providerStatus({ provider, clients, deployment }: Provider
   const local = await provider.status()
   const read = { deployment, provider: local.address }
   const optional = <T>(promise: Promise<T>) => promise.catch((error: unknown) => (isPriceError(error) ? null : Promise.reject(error)))
-  const [position, healthFactor, chainBackingRoom, collateralValue, parameters, tokens] = await Promise.all([
+  const [position, healthFactor, chainBackingRoom, collateralValue, parameters, factors, tokens] = await Promise.all([
     getPosition(clients, read),
     optional(getHealthFactor(clients, read)),
     optional(getMaxDealCollateral(clients, read)),
     optional(readCollateralValue(clients, read)),
     getParameters(clients, { deployment }),
+    getEffectiveFactors(clients, { deployment }),
     options.tokens ?? readTokens(clients, deployment),
   ])
   const ask = local.ask?.ask
@@ -120,8 +124,10 @@ export async function providerStatus({ provider, clients, deployment }: Provider
       healthFactor,
       backingRoom: local.backingRoom,
       chainBackingRoom,
-      collateralFactorBps: parameters.collateralFactorBps,
-      liquidationThresholdBps: parameters.liquidationThresholdBps,
+      collateralFactorBps: Number(factors.collateralFactorBps),
+      liquidationThresholdBps: Number(factors.liquidationThresholdBps),
+      baseCollateralFactorBps: parameters.collateralFactorBps,
+      baseLiquidationThresholdBps: parameters.liquidationThresholdBps,
     },
     ask: ask
       ? {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -8,15 +7,13 @@ import { erc20Abi, formatUnits, parseEventLogs, parseUnits, type Hex } from 'vie
 import { allotMarketAbi } from '../../contracts/abi/index.ts'
 import { getDeal, getParameters } from '../../node/chain/actions/readMarket.ts'
 import { privateKeyToAccount } from 'viem/accounts'
-import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
-import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
-import { devPrivateKeys, type ChainClients } from '../../node/chain/clients.ts'
-import { writeDeployment } from '../../node/chain/deployment.ts'
-import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
+import { devPrivateKeys } from '../../node/chain/clients.ts'
+import type { DevMarket } from '../../node/chain/devMarket.ts'
 import { increaseTime } from '../../node/chain/devTime.ts'
 import { packageRoot } from '../../node/demo/packageRoot.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
+import { startE2eMarket } from '../helpers/e2eMarket.ts'
 import { installFakeNvidiaSmi, type FakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts'
 
 // The operator's and user's views of the market: a provider and a keeper run as separate
@@ -67,14 +64,7 @@ const tokenBalance = (token: Hex, account: Hex) => market.accounts[0]!.public.re
 const client = (argv: string[], extra: Record<string, string> = {}) => runCli(argv, { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, ALLOT_BOOTSTRAP: bootstrap, ...extra } })
 
 test.before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'allot-operator-'))
-  market = await startDevMarket()
-  const deploymentPath = join(root, 'deployment.json')
-  await writeDeployment(deploymentPath, market.deployment)
-  env = { ALLOT_RPC: market.anvil.rpcUrl, ALLOT_DEPLOYMENT: deploymentPath }
-  const providerClients = market.accounts[1] as ChainClients
-  await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
-  await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+  ;({ market, root, env } = await startE2eMarket({ prefix: 'allot-operator-' }))
   // One (stand-in) H100, so the status lists a GPU.
   fakeGpus = await installFakeNvidiaSmi()
   const provider = spawnAllot(['provider', 'start', '--home', providerHome(), '--cpu', '2000', '--memory', '2048', '--disk', '1024'], { ...env, ...fakeGpus.env('h100'), ALLOT_PRIVATE_KEY: providerKey })
