@@ -227,6 +227,9 @@ test('the provider and the keeper print one line per deal event on their termina
   }
   await outputWhen(() => providerOutput.stderr, lineFor('liquidated', liquidated), 'the provider (liquidated)')
   assert.match(providerOutput.stderr, /client refunded \d+(\.\d+)? tUSD and compensated \d+(\.\d+)? tUSD from your position/)
+  const afterLiquidation = await providerStatusWhen((s) => s.jobs.failed === 1, 'the liquidated job as failed')
+  assert.is(afterLiquidation.jobs.running, 0)
+  assert.is(afterLiquidation.jobs.done, 2)
 })
 
 test('job list shows a header and each deal’s state on chain, filtered by --state and --limit', async () => {
