@@ -2,6 +2,7 @@ import type { CommandSpec } from '../command.ts'
 import { balance } from './balance.ts'
 import { chainDev } from './chain.ts'
 import { configShow } from './config.ts'
+import { dashboard } from './dashboard.ts'
 import { demo } from './demo.ts'
 import { jobCancel, jobDispute, jobList, jobLogs, jobResult, jobStatus, jobSubmit } from './job.ts'
 import { keeperStart, keeperStatus } from './keeper.ts'
@@ -12,4 +13,4 @@ import { providerStatusCommand } from './providerStatus.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, providerStatusCommand, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobDispute, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, keeperStart, keeperStatus, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, providerStatusCommand, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobDispute, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, keeperStart, keeperStatus, dashboard, demo, configShow]

@@ -13,6 +13,9 @@ import { commandAccount } from '../account.ts'
 import type { CommandSpec } from '../command.ts'
 import { keeperDealLine } from '../dealEventLines.ts'
 import { UsageError } from '../errors.ts'
+import { createMetricsRegistry } from '../../node/metrics/createMetricsRegistry.ts'
+import { recordKeeperMetrics } from '../../node/keeper/metrics.ts'
+import { metricsOption, startMetrics } from './metricsOption.ts'
 import { parseInteger } from './parse.ts'
 import { isProcessAlive } from '../../node/control/isProcessAlive.ts'
 
@@ -40,11 +43,13 @@ export const keeperStart: CommandSpec = {
     },
     { flags: '--polling-interval <ms>', description: 'milliseconds between polls for a new block', defaultValue: 500, parse: parseInteger('--polling-interval', 20, 60_000) },
     { flags: '--confirmations <blocks>', description: 'blocks to stay behind the head before acting on events', defaultValue: 0, parse: parseInteger('--confirmations', 0, 1_000) },
+    metricsOption,
   ],
   examples: [
     'ALLOT_PRIVATE_KEY=0x… allot keeper start',
     'allot keeper start --private-key 0x… --min-profit 0.5 --native-price 3000',
     'allot keeper start --json > keeper-summary.json',
+    'allot keeper start --metrics 127.0.0.1:9465',
   ],
   async run(_args, options, { settings, resolved, output, signal }) {
     // The keeper's account pays gas and, for position liquidations, payment tokens; it receives the bonuses.
@@ -52,7 +57,8 @@ export const keeperStart: CommandSpec = {
     const deployment = await readDeployment(settings.deployment!)
     // A deployment file written by `allot chain dev` names its chain; an explicit --rpc/ALLOT_RPC wins.
     const rpcUrl = resolved.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
-    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account })
+    const registry = createMetricsRegistry()
+    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account, registry })
     let decimals: number
     let symbol: string
     try {
@@ -77,6 +83,7 @@ export const keeperStart: CommandSpec = {
         confirmations: options.confirmations as number,
       },
     )
+    recordKeeperMetrics(registry, keeper)
     const liquidations: Liquidation[] = []
     keeper.addEventListener('liquidated', ({ detail }) => {
       liquidations.push(detail)
@@ -109,6 +116,10 @@ export const keeperStart: CommandSpec = {
       output.progress('error', `${detail.target ? `${detail.kind} ${short(detail.target)}: ` : ''}${(error as { shortMessage?: string }).shortMessage ?? error.message}`)
     })
 
+    const metricsServer = await startMetrics(registry, options.metrics, output).catch(async (error) => {
+      await store.close()
+      throw error
+    })
     // keeper.json tells `allot keeper status` where this keeper is while it holds the home's database.
     const startedAt = new Date().toISOString()
     let written: string | undefined
@@ -138,6 +149,7 @@ export const keeperStart: CommandSpec = {
       clearInterval(stateWriter)
       await keeper.stop()
       await writeState(true).catch(() => {})
+      await metricsServer?.stop()
       await store.close()
     }
     const metrics = keeper.metrics()
