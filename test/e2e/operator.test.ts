@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { erc20Abi, formatUnits, parseEventLogs, parseUnits, type Hex } from 'viem'
 import { allotMarketAbi } from '../../contracts/abi/index.ts'
 import { getDeal, getParameters } from '../../node/chain/actions/readMarket.ts'
-import { privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { devPrivateKeys } from '../../node/chain/clients.ts'
 import type { DevMarket } from '../../node/chain/devMarket.ts'
 import { increaseTime } from '../../node/chain/devTime.ts'
@@ -33,7 +33,9 @@ const keeperOutput = { stdout: '', stderr: '' }
 const keeperKey = devPrivateKeys[5]
 /** Deals the tests made, by what became of them. */
 const deals: { settled?: Hex; liquidated?: Hex } = {}
-const clientKey = devPrivateKeys[4]
+// A fresh account: viem's nonce manager remembers, per process, the nonces of accounts that other
+// suites used on their own chains (same chain id), and would number this client's transactions past them.
+const clientKey = generatePrivateKey()
 const clientAddress = privateKeyToAccount(clientKey).address
 const providerKey = devPrivateKeys[1]
 const providerHome = () => join(root, 'provider')
@@ -65,6 +67,10 @@ const client = (argv: string[], extra: Record<string, string> = {}) => runCli(ar
 
 test.before(async () => {
   ;({ market, root, env } = await startE2eMarket({ prefix: 'allot-operator-' }))
+  const owner = market.accounts[0]!
+  await owner.public.request({ method: 'anvil_setBalance' as never, params: [clientAddress, '0x56BC75E2D63100000'] as never })
+  const funding = await owner.wallet.writeContract({ address: market.deployment.paymentToken, abi: erc20Abi, functionName: 'transfer', args: [clientAddress, parseUnits('1000', 6)] })
+  await owner.public.waitForTransactionReceipt({ hash: funding })
   // One (stand-in) H100, so the status lists a GPU.
   fakeGpus = await installFakeNvidiaSmi()
   const provider = spawnAllot(['provider', 'start', '--home', providerHome(), '--cpu', '2000', '--memory', '2048', '--disk', '1024'], { ...env, ...fakeGpus.env('h100'), ALLOT_PRIVATE_KEY: providerKey })
