@@ -8,3 +8,6 @@ const { run } = await import(await ensureBundle())
 const controller = new AbortController()
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => controller.abort())
 process.exitCode = await run({ argv: process.argv.slice(2), signal: controller.signal })
+// Every command exits once it has returned: a handle left open (a socket, a timer) gets a
+// moment to flush what it prints, then cannot keep the process alive.
+setTimeout(() => process.exit(), 2_000).unref()

@@ -6,8 +6,10 @@ export type CommandContext = {
   settings: Settings
   resolved: ResolvedSettings
   output: Output
-  /** Aborted on SIGINT/SIGTERM: long-running commands stop cleanly on it. */
+  /** Aborted on SIGINT/SIGTERM, or by `fail`: long-running commands stop cleanly on it. */
   signal: AbortSignal
+  /** Ends a long-running command from a background part (e.g. its market is gone): it stops as on Ctrl-C, then fails with `error`. */
+  fail: (error: unknown) => void
 }
 
 export type OptionSpec = {

@@ -29,8 +29,10 @@ export function jobProgressPrinter(output: Output, payment: TokenInfo) {
         return output.progress('negotiating', `with ${event.provider} at ${amount(event.price)}`)
       case 'declined':
         return output.progress('declined', `${event.provider}: ${event.reason}`)
+      case 'deal-sending':
+        return output.progress('opening deal', `${event.dealId} (tx ${event.txHash}); remembered in this home`)
       case 'deal-opened':
-        return output.progress('deal opened', `${event.dealId} (price ${amount(event.terms.price)}, collateral ${amount(event.terms.collateral)}, deadline ${new Date(Number(event.terms.deadline) * 1000).toISOString()})`)
+        return output.progress('deal opened', `${event.dealId} (price ${amount(event.terms.price)}, collateral ${amount(event.terms.collateral)}, deadline ${new Date(Number(event.terms.deadline) * 1000).toLocaleString()})`)
       case 'running':
         return output.progress('running')
       case 'log':

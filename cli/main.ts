@@ -1,4 +1,8 @@
 import { Command, CommanderError, Option } from 'commander'
+import debug from 'debug'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { packageRoot } from '../node/demo/packageRoot.ts'
 import type { CommandContext } from './command.ts'
 import { commands } from './commands/index.ts'
 import { UsageError } from './errors.ts'
@@ -26,9 +30,13 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
   const verbosity = argv.filter((a) => a === '-v' || a === '--verbose').length
   let output = createOutput({ json, verbosity, streams })
   let exitCode = 0
+  // -v: every step's detail from the node's loggers; -vv: every request as well (chain RPC and peer traffic).
+  if (verbosity > 0) debug.enable([process.env.DEBUG, verbosity >= 2 ? 'allot:*' : 'allot:*,-allot:*:trace,-allot:rpc'].filter(Boolean).join(','))
 
   const program = new Command('allot')
     .description('allot: a decentralized marketplace for compute')
+    .version(allotVersion(), '--version', 'print the version of allot')
+    .configureHelp({ showGlobalOptions: true })
     .option('--home <dir>', 'node home folder (env ALLOT_HOME, default ~/.allot)')
     .option('--rpc <url>', 'JSON-RPC endpoint of the chain (env ALLOT_RPC)')
     .option('--deployment <file>', 'deployment file (env ALLOT_DEPLOYMENT, default <home>/deployment.json)')
@@ -52,16 +60,17 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
       const key = spec.path.slice(0, index + 1).join(' ')
       let group = groups.get(key)
       if (!group) {
-        group = parent.command(part).description(groupSummaries[key] ?? '').exitOverride()
+        group = parent.command(part).description(groupSummaries[key] ?? '').exitOverride().configureHelp({ showGlobalOptions: true })
         groups.set(key, group)
       }
       parent = group
     }
-    const command = parent.command(spec.path.at(-1)!).description(spec.summary).exitOverride()
+    const command = parent.command(spec.path.at(-1)!).description(spec.summary).exitOverride().configureHelp({ showGlobalOptions: true })
     for (const argument of spec.arguments ?? []) command.argument(argument)
     for (const option of spec.options ?? []) {
       const created = new Option(option.flags, option.description)
-      if (option.defaultValue !== undefined) created.default(option.defaultValue)
+      // Help prints defaults; a bigint has no JSON form, so it is described as text.
+      if (option.defaultValue !== undefined) created.default(option.defaultValue, typeof option.defaultValue === 'bigint' ? String(option.defaultValue) : undefined)
       if (option.parse) created.argParser(option.parse as (value: string, previous: unknown) => unknown)
       command.addOption(created)
     }
@@ -71,8 +80,15 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
       const globals = self.optsWithGlobals()
       const resolved = resolveSettings({ flags: pickFlags(globals), env })
       output = createOutput({ json: Boolean(globals.json), verbosity, streams })
-      const context: CommandContext = { settings: resolved.settings, resolved, output, signal }
-      await spec.run(self.args, self.opts(), context)
+      const failed = new AbortController()
+      const context: CommandContext = { settings: resolved.settings, resolved, output, signal: AbortSignal.any([signal, failed.signal]), fail: (error) => failed.abort(error) }
+      try {
+        await spec.run(self.args, self.opts(), context)
+      } catch (error) {
+        // A command stopped by `fail` may throw its own abort error: the reason it was stopped is the one to show.
+        throw failed.signal.aborted ? failed.signal.reason : error
+      }
+      if (failed.signal.aborted) throw failed.signal.reason
     })
   }
 
@@ -87,6 +103,14 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
     exitCode = output.failure(error)
   }
   return exitCode
+}
+
+function allotVersion(): string {
+  try {
+    return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).version
+  } catch {
+    return 'unknown'
+  }
 }
 
 const groupSummaries: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { BaseError } from '../protocol/errors/base.ts'
+import { explainError } from './explainError.ts'
 import { UsageError } from './errors.ts'
 
 export type OutputStreams = {
@@ -54,7 +54,7 @@ export function createOutput(init: OutputInit = {}): Output {
     },
     failure: (error) => {
       const code = error instanceof UsageError ? 2 : 1
-      const described = describeError(error)
+      const described = explainError(error)
       if (json) streams.stdout.write(`${JSON.stringify({ ok: false, error: described })}\n`)
       else {
         streams.stderr.write(`error: ${described.message}\n`)
@@ -69,15 +69,4 @@ export function createOutput(init: OutputInit = {}): Output {
 /** bigints become decimal strings, so every amount survives JSON exactly. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value
-}
-
-function describeError(error: unknown): { name: string; message: string; hint?: string } {
-  if (error instanceof BaseError) return { name: error.name, message: error.shortMessage + (error.details ? ` (${error.details})` : ''), hint: error.hint }
-  if (error instanceof Error)
-    return {
-      name: error.name,
-      message: `this should never happen: ${error.message}`,
-      hint: 'Please report it with the output of the same command run with -v.',
-    }
-  return { name: 'UnknownError', message: `this should never happen: ${String(error)}` }
 }

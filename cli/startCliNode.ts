@@ -4,6 +4,7 @@ import type { CommandContext } from './command.ts'
 import { connect } from './connect.ts'
 import type { MetricsAddress } from '../node/metrics/parseMetricsAddress.ts'
 import { startMetrics } from './commands/metricsOption.ts'
+import { describeChainChange, exitWhenDeploymentGone } from './describeChainChange.ts'
 
 /**
  * Starts a node for a command from the resolved settings: the chain from --rpc and
@@ -12,8 +13,9 @@ import { startMetrics } from './commands/metricsOption.ts'
  * fails before any network is joined. With `metrics`, serves the node's registry
  * there until the node stops.
  */
-export async function startCliNode({ settings, resolved, signal, output }: CommandContext, { metrics, ...extra }: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> & { metrics?: MetricsAddress | undefined } = {}) {
+export async function startCliNode({ settings, resolved, signal, output, fail }: CommandContext, { metrics, ...extra }: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> & { metrics?: MetricsAddress | undefined } = {}) {
   const connection = await connect(settings, resolved)
+  const gone = exitWhenDeploymentGone(settings.deployment!, fail)
   const node = await startNode({
     home: settings.home,
     rpcUrl: connection.clients.rpcUrl,
@@ -23,6 +25,10 @@ export async function startCliNode({ settings, resolved, signal, output }: Comma
     bootstrap: settings.bootstrap ?? [],
     announce: settings.announce ?? [],
     signal,
+    onChainChange: (change) => {
+      output.progress(...describeChainChange(change, extra.provider ? 'provider' : 'client'))
+      gone.observe(change)
+    },
     ...extra,
   })
   const server = await startMetrics(node.registry, metrics, output).catch(async (error) => {

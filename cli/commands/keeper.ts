@@ -10,6 +10,9 @@ import { readKeeperFile, writeKeeperFile } from '../../node/keeper/keeperFile.ts
 import { readKeeperHistory } from '../../node/keeper/readKeeperHistory.ts'
 import { openStore } from '../../node/store/openStore.ts'
 import { commandAccount } from '../account.ts'
+import { describeChainChange, exitWhenDeploymentGone } from '../describeChainChange.ts'
+import { explainError } from '../explainError.ts'
+import { watchChain } from '../../node/chain/watchChain.ts'
 import type { CommandSpec } from '../command.ts'
 import { keeperDealLine } from '../dealEventLines.ts'
 import { UsageError } from '../errors.ts'
@@ -51,7 +54,7 @@ export const keeperStart: CommandSpec = {
     'allot keeper start --json > keeper-summary.json',
     'allot keeper start --metrics 127.0.0.1:9465',
   ],
-  async run(_args, options, { settings, resolved, output, signal }) {
+  async run(_args, options, { settings, resolved, output, signal, fail }) {
     // The keeper's account pays gas and, for position liquidations, payment tokens; it receives the bonuses.
     const account = await commandAccount(settings)
     const deployment = await readDeployment(settings.deployment!)
@@ -74,47 +77,73 @@ export const keeperStart: CommandSpec = {
     const amount = (value: bigint) => `${formatUnits(value, decimals)} ${symbol}`
 
     const store = await openStore(settings.home)
-    const keeper = createKeeper(
-      { clients, deployment, store },
+    const liquidations: Liquidation[] = []
+    // A keeper per history of the chain: after a restart the next one starts from the deployment block.
+    const makeKeeper = () => {
+      const keeper = createKeeper(
+        { clients, deployment, store },
+        {
+          minProfit: parseUnits(options.minProfit as string, decimals),
+          nativePrice: parseUnits(options.nativePrice as string, decimals),
+          pollingInterval: options.pollingInterval as number,
+          confirmations: options.confirmations as number,
+        },
+      )
+      recordKeeperMetrics(registry, keeper)
+      keeper.addEventListener('liquidated', ({ detail }) => {
+        liquidations.push(detail)
+        if (detail.kind === 'deal')
+          output.progress(
+            'liquidated',
+            `deal ${short(detail.dealId)} (${detail.reason}) of provider ${short(detail.provider)} in block ${detail.blockNumber}: client refunded ${amount(detail.refund)} + compensated ${amount(detail.compensation)}, bonus ${amount(detail.keeperBonus)}`,
+          )
+        else
+          output.progress(
+            'liquidated',
+            `position of ${short(detail.provider)} (health factor ${formatUnits(detail.healthFactor, 18)}) in block ${detail.blockNumber}: covered ${amount(detail.repaid)}, received ${formatUnits(detail.collateralSeized, 18)} collateral`,
+          )
+      })
+      keeper.addEventListener('volatility', ({ detail }) =>
+        output.progress('volatility', `new price round taken in: collateral factor ${Number(detail.collateralFactorBps) / 100}%, liquidation threshold ${Number(detail.liquidationThresholdBps) / 100}%`),
+      )
+      keeper.addEventListener('lostRace', ({ detail }) => output.progress('lost race', `${detail.kind} ${short(detail.target)}: ${detail.errorName}`))
+      keeper.addEventListener('skipped', ({ detail }) =>
+        output.detail(1, `skipped ${detail.kind} ${short(detail.target)}: ${detail.reason}${detail.bonus === undefined ? '' : ` (bonus ${amount(detail.bonus)}, gas ${amount(detail.gasCost ?? 0n)})`}`),
+      )
+      keeper.addEventListener('error', ({ detail }) => {
+        const { error } = detail
+        output.progress('error', `${detail.target ? `${detail.kind} ${short(detail.target)}: ` : ''}${explainError(error).message}`)
+      })
+      // What happens to every deal on the market, one line each (on stderr under --json).
+      keeper.addEventListener('observed', ({ detail }) => {
+        const line = keeperDealLine(detail, keeper.address, { symbol, decimals })
+        if (line) output.progress(...line)
+      })
+      return keeper
+    }
+    let keeper = makeKeeper()
+    let stoppedForChange = false
+    const gone = exitWhenDeploymentGone(settings.deployment!, fail)
+    const watch = watchChain(
+      { clients, deployment },
       {
-        minProfit: parseUnits(options.minProfit as string, decimals),
-        nativePrice: parseUnits(options.nativePrice as string, decimals),
-        pollingInterval: options.pollingInterval as number,
-        confirmations: options.confirmations as number,
+        onChange: async (change) => {
+          output.progress(...describeChainChange(change, 'keeper'))
+          gone.observe(change)
+          if (change.type === 'down' && change.condition !== 'unreachable' && !stoppedForChange) {
+            stoppedForChange = true
+            await keeper.stop()
+          } else if (change.type === 'up' && (stoppedForChange || change.resync)) {
+            if (!stoppedForChange) await keeper.stop()
+            stoppedForChange = false
+            // A fresh chain counts the keeper's transactions from zero again.
+            account.nonceManager?.reset({ address: account.address, chainId: deployment.chainId })
+            keeper = makeKeeper()
+            await keeper.start()
+          }
+        },
       },
     )
-    recordKeeperMetrics(registry, keeper)
-    const liquidations: Liquidation[] = []
-    keeper.addEventListener('liquidated', ({ detail }) => {
-      liquidations.push(detail)
-      if (detail.kind === 'deal')
-        output.progress(
-          'liquidated',
-          `deal ${short(detail.dealId)} (${detail.reason}) of provider ${short(detail.provider)} in block ${detail.blockNumber}: client refunded ${amount(detail.refund)} + compensated ${amount(detail.compensation)}, bonus ${amount(detail.keeperBonus)}`,
-        )
-      else
-        output.progress(
-          'liquidated',
-          `position of ${short(detail.provider)} (health factor ${formatUnits(detail.healthFactor, 18)}) in block ${detail.blockNumber}: covered ${amount(detail.repaid)}, received ${formatUnits(detail.collateralSeized, 18)} collateral`,
-        )
-    })
-    // What happens to every deal on the market, one line each (on stderr under --json).
-    const payment = { symbol, decimals }
-    keeper.addEventListener('observed', ({ detail }) => {
-      const line = keeperDealLine(detail, keeper.address, payment)
-      if (line) output.progress(...line)
-    })
-    keeper.addEventListener('volatility', ({ detail }) =>
-      output.progress('volatility', `new price round taken in: collateral factor ${Number(detail.collateralFactorBps) / 100}%, liquidation threshold ${Number(detail.liquidationThresholdBps) / 100}%`),
-    )
-    keeper.addEventListener('lostRace', ({ detail }) => output.progress('lost race', `${detail.kind} ${short(detail.target)}: ${detail.errorName}`))
-    keeper.addEventListener('skipped', ({ detail }) =>
-      output.detail(1, `skipped ${detail.kind} ${short(detail.target)}: ${detail.reason}${detail.bonus === undefined ? '' : ` (bonus ${amount(detail.bonus)}, gas ${amount(detail.gasCost ?? 0n)})`}`),
-    )
-    keeper.addEventListener('error', ({ detail }) => {
-      const { error } = detail
-      output.progress('error', `${detail.target ? `${detail.kind} ${short(detail.target)}: ` : ''}${(error as { shortMessage?: string }).shortMessage ?? error.message}`)
-    })
 
     const metricsServer = await startMetrics(registry, options.metrics, output).catch(async (error) => {
       await store.close()
@@ -141,12 +170,15 @@ export const keeperStart: CommandSpec = {
     }
     const stateWriter = setInterval(() => void writeState().catch((error) => output.detail(1, `writing keeper.json: ${error.message}`)), 1_000)
     try {
+      // Watching from before the keeper starts: a restart at any moment after is noticed.
+      await watch.start()
       await keeper.start()
       await writeState()
       output.progress('started', `keeper ${keeper.address} on chain ${deployment.chainId}, market ${deployment.market}; ${keeper.metrics().dealsTracked} deals remembered`)
       if (!signal.aborted) await once(signal, 'abort')
     } finally {
       clearInterval(stateWriter)
+      watch.stop()
       await keeper.stop()
       await writeState(true).catch(() => {})
       await metricsServer?.stop()

@@ -36,6 +36,7 @@ export const providerStart: CommandSpec = {
     { flags: '--price-gpu <units>', description: 'price per GPU-second for every detected model, in millionths of the smallest unit', defaultValue: 5_000_000_000n, parse: parseBigint('--price-gpu') },
     { flags: '--collateral-bps <bps>', description: 'collateral offered per deal, in basis points of its price', defaultValue: 20_000, parse: parseInteger('--collateral-bps', 0, 1_000_000) },
     metricsOption,
+    { flags: '--deadline-slack <seconds>', description: 'time each deal gives beyond the job’s duration to be opened, fetch the job and commit the result', defaultValue: 120, parse: parseInteger('--deadline-slack', 1, 86_400) },
   ],
   examples: [
     'allot provider start',
@@ -60,6 +61,9 @@ export const providerStart: CommandSpec = {
         prices: { cpu: options.priceCpu as bigint, memory: options.priceMemory as bigint, gpus: gpuModels.map((model) => ({ model, price: options.priceGpu as bigint })) },
         runtimes: options.runtimes as RuntimeKind[],
         collateralBps: options.collateralBps as number,
+        deadlineSlackSeconds: options.deadlineSlack as number,
+        // Terms must be opened before the slack runs out, or the job might not fit before the deadline.
+        termsLifetimeSeconds: Math.min(120, options.deadlineSlack as number),
       },
       syncOnStart: true,
       metrics: options.metrics as MetricsAddress | undefined,

@@ -45,6 +45,7 @@ export const stakeWithdraw: CommandSpec = {
   options: [
     { flags: '--claim', description: 'withdraw collateral whose unbonding period has passed' },
     { flags: '--cancel', description: 'return the pending withdrawal to the position' },
+    { flags: '--restart-unbonding', description: 'confirm a request made while another is pending: the unbonding clock restarts for the whole amount' },
   ],
   examples: ['allot stake withdraw 50', 'allot stake withdraw --claim', 'allot stake withdraw --cancel'],
   async run([value], options, { settings, resolved, output, signal }) {
@@ -56,6 +57,7 @@ export const stakeWithdraw: CommandSpec = {
     else if (options.cancel) [tx, action] = [await cancelWithdrawal(clients, { deployment, signal }), 'cancelled the pending withdrawal']
     else {
       const amount = amountArgument(value, tokens.collateral)
+      await warnBeforeRestartingUnbonding(connection, amount, Boolean(options.restartUnbonding), output)
       tx = await requestWithdrawal(clients, { deployment, amount, signal })
       action = `requested a withdrawal of ${formatUnits(amount, tokens.collateral.decimals)} ${tokens.collateral.symbol}`
     }
@@ -76,6 +78,19 @@ export const stakeStatus: CommandSpec = {
     const status = await positionStatus(connection, provider)
     output.result(status, (s) => describeStatus(s, connection))
   },
+}
+
+/**
+ * A second request adds to the pending withdrawal and restarts its unbonding clock for all of it,
+ * so what was claimable soon would wait a whole period again: said first, and done only when confirmed.
+ */
+async function warnBeforeRestartingUnbonding({ clients, deployment, tokens }: Connection, amount: bigint, confirmed: boolean, output: { info: (text: string) => void }) {
+  const position = await getPosition(clients, { deployment, provider: clients.wallet.account.address })
+  if (position.pendingWithdrawal === 0n) return
+  const collateral = (value: bigint) => `${formatUnits(value, tokens.collateral.decimals)} ${tokens.collateral.symbol}`
+  const warning = `${collateral(position.pendingWithdrawal)} is already unbonding (claimable ${new Date(Number(position.withdrawableAt) * 1000).toLocaleString()}); a new request restarts the unbonding period for all ${collateral(position.pendingWithdrawal + amount)}.`
+  if (!confirmed) throw new UsageError(warning, { hint: 'Claim the pending withdrawal first (`allot stake withdraw --claim` once it has unbonded), or add --restart-unbonding to go ahead.' })
+  output.info(`warning: ${warning}`)
 }
 
 type PositionStatus = Awaited<ReturnType<typeof positionStatus>>

@@ -13,6 +13,8 @@ export type StartAnvilParameters = {
   port?: number
   /** Seconds between blocks; omitted means a block per transaction. */
   blockTime?: number
+  /** With `blockTime`: also mine each transaction at once, so the clock moves and nobody waits for a block. */
+  mixedMining?: boolean
   chainId?: number
   /** Dev accounts to create, all from anvil's well-known mnemonic. */
   accounts?: number
@@ -26,6 +28,10 @@ export type Anvil = {
   port: number
   chainId: number
   process: ChildProcess
+  /** The last lines anvil printed: why it died, when it did. */
+  output: () => string
+  /** Settles when anvil exits by itself (not through `stop()`), with its exit code or signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** Stops the chain and waits for the process to exit. */
   stop: () => Promise<void>
 }
@@ -46,9 +52,9 @@ let exitHookInstalled = false
  * await anvil.stop()
  */
 export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<Anvil> {
-  const { host = '127.0.0.1', port = 0, blockTime, chainId = 31337, accounts = 10, startTimeout = 15_000, signal } = parameters
+  const { host = '127.0.0.1', port = 0, blockTime, mixedMining = false, chainId = 31337, accounts = 10, startTimeout = 15_000, signal } = parameters
   const args = ['--host', host, '--port', String(port), '--chain-id', String(chainId), '--accounts', String(accounts)]
-  if (blockTime !== undefined) args.push('--block-time', String(blockTime))
+  if (blockTime !== undefined) args.push('--block-time', String(blockTime), ...(mixedMining ? ['--mixed-mining'] : []))
   const binary = foundryBinary('anvil')
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   installExitHook()
@@ -64,12 +70,13 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
       if (match) {
         clearTimeout(timer)
         child.stdout?.off('data', onData)
-        child.stdout?.resume()
+        // Kept short: only the last lines matter, to say why anvil died.
+        child.stdout?.on('data', (more: Buffer) => (output = (output + more.toString()).slice(-4_000)))
         resolve(Number(match[1]))
       }
     }
     child.stdout?.on('data', onData)
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000)))
     child.once('error', (cause) => {
       clearTimeout(timer)
       reject(new AnvilStartError({ reason: `could not run ${binary}`, output, cause }))
@@ -80,7 +87,14 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
     })
   })
 
+  let stopping = false
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolve({ code, signal })
+    }),
+  )
   const stop = async () => {
+    stopping = true
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = once(child, 'exit')
     child.kill('SIGTERM')
@@ -97,7 +111,7 @@ export async function startAnvil(parameters: StartAnvilParameters = {}): Promise
     const boundPort = await listening
     const rpcUrl = `http://${host}:${boundPort}`
     log('anvil pid %d listening at %s', child.pid, rpcUrl)
-    return { rpcUrl, port: boundPort, chainId, process: child, stop }
+    return { rpcUrl, port: boundPort, chainId, process: child, output: () => output, exited, stop }
   } catch (error) {
     await stop()
     throw error

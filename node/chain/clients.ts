@@ -2,6 +2,10 @@ import { createPublicClient, createWalletClient, http, type Account, type Chain,
 import { anvil } from 'viem/chains'
 import type { Registry } from 'prom-client'
 import { instrumentTransport } from './metrics.ts'
+import { logger } from '../log/logger.ts'
+
+// `allot -vv` (or DEBUG=allot:rpc) shows every request to the chain.
+const rpcLog = logger('rpc')
 
 export type ChainClients = {
   public: PublicClient<Transport, Chain>
@@ -25,7 +29,11 @@ export type CreateChainClientsParameters = {
  */
 export function createChainClients({ rpcUrl, account, chainId = anvil.id, pollingInterval = 100, registry }: CreateChainClientsParameters): ChainClients {
   const chain: Chain = chainId === anvil.id ? anvil : { ...anvil, id: chainId, name: `chain ${chainId}` }
-  const transport = http(rpcUrl, { retryCount: 1, timeout: 10_000 })
+  const transport = http(rpcUrl, {
+    retryCount: 1,
+    timeout: 10_000,
+    onFetchRequest: rpcLog.enabled || process.env.DEBUG ? async (request) => rpcLog('→ %s', await request.clone().text()) : undefined,
+  })
   return {
     public: createPublicClient({ chain, transport: registry ? instrumentTransport(transport, registry) : transport, pollingInterval }),
     wallet: createWalletClient({ chain, transport: registry ? instrumentTransport(transport, registry) : transport, account, pollingInterval }),

@@ -17,10 +17,27 @@ export function redactUrl(url: string): string {
 export class AnvilStartError extends BaseError {
   override name = 'AnvilStartError'
   constructor({ reason, output, cause }: { reason: string; output: string; cause?: unknown }) {
-    super(`The local chain (anvil) did not start: ${reason}.`, {
+    const busy = /address already in use/i.test(output)
+    const missing = (cause as { code?: string } | undefined)?.code === 'ENOENT'
+    super(busy ? `The local chain (anvil) did not start: its port is already in use.` : `The local chain (anvil) did not start: ${reason}.`, {
       metaMessages: output.trim() ? ['anvil said:', ...output.trim().split('\n').slice(-5)] : undefined,
-      hint: 'Run `npm install` so that @foundry-rs/anvil is present, or put anvil on PATH.',
+      hint: busy
+        ? 'Another chain (perhaps another `allot chain dev`) listens there: stop it, or pick another port with --port (0 for any free one).'
+        : missing
+          ? 'Run `npm install` so that @foundry-rs/anvil is present, or put anvil on PATH.'
+          : 'Read what anvil said above; run the command with -v for more.',
       cause,
+    })
+  }
+}
+
+/** The local chain stopped while `allot chain dev` served it: its state is gone with it. */
+export class AnvilExitedError extends BaseError {
+  override name = 'AnvilExitedError'
+  constructor({ code, signal, output }: { code: number | null; signal: string | null; output: string }) {
+    super(`The local chain (anvil) stopped unexpectedly (${signal ? `killed by ${signal}` : `exit code ${code}`}); its deals and balances are gone with it.`, {
+      metaMessages: output.trim() ? ['anvil said:', ...output.trim().split('\n').slice(-5)] : undefined,
+      hint: 'Start it again with `allot chain dev`; running nodes resync once it is back. Check free memory and disk if it happens again.',
     })
   }
 }

@@ -4,13 +4,18 @@ import type { Hex } from 'viem'
 import type { DealTerms } from '../../protocol/types/dealTerms.ts'
 import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 
-export type ClientDealState = 'opened' | 'running' | 'committed' | 'downloaded' | 'settled' | 'defaulted' | 'refunded'
+/** `opening`: written before `openDeal` is sent, so a client killed at any moment still knows what it may have paid for; `abandoned`: never opened on chain, nothing paid. */
+export type ClientDealState = 'opening' | 'opened' | 'running' | 'committed' | 'downloaded' | 'settled' | 'defaulted' | 'refunded' | 'abandoned'
 
 /** What a client keeps of each deal it opened: one JSON file per deal, so `job status` and a running `job submit` never contend for a lock. */
 export type ClientDeal = {
   dealId: Hex
   terms: DealTerms
   providerPeer: string
+  /** Where the provider was reached while negotiating, so later commands find it without --bootstrap. */
+  providerAddresses?: string[]
+  /** The provider's signature over the terms: with it the deal can be opened or proven later. */
+  providerSignature?: Hex
   jobFolder: string
   resultDir: string
   state: ClientDealState

@@ -7,7 +7,8 @@ import { LOGS_PROTOCOL } from '../../protocol/protocols.ts'
 import type { LogEntry } from '../../protocol/types/messages.ts'
 import { getDeal } from '../chain/actions/readMarket.ts'
 import { settle } from '../chain/actions/settle.ts'
-import { chainNow } from '../chain/chainNow.ts'
+import { multiaddr } from '@multiformats/multiaddr'
+import { deadlinePassed } from '../chain/chainNow.ts'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import type { P2PHost } from '../p2p/createHost.ts'
@@ -42,7 +43,25 @@ export async function collectResult(
 
   async function follow(deal: ClientDeal): Promise<{ deal: ClientDeal; exitCode: number }> {
     const provider = peerIdFromString(deal.providerPeer)
+    // The addresses remembered from the negotiation: no --bootstrap needed to find the provider again.
+    const known = (deal.providerAddresses ?? []).flatMap((address) => {
+      try {
+        return [multiaddr(address)]
+      } catch {
+        return []
+      }
+    })
+    if (known.length > 0) await host.peerStore.merge(provider, { multiaddrs: known }).catch(() => {})
     const stopLogs = new AbortController()
+    try {
+      return await finish(deal, provider, stopLogs)
+    } finally {
+      // Whatever ends the wait (a result, a default, a dead chain), the log stream ends with it.
+      stopLogs.abort()
+    }
+  }
+
+  async function finish(deal: ClientDeal, provider: ReturnType<typeof peerIdFromString>, stopLogs: AbortController): Promise<{ deal: ClientDeal; exitCode: number }> {
     let running = false
     const markRunning = async () => {
       if (running) return
@@ -83,7 +102,7 @@ export async function collectResult(
       const state = await getDeal(clients, { deployment, dealId: deal.dealId })
       if (state.statusName === 'Committed') break
       if (state.statusName !== 'Open') throw new ResultTimeoutError({ dealId: deal.dealId, deadline: deal.terms.deadline })
-      if ((await chainNow(clients)) > Number(deal.terms.deadline)) {
+      if ((await deadlinePassed(clients, deal.terms.deadline)).passed) {
         await saveClientDeal(home, { ...deal, state: 'defaulted' })
         throw new ResultTimeoutError({ dealId: deal.dealId, deadline: deal.terms.deadline })
       }

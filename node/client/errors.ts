@@ -30,7 +30,7 @@ export class NoMatchError extends BaseError {
 export class ResultTimeoutError extends BaseError {
   override name = 'ResultTimeoutError'
   constructor({ dealId, deadline }: { dealId: string; deadline: bigint }) {
-    super(`Deal ${dealId} has no committed result by its deadline (${new Date(Number(deadline) * 1000).toISOString()}).`, {
+    super(`Deal ${dealId} has no committed result by its deadline (${new Date(Number(deadline) * 1000).toLocaleString()}): the provider defaulted.`, {
       hint: `The provider defaulted: a keeper liquidates the deal and refunds you with compensation; you can trigger it yourself with \`allot job cancel ${dealId}\`.`,
     })
   }
@@ -40,6 +40,60 @@ export class TermsRejectedError extends BaseError {
   override name = 'TermsRejectedError'
   constructor({ reason }: { reason: string }) {
     super(`The provider's signed terms were refused: ${reason}.`)
+  }
+}
+
+/** The client cannot pay for the job it asks for: said before any provider is bothered. */
+export class ClientUnfundedError extends BaseError {
+  override name = 'ClientUnfundedError'
+  constructor({ message, hint }: { message: string; hint: string }) {
+    super(message, { hint })
+  }
+}
+
+/** A wasm entry that does not compile would be paid for and then fail on the provider. */
+export class InvalidWasmEntryError extends BaseError {
+  override name = 'InvalidWasmEntryError'
+  constructor({ entry, cause }: { entry: string; cause: unknown }) {
+    super(`The job's entry ${entry} is not a WebAssembly module that compiles: ${(cause as Error).message}.`, {
+      hint: 'Build the entry for wasm32-wasi (e.g. `cargo build --target wasm32-wasip1`), or set "runtime": "process" for a native program.',
+    })
+  }
+}
+
+/** The job ran and failed: its output is kept, the deal is settled, and the command exits non-zero. */
+export class JobFailedError extends BaseError {
+  override name = 'JobFailedError'
+  readonly dealId: string
+  readonly exitCode: number
+  readonly resultDir: string
+  constructor({ dealId, exitCode, resultDir }: { dealId: string; exitCode: number; resultDir: string }) {
+    super(`The job of deal ${dealId} exited with code ${exitCode}; its output is in ${resultDir}.`, {
+      hint: `Read it with \`allot job logs ${dealId.slice(0, 10)}\`: the job itself failed, the market did its part.`,
+    })
+    this.dealId = dealId
+    this.exitCode = exitCode
+    this.resultDir = resultDir
+  }
+}
+
+/** `job submit --timeout` ran out; a deal already opened is remembered and can be finished later. */
+export class SubmitTimeoutError extends BaseError {
+  override name = 'SubmitTimeoutError'
+  constructor({ seconds, dealId }: { seconds: number; dealId?: string | undefined }) {
+    super(`job submit gave up after ${seconds} s${dealId ? ` with deal ${dealId} open` : ' before any deal was opened: nothing was paid'}.`, {
+      hint: dealId ? `The deal is remembered: finish it with \`allot job result ${dealId.slice(0, 10)}\`, or see \`allot job status ${dealId.slice(0, 10)}\`.` : 'Raise --timeout, or check --bootstrap and --max-price.',
+    })
+  }
+}
+
+/** The chain went down or changed while a job was being negotiated: nothing is opened on it. */
+export class ChainChangedError extends BaseError {
+  override name = 'ChainChangedError'
+  constructor({ condition }: { condition: string }) {
+    super(`The chain is ${condition === 'unreachable' ? 'not answering' : `no longer the one this node knew (${condition})`}, so no deal was opened and nothing was paid.`, {
+      hint: 'Submit again once the chain is back (`allot chain dev` on a local market).',
+    })
   }
 }
 

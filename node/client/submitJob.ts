@@ -1,6 +1,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { join } from 'node:path'
-import type { Hex } from 'viem'
+import { maxUint256, type Hex } from 'viem'
+import { hashDealTerms } from '../../protocol/eip712/hashDealTerms.ts'
 import { bidTypedData } from '../../protocol/eip712/bidTypedData.ts'
 import { encodeJobBundle } from '../../protocol/job/encodeJobBundle.ts'
 import { hashJobBundle } from '../../protocol/job/hashJobBundle.ts'
@@ -24,10 +25,13 @@ import { messageStream } from '../p2p/messageStream.ts'
 import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import { readBundleFolder } from '../runtime/readBundleFolder.ts'
 import { saveClientDeal, type ClientDeal } from './clientDeals.ts'
-import { NoMatchError } from './errors.ts'
+import { ChainChangedError, InvalidWasmEntryError, NoMatchError } from './errors.ts'
 import type { BookMatcher } from './bookMatcher.ts'
 import type { JobServer } from './serveJobs.ts'
 import { collectResult } from './collectResult.ts'
+
+// The compiler Node ships; the project's TypeScript settings carry no WebAssembly types.
+const wasm = (globalThis as unknown as { WebAssembly: { compile: (bytes: Uint8Array) => Promise<unknown> } }).WebAssembly
 
 /** Each step of a submission, in order; `waiting` and `declined` may repeat. */
 export type JobProgress =
@@ -35,6 +39,7 @@ export type JobProgress =
   | { step: 'waiting'; result: MatchBidReturnType }
   | { step: 'negotiating'; provider: Hex; peerId: string; price: bigint }
   | { step: 'declined'; provider: Hex; reason: string }
+  | { step: 'deal-sending'; dealId: Hex; txHash: Hex }
   | { step: 'deal-opened'; dealId: Hex; terms: DealTerms; txHash: Hex; gasUsed: bigint }
   | { step: 'running' }
   | { step: 'log'; entry: LogEntry }
@@ -49,6 +54,8 @@ export type SubmitJobComponents = {
   /** The asks to match against; with `match`, matching goes through the columnar index. */
   book: { asks: () => AskEntry[]; match?: BookMatcher['match'] }
   jobs: JobServer
+  /** The chain as the node's watch sees it: no deal is opened unless it is `ok`. */
+  chain?: { condition: () => string }
 }
 
 export type SubmitJobParameters = {
@@ -65,6 +72,8 @@ export type SubmitJobParameters = {
   /** Return as soon as the deal is open (`--no-wait`); `collectResult` finishes it later. */
   wait?: boolean
   pricing?: PricingCurve
+  /** Approve the market for every token of the account (once) instead of exactly each deal's price. */
+  approveMax?: boolean
   onProgress?: (progress: JobProgress) => void
   signal?: AbortSignal
 }
@@ -85,6 +94,13 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
 
   const files = await readBundleFolder(folder, { signal })
   const manifest = validateJobBundle(files)
+  if (manifest.runtime === 'wasm') {
+    // A module that does not compile would be paid for and then fail on the provider.
+    const entry = files.find((file) => file.path === manifest.entry)!
+    await wasm.compile(entry.bytes).catch((cause: unknown) => {
+      throw new InvalidWasmEntryError({ entry: manifest.entry, cause })
+    })
+  }
   const jobHash = hashJobBundle(files)
   const bundlePath = join(home, 'client', 'jobs', `${jobHash.toLowerCase()}.bundle`)
   const encoded = encodeJobBundle(files)
@@ -122,6 +138,12 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
 
+  /** The addresses the provider was reached at, for later commands that have no --bootstrap. */
+  function providerAddresses(peerId: string): string[] {
+    const peer = peerIdFromString(peerId)
+    return [...new Set(host.getConnections(peer).map((connection) => connection.remoteAddr.toString()))]
+  }
+
   async function tryCandidate(candidate: MatchCandidate): Promise<ClientDeal | undefined> {
     const { provider, peerId } = candidate.ask
     progress({ step: 'negotiating', provider, peerId, price: candidate.price })
@@ -152,20 +174,36 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
       progress({ step: 'declined', provider, reason: `terms refused: ${check.reason}` })
       return undefined
     }
-    await ensureAllowance(clients, { token: deployment.paymentToken, spender: deployment.market, amount: terms.price, signal })
-    const opened = await openDeal(clients, { deployment, terms, providerSignature, signal })
-    const deal: ClientDeal = {
-      dealId: opened.dealId,
+    const condition = components.chain?.condition() ?? 'ok'
+    if (condition !== 'ok') throw new ChainChangedError({ condition })
+    // Remembered before anything is sent: a client killed from here on still knows what it may have paid for.
+    const dealId = hashDealTerms(terms, market)
+    let deal: ClientDeal = {
+      dealId,
       terms,
       providerPeer: peerId,
+      providerAddresses: providerAddresses(peerId),
+      providerSignature,
       jobFolder: folder,
-      resultDir: parameters.resultDir ?? join(home, 'results', opened.dealId.toLowerCase()),
-      state: 'opened',
+      resultDir: parameters.resultDir ?? join(home, 'results', dealId.toLowerCase()),
+      state: 'opening',
       openedAt: Date.now(),
       updatedAt: Date.now(),
-      txs: { openDeal: opened.hash },
+      txs: {},
     }
     await saveClientDeal(home, deal)
+    await ensureAllowance(clients, { token: deployment.paymentToken, spender: deployment.market, amount: terms.price, approve: parameters.approveMax ? maxUint256 : terms.price, signal })
+    const opened = await openDeal(clients, {
+      deployment,
+      terms,
+      providerSignature,
+      signal,
+      onSent: async (hash) => {
+        await saveClientDeal(home, (deal = { ...deal, txs: { openDeal: hash } }))
+        progress({ step: 'deal-sending', dealId, txHash: hash })
+      },
+    })
+    await saveClientDeal(home, (deal = { ...deal, state: 'opened', openedAt: Date.now() }))
     progress({ step: 'deal-opened', dealId: opened.dealId, terms, txHash: opened.hash, gasUsed: opened.gasUsed })
     return deal
   }

@@ -9,6 +9,7 @@ import type { UnitPrices } from '../../protocol/types/ask.ts'
 import type { Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { createChainClients, type ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
+import { watchChain, type ChainChange, type ChainWatch } from '../chain/watchChain.ts'
 import { createBookMatcher, type BookMatcher } from '../client/bookMatcher.ts'
 import { instrumentMatcher } from '../client/metrics.ts'
 import { createMetricsRegistry } from '../metrics/createMetricsRegistry.ts'
@@ -43,6 +44,10 @@ export type StartNodeParameters = {
     /** Builds the runtimes other than wasm (process, docker), which need options of their own. */
     createRuntime?: (kind: RuntimeKind, workRoot: string) => Promise<Runtime | undefined>
   } & Partial<Omit<ProviderInit, 'home' | 'prices'>>
+  /** Told when the chain goes down, changes under the node, or comes back (the provider pauses and resumes by itself). */
+  onChainChange?: (change: ChainChange) => void
+  /** Milliseconds between chain checks (see watchChain). */
+  chainWatchIntervalMs?: number
   /** Wait until at least one bootstrap peer is connected, then pull the book from it. */
   syncOnStart?: boolean
   signal?: AbortSignal
@@ -63,6 +68,8 @@ export type AllotNode = {
   book: BookMatcher
   jobs: JobServer
   provider?: Provider
+  /** Whether the deployment's chain is as the node knew it. */
+  chain: ChainWatch
   info: NodeInfo
   stop: () => Promise<void>
 }
@@ -114,6 +121,23 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
       stops.push(() => provider!.stop())
     }
 
+    // A node whose chain restarted, reorganised or vanished stops signing at once, and resyncs when it is back.
+    const chain = watchChain(
+      { clients, deployment },
+      {
+        intervalMs: parameters.chainWatchIntervalMs,
+        onChange: async (change) => {
+          if (change.type === 'down') provider?.pause(change.reason)
+          // A fresh chain counts this account's transactions from zero again.
+          if (change.type === 'up' && change.resync) account.nonceManager?.reset({ address: account.address, chainId: deployment.chainId })
+          if (change.type === 'up') await provider?.resume({ resync: change.resync }).catch((error) => log.error('resuming after the chain came back: %O', error))
+          parameters.onChainChange?.(change)
+        },
+      },
+    )
+    await chain.start()
+    stops.push(() => chain.stop())
+
     if (parameters.syncOnStart && bootstrap.length > 0) {
       const deadline = Date.now() + 10_000
       while (host.getConnections().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25))
@@ -129,7 +153,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
     }
     await mkdir(home, { recursive: true })
     await writeFile(join(home, 'node.json'), `${JSON.stringify(info, null, 2)}\n`)
-    return { host, store, clients, deployment, orderBook, book: instrumentMatcher(createBookMatcher({ asks: () => orderBook.asks() }), registry), jobs, provider, registry, info, stop }
+    return { host, store, clients, deployment, orderBook, book: instrumentMatcher(createBookMatcher({ asks: () => orderBook.asks() }), registry), jobs, provider, registry, chain, info, stop }
   } catch (error) {
     await stop()
     throw error

@@ -88,6 +88,8 @@ export type ProviderContext = ProviderComponents &
     counters: { done: number; failed: number; running: number; declined: number }
     /** Tells listeners (the provider's terminal, the dashboard) what happened to a deal. */
     emit: (event: ProviderDealEvent) => void
+    /** Why the provider must not sign now (its chain is down or changed), or `undefined`. */
+    paused: () => string | undefined
     /** Starts the deal's job when its DealOpened event is seen (or on restart). */
     schedule: (dealId: Hex) => void
   }

@@ -4,7 +4,7 @@ import type { Hex } from 'viem'
 import { DEAL_PROTOCOL, LOGS_PROTOCOL, RESULT_PROTOCOL } from '../../protocol/protocols.ts'
 import type { SignedAsk } from '../../protocol/types/ask.ts'
 import type { Resources, Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
-import { getMaxDealCollateral } from '../chain/actions/readMarket.ts'
+import { getDeal, getMaxDealCollateral } from '../chain/actions/readMarket.ts'
 import { chainNow } from '../chain/chainNow.ts'
 import { levelCursorStore } from '../chain/events/cursorStore.ts'
 import { createEventFollower, type EventFollower } from '../chain/events/createEventFollower.ts'
@@ -45,6 +45,13 @@ export type Provider = TypedEventTarget<ProviderEvents> & {
   status: () => Promise<ProviderStatus>
   /** Re-signs and republishes the ask now (after capacity or prices change). */
   advertise: () => Promise<void>
+  /** Stops signing and advertising at once: the chain is down or changed (see watchChain). */
+  pause: (reason: string) => void
+  /**
+   * Signs and advertises again once the chain is back; with `resync`, first reads the
+   * market anew from the deployment block and fails the deals the chain no longer has.
+   */
+  resume: (options: { resync: boolean }) => Promise<void>
 }
 
 /**
@@ -67,6 +74,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
   let pruner: NodeJS.Timeout | undefined
   let resubscribed: NodeJS.Timeout | undefined
   let stopListening = () => {}
+  let pausedBy: string | undefined
   const running = new Map<string, Promise<void>>()
   const records = jobRecords(components.store.sublevel('jobs'))
   const events = new EventTarget()
@@ -84,7 +92,8 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     signal: controller.signal,
     counters: { done: 0, failed: 0, running: 0, declined: 0 },
     emit: (detail) => void events.dispatchEvent(new CustomEvent('deal', { detail })),
-    currentAsk: () => ask,
+    currentAsk: () => (pausedBy ? undefined : ask),
+    paused: () => pausedBy,
     offers: new Map(),
     backingRoom: () => {
       // Terms signed but not yet opened will take their collateral when they are.
@@ -171,6 +180,27 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     }
   }
 
+  const followMarket = () =>
+    createEventFollower(components.clients, {
+      deployment: components.deployment,
+      cursor: levelCursorStore(components.store.sublevel('cursors'), 'provider'),
+      pollingInterval: options.chainPollingMs,
+      onEvents,
+      onError: (error) => log.error('chain events: %s', error.message),
+      signal: controller.signal,
+    })
+
+  // After a restart the chain has none of the deals signed before it: they can never be committed or paid.
+  const forgetLostDeals = async () => {
+    for (const record of await records.all()) {
+      if (['settled', 'failed', 'expired'].includes(record.state)) continue
+      const onChain = await getDeal(components.clients, { deployment: components.deployment, dealId: record.dealId }).catch(() => undefined)
+      if (onChain?.statusName === 'None' && record.state !== 'offered') await records.update(record.dealId, { state: 'failed', failure: 'chain-restarted' })
+      else if (onChain?.statusName === 'None') await records.update(record.dealId, { state: 'expired' })
+    }
+    context.offers.clear()
+  }
+
   const provider: Provider = {
     addEventListener: (type, listener, options) => events.addEventListener(type, listener as (event: Event) => void, options),
     removeEventListener: (type, listener, options) => events.removeEventListener(type, listener as (event: Event) => void, options),
@@ -181,14 +211,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
       await host.handle(RESULT_PROTOCOL, (stream, connection) => handleResultRequest(context, stream, connection))
       await host.handle(LOGS_PROTOCOL, (stream, connection) => handleLogsRequest(context, stream, connection))
       await context.refreshBacking()
-      follower = createEventFollower(components.clients, {
-        deployment: components.deployment,
-        cursor: levelCursorStore(components.store.sublevel('cursors'), 'provider'),
-        pollingInterval: options.chainPollingMs,
-        onEvents,
-        onError: (error) => log.error('chain events: %s', error.message),
-        signal: controller.signal,
-      })
+      follower = followMarket()
       await follower.start()
       watchFollower(components.registry, 'provider', follower.status)
       context.metrics.watch(context)
@@ -217,9 +240,27 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
       for (const protocol of [DEAL_PROTOCOL, RESULT_PROTOCOL, LOGS_PROTOCOL]) await components.host.unhandle(protocol).catch(() => {})
     },
     async advertise() {
-      if (controller.signal.aborted) return
+      if (controller.signal.aborted || pausedBy) return
       ask = await signAsk(context)
       await components.publisher.publishAsk(ask.signed, { signal: controller.signal })
+    },
+    pause(reason) {
+      if (pausedBy === undefined) log('paused: %s', reason)
+      pausedBy = reason
+    },
+    async resume({ resync }) {
+      if (controller.signal.aborted) return
+      if (resync) {
+        await follower?.stop()
+        // The stored cursor names a block of the old history: the new follower finds it does not match and starts from the deployment block.
+        follower = followMarket()
+        await follower.start()
+        await forgetLostDeals()
+      }
+      await context.refreshBacking()
+      pausedBy = undefined
+      log('resumed (resync %s)', resync)
+      await provider.advertise()
     },
     async status() {
       const jobs = { offered: 0, accepted: 0, running: 0, finished: 0, committed: 0, delivered: 0, settled: 0, failed: 0, expired: 0 } as Record<JobState, number>

@@ -42,6 +42,9 @@ export async function handleProposal(context: ProviderContext, stream: Stream, c
   try {
     const proposal = (await ms.read(['deal-proposal'], { signal })).body
     const { terms, dealId } = await accept(context, proposal, connection, signal, (id) => (reservationId = id))
+    // Checked again after the job was fetched: a chain that went away meanwhile gets no signature.
+    const paused = context.paused()
+    if (paused) throw new Declined(DeclineReason.AskUnknown, `not signing: ${paused}`)
     const providerSignature = await signDealTerms(context.clients, { deployment: context.deployment, terms })
     await context.records.put({ dealId, terms, state: 'offered', clientPeer: connection.remotePeer.toString(), attempts: 0, updatedAt: Date.now() })
     context.offers.set(dealId.toLowerCase(), { collateral: terms.collateral, expiresAt: Date.now() + context.termsLifetimeSeconds * 1000 })
@@ -75,6 +78,8 @@ function requiredResources({ cpuMillicores, memoryMiB, diskMiB, gpus }: Requirem
 async function accept(context: ProviderContext, proposal: DealProposal, connection: Connection, signal: AbortSignal, reserved: (id: Hex) => void) {
   const now = Math.floor(Date.now() / 1000)
   const market = { chainId: context.deployment.chainId, market: context.deployment.market }
+  const paused = context.paused()
+  if (paused) throw new Declined(DeclineReason.AskUnknown, `not signing: ${paused}`)
   const current = context.currentAsk()
   if (!current) throw new Declined(DeclineReason.AskUnknown, 'no ask published yet')
   const bidCheck = await verifyBid(proposal.bid, { ...market, now })

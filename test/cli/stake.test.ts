@@ -83,6 +83,27 @@ test('a bad amount is a usage error', async () => {
   assert.match(zero.json().error.message, 'AMOUNT')
 })
 
+test('a withdrawal too large or still unbonding is said in tokens and local time; a second request warns before restarting the clock', async () => {
+  const tooLarge = await runCli(['stake', 'withdraw', '1000', '--json'], { env: env() })
+  assert.is(tooLarge.code, 1)
+  assert.is(tooLarge.json().error.name, 'WithdrawalExceedsCollateral')
+  assert.match(tooLarge.json().error.message, '1000 ALS')
+  assert.match(tooLarge.json().error.message, '100 ALS')
+  const first = await runCli(['stake', 'withdraw', '10', '--json'], { env: env() })
+  assert.is(first.code, 0, first.stderr + first.stdout)
+  const claim = await runCli(['stake', 'withdraw', '--claim', '--json'], { env: env() })
+  assert.is(claim.json().error.name, 'WithdrawalLocked')
+  assert.match(claim.json().error.hint, '--claim')
+  const second = await runCli(['stake', 'withdraw', '5', '--json'], { env: env() })
+  assert.is(second.code, 2)
+  assert.match(second.json().error.message, 'restarts the unbonding period for all 15 ALS')
+  const status = await runCli(['stake', 'status', '--json'], { env: env() })
+  assert.is(status.json().pendingWithdrawal, (10n * 10n ** 18n).toString())
+  const confirmed = await runCli(['stake', 'withdraw', '5', '--restart-unbonding'], { env: env() })
+  assert.is(confirmed.code, 0, confirmed.stderr)
+  assert.match(confirmed.stdout, 'warning:')
+})
+
 test('an unreachable RPC endpoint names the URL and the flag to change it', async () => {
   const result = await runCli(['stake', 'status', '--json', '--rpc', 'http://127.0.0.1:9'], { env: env() })
   assert.is(result.code, 1)

@@ -96,7 +96,7 @@ test('a malformed manifest fails with its named error and changes nothing on cha
   assert.is((await client(['job', 'list'])).json().length, deals)
 })
 
-test('a client without enough tokens gets the named revert, and nothing moves', async () => {
+test('a client without enough tokens is refused before negotiating, and nothing moves', async () => {
   const poorKey = generatePrivateKey()
   const poor = privateKeyToAccount(poorKey).address
   await market.accounts[0]!.public.request({ method: 'anvil_setBalance' as never, params: [poor, '0x56BC75E2D63100000'] as never })
@@ -105,8 +105,8 @@ test('a client without enough tokens gets the named revert, and nothing moves', 
   const result = await client(['job', 'submit', sumJob, '--max-price', '0.5'], { ALLOT_PRIVATE_KEY: poorKey, ALLOT_HOME: home })
   assert.is(result.code, 1, result.stdout)
   const { error } = result.json()
-  assert.is(error.name, 'ContractRevertError')
-  assert.match(error.message, /openDeal reverted with TransferFromFailed/)
+  assert.is(error.name, 'ClientUnfundedError')
+  assert.match(error.message, /holds 0 tUSD, less than the 0\.5 tUSD this job may cost/)
   assert.is(await balance(market.deployment.paymentToken, poor), 0n)
 })
 

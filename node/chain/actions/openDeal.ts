@@ -11,6 +11,8 @@ export type OpenDealParameters = {
   /** The provider's EIP-712 signature over the terms. */
   providerSignature: Hex
   signal?: AbortSignal
+  /** Called with the hash as soon as the transaction is sent. */
+  onSent?: (hash: Hex) => unknown
 }
 
 export type OpenDealReturnType = WriteResult & { dealId: Hex }
@@ -22,8 +24,8 @@ export type OpenDealReturnType = WriteResult & { dealId: Hex }
  * @returns the deal id (the EIP-712 digest of the terms) with the transaction.
  * @throws ContractRevertError e.g. `InsufficientCollateral`, `OfferExpired`, `DealAlreadyExists`.
  */
-export async function openDeal(clients: ChainClients, { deployment, terms, providerSignature, signal }: OpenDealParameters): Promise<OpenDealReturnType> {
-  const result = await writeMarket(clients, deployment, 'openDeal', [terms, providerSignature], { signal })
+export async function openDeal(clients: ChainClients, { deployment, terms, providerSignature, signal, onSent }: OpenDealParameters): Promise<OpenDealReturnType> {
+  const result = await writeMarket(clients, deployment, 'openDeal', [terms, providerSignature], { signal, onSent })
   const [opened] = parseEventLogs({ abi: allotMarketAbi, eventName: 'DealOpened', logs: result.receipt.logs })
   return { ...result, dealId: opened!.args.dealId }
 }

@@ -15,6 +15,8 @@ export type WriteContractActionParameters<abi extends Abi, name extends Contract
   functionName: name
   args: ContractFunctionArgs<abi, 'nonpayable', name>
   signal?: AbortSignal
+  /** Called with the transaction hash as soon as it is sent, before its receipt: the moment to remember it. */
+  onSent?: (hash: Hash) => unknown
 }
 
 /**
@@ -25,7 +27,7 @@ export type WriteContractActionParameters<abi extends Abi, name extends Contract
  */
 export async function writeContractAction<abi extends Abi, name extends ContractFunctionName<abi, 'nonpayable'>>(
   clients: ChainClients,
-  { address, abi, functionName, args, signal }: WriteContractActionParameters<abi, name>,
+  { address, abi, functionName, args, signal, onSent }: WriteContractActionParameters<abi, name>,
 ): Promise<WriteResult> {
   try {
     signal?.throwIfAborted()
@@ -33,6 +35,7 @@ export async function writeContractAction<abi extends Abi, name extends Contract
     // viem trims the simulated request's ABI to the one function; the whole ABI is
     // passed back so that a revert found only at gas estimation still decodes by name.
     const hash = await clients.wallet.writeContract({ ...(request as object), abi } as never)
+    await onSent?.(hash)
     const receipt = await clients.public.waitForTransactionReceipt({ hash })
     if (receipt.status !== 'success')
       throw new ContractRevertError({ functionName, errorName: 'unknown', args: [], cause: new Error(`transaction ${hash} reverted`) })
@@ -48,7 +51,7 @@ export function writeMarket<name extends MarketWriteName>(
   deployment: Pick<Deployment, 'market'>,
   functionName: name,
   args: ContractFunctionArgs<MarketAbi, 'nonpayable', name>,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; onSent?: (hash: Hash) => unknown } = {},
 ): Promise<WriteResult> {
   return writeContractAction(clients, { address: deployment.market, abi: allotMarketAbi, functionName, args, ...options })
 }
