@@ -1,19 +1,25 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { formatEther, formatUnits, parseUnits } from 'viem'
+import { formatEther, formatUnits, parseUnits, type Hex } from 'viem'
+import { dispute } from '../../node/chain/actions/dispute.ts'
+import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
 import { liquidateDeal } from '../../node/chain/actions/liquidateDeal.ts'
-import { getDeal } from '../../node/chain/actions/readMarket.ts'
-import { deadlinePassed } from '../../node/chain/chainNow.ts'
+import { getDeal, type DealStatusName } from '../../node/chain/actions/readMarket.ts'
+import { ChainUnreachableError } from '../../node/chain/errors.ts'
+import { chainNow, deadlinePassed } from '../../node/chain/chainNow.ts'
 import { listClientDeals, readClientDeal, saveClientDeal, type ClientDeal } from '../../node/client/clientDeals.ts'
 import { collectResult } from '../../node/client/collectResult.ts'
 import { getDealOutcome } from '../../node/client/dealOutcome.ts'
 import { checkBeforePaying } from '../../node/client/checkBeforePaying.ts'
-import { JobFailedError, SubmitTimeoutError } from '../../node/client/errors.ts'
+import { DisputeNotConfirmedError, JobFailedError, SubmitTimeoutError } from '../../node/client/errors.ts'
+import { findDealTerms, prepareDispute } from '../../node/client/prepareDispute.ts'
 import { reconcileClientDeal } from '../../node/client/reconcileClientDeal.ts'
 import { submitJob } from '../../node/client/submitJob.ts'
 import { hashFile } from '../../node/transfer/fetchBundle.ts'
 import type { CommandSpec } from '../command.ts'
-import { connect } from '../connect.ts'
+import { connect, type Connection } from '../connect.ts'
+import { formatToken } from './balance.ts'
+import { confirm } from '../confirm.ts'
 import { UsageError } from '../errors.ts'
 import { jobProgressPrinter } from '../jobProgress.ts'
 import { startCliNode } from '../startCliNode.ts'
@@ -170,15 +176,100 @@ export const jobStatus: CommandSpec = {
   },
 }
 
+// `missing`: the chain has no such deal (its transaction never landed, or the chain was reset).
+const listStates = ['open', 'overdue', 'committed', 'disputed', 'defaulted', 'liquidating', 'settled', 'liquidated', 'missing'] as const
+type ListState = (typeof listStates)[number]
+
+const parseListState = (value: string): ListState => {
+  if (!(listStates as readonly string[]).includes(value)) throw new UsageError(`--state takes ${listStates.join(', ')}; "${value}" is none of them.`)
+  return value as ListState
+}
+
 export const jobList: CommandSpec = {
   path: ['job', 'list'],
-  summary: 'the deals opened from this home',
-  examples: ['allot job list', 'allot job list --json'],
-  async run(_args, _options, { settings, output }) {
-    const deals = await listClientDeals(settings.home)
-    output.result(
-      deals.map((deal) => describe(deal, deal.exitCode)),
-      (list) => (list.length === 0 ? 'no deals yet' : list.map((deal) => `${deal.dealId}  ${deal.state.padEnd(10)}  ${deal.provider}  ${new Date(deal.openedAt).toISOString()}`).join('\n')),
+  summary: 'the deals opened from this home, newest first, with their state on chain',
+  options: [
+    { flags: '--state <state>', description: `only deals in this state on chain: ${listStates.join(', ')}`, parse: parseListState },
+    { flags: '--limit <n>', description: 'only the newest N deals', parse: parseInteger('--limit', 1, 1_000_000) },
+  ],
+  examples: ['allot job list', 'allot job list --state open', 'allot job list --limit 5 --json'],
+  async run(_args, options, { settings, resolved, output }) {
+    const deals = (await listClientDeals(settings.home)).reverse()
+    // The chain is the truth about a deal; without it the list still shows what this home knows.
+    let chain: { states: ListState[]; tokens: Connection['tokens'] } | undefined
+    let unreachable: ChainUnreachableError | undefined
+    try {
+      const { clients, deployment, tokens } = await connect(settings, resolved)
+      const now = await chainNow(clients)
+      const onChain = await Promise.all(deals.map((deal) => getDeal(clients, { deployment, dealId: deal.dealId })))
+      chain = { tokens, states: onChain.map((state, index) => listState(state.statusName, now > Number(deals[index]!.terms.deadline))) }
+    } catch (error) {
+      if (!(error instanceof ChainUnreachableError)) throw error
+      unreachable = error
+    }
+    if (options.state !== undefined && unreachable) throw unreachable
+    const rows = deals
+      .map((deal, index) => ({ ...describe(deal, deal.exitCode), stateOnChain: chain?.states[index] ?? null }))
+      .filter((row) => options.state === undefined || row.stateOnChain === options.state)
+      .slice(0, (options.limit as number | undefined) ?? Infinity)
+    output.result(rows, (list) => {
+      if (list.length === 0) return deals.length === 0 ? 'no deals yet: `allot job submit FOLDER` runs one' : `no deals ${options.state ? `in state ${options.state}` : ''}`.trim()
+      const price = (amount: bigint) => (chain ? formatToken(amount, chain.tokens.payment) : `${amount} units`)
+      const columns = [14, 12, 5, 18, 13]
+      const line = (cells: string[]) => cells.map((cell, index) => cell.padEnd(columns[index] ?? 0)).join(' ').trimEnd()
+      return [
+        line(['DEAL', 'STATE', 'EXIT', 'PRICE', 'PROVIDER', 'OPENED']),
+        ...list.map((deal) =>
+          line([deal.dealId.slice(0, 14), deal.stateOnChain ?? `${deal.state}?`, deal.exitCode === undefined ? '—' : String(deal.exitCode), price(deal.price), `${deal.provider.slice(0, 10)}…`, new Date(deal.openedAt).toLocaleString()]),
+        ),
+        ...(unreachable ? ['', `${unreachable.shortMessage} A state with "?" is what this home last saw, not the chain.`] : []),
+      ].join('\n')
+    })
+  },
+}
+
+/** A deal's state on chain in the list's words: an open deal past its deadline is `overdue`. */
+function listState(status: DealStatusName, pastDeadline: boolean): ListState {
+  if (status === 'None') return 'missing'
+  if (status === 'Open') return pastDeadline ? 'overdue' : 'open'
+  return status.toLowerCase() as ListState
+}
+
+export const jobDispute: CommandSpec = {
+  path: ['job', 'dispute'],
+  summary: 'dispute a committed result inside the challenge window, posting the dispute bond (shown first)',
+  arguments: ['<deal-id>'],
+  options: [{ flags: '-y, --yes', description: 'post the bond without asking (for scripts)' }],
+  examples: ['allot job dispute 0x3f2a…', 'allot job dispute 0x3f2a --yes --json'],
+  async run([id], options, { settings, resolved, output, signal }) {
+    const { clients, deployment, tokens } = await connect(settings, resolved)
+    // A deal opened from another home is found by its full id in the chain's DealOpened event.
+    const local = await findDeal(settings.home, id).catch((error) => {
+      if (/^0x[0-9a-fA-F]{64}$/.test(id ?? '')) return undefined
+      throw error
+    })
+    const dealId = (local?.dealId ?? id) as Hex
+    const terms = local?.terms ?? (await findDealTerms(clients, { deployment, dealId }))
+    if (!terms) throw new DealUnknownError(dealId)
+    const prepared = await prepareDispute(clients, { deployment, dealId, terms, token: tokens.payment })
+    const pay = (amount: bigint) => formatToken(amount, tokens.payment)
+    output.info(
+      [
+        `deal          ${dealId}`,
+        `price         ${pay(terms.price)}`,
+        `dispute bond  ${pay(prepared.bond)} (${prepared.disputeBondBps / 100}% of the price), from your balance of ${pay(prepared.balance)}`,
+        `window        open until ${new Date(Number(prepared.windowEndsAt) * 1000).toLocaleString()}`,
+        'The arbiter decides: if the provider is at fault you get the bond back and the deal is liquidated (refund and compensation);',
+        'if not, the provider is paid and keeps your bond.',
+      ].join('\n'),
+    )
+    if (!options.yes && !(await confirm(`Post ${pay(prepared.bond)} and dispute deal ${dealId.slice(0, 10)}…?`, { signal }))) throw new DisputeNotConfirmedError({ dealId })
+    // Exactly the bond, never more: an allowance already large enough is left alone.
+    const approval = await ensureAllowance(clients, { token: deployment.paymentToken, spender: deployment.market, amount: prepared.bond, approve: prepared.bond, signal })
+    const tx = await dispute(clients, { deployment, terms, signal })
+    if (local) await saveClientDeal(settings.home, { ...local, txs: { ...local.txs, dispute: tx.hash } })
+    output.result({ dealId, bond: prepared.bond, tx: tx.hash, approvalTx: approval?.hash, gasUsed: tx.gasUsed }, () =>
+      `disputed ${dealId}: ${pay(prepared.bond)} bond posted (tx ${tx.hash}); \`allot job status ${dealId.slice(0, 10)}\` shows the arbiter's decision`,
     )
   },
 }

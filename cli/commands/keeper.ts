@@ -3,18 +3,24 @@ import { erc20Abi, formatUnits, parseUnits } from 'viem'
 import { createChainClients } from '../../node/chain/clients.ts'
 import { readDeployment } from '../../node/chain/deployment.ts'
 import { ChainMismatchError, toChainError } from '../../node/chain/errors.ts'
+import { levelCursorStore, type StoredCursor } from '../../node/chain/events/cursorStore.ts'
+import { KeeperNeverRanError } from '../../node/keeper/errors.ts'
 import { createKeeper, type Liquidation } from '../../node/keeper/index.ts'
+import { readKeeperFile, writeKeeperFile } from '../../node/keeper/keeperFile.ts'
+import { readKeeperHistory } from '../../node/keeper/readKeeperHistory.ts'
 import { openStore } from '../../node/store/openStore.ts'
 import { commandAccount } from '../account.ts'
 import { describeChainChange, exitWhenDeploymentGone } from '../describeChainChange.ts'
 import { explainError } from '../explainError.ts'
 import { watchChain } from '../../node/chain/watchChain.ts'
 import type { CommandSpec } from '../command.ts'
+import { keeperDealLine } from '../dealEventLines.ts'
 import { UsageError } from '../errors.ts'
 import { createMetricsRegistry } from '../../node/metrics/createMetricsRegistry.ts'
 import { recordKeeperMetrics } from '../../node/keeper/metrics.ts'
 import { metricsOption, startMetrics } from './metricsOption.ts'
 import { parseInteger } from './parse.ts'
+import { isProcessAlive } from '../../node/control/isProcessAlive.ts'
 
 const short = (hex: string) => `${hex.slice(0, 10)}…`
 
@@ -57,14 +63,18 @@ export const keeperStart: CommandSpec = {
     const registry = createMetricsRegistry()
     const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account, registry })
     let decimals: number
+    let symbol: string
     try {
       const chainId = await clients.public.getChainId()
       if (chainId !== deployment.chainId) throw new ChainMismatchError({ expected: deployment.chainId, actual: chainId })
-      decimals = await clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'decimals' })
+      ;[decimals, symbol] = await Promise.all([
+        clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'decimals' }),
+        clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'symbol' }),
+      ])
     } catch (error) {
       throw toChainError(error, { functionName: 'decimals', rpcUrl })
     }
-    const amount = (value: bigint) => formatUnits(value, decimals)
+    const amount = (value: bigint) => `${formatUnits(value, decimals)} ${symbol}`
 
     const store = await openStore(settings.home)
     const liquidations: Liquidation[] = []
@@ -104,6 +114,11 @@ export const keeperStart: CommandSpec = {
         const { error } = detail
         output.progress('error', `${detail.target ? `${detail.kind} ${short(detail.target)}: ` : ''}${explainError(error).message}`)
       })
+      // What happens to every deal on the market, one line each (on stderr under --json).
+      keeper.addEventListener('observed', ({ detail }) => {
+        const line = keeperDealLine(detail, keeper.address, { symbol, decimals })
+        if (line) output.progress(...line)
+      })
       return keeper
     }
     let keeper = makeKeeper()
@@ -134,15 +149,38 @@ export const keeperStart: CommandSpec = {
       await store.close()
       throw error
     })
+    // keeper.json tells `allot keeper status` where this keeper is while it holds the home's database.
+    const startedAt = new Date().toISOString()
+    let written: string | undefined
+    const writeState = async (stopped = false) => {
+      const cursor = keeper.metrics().cursor
+      const state = cursor ? { block: cursor.block.toString(), hash: cursor.hash } : null
+      if (!stopped && JSON.stringify(state) === written) return
+      written = JSON.stringify(state)
+      await writeKeeperFile(settings.home, {
+        address: keeper.address,
+        market: deployment.market,
+        chainId: deployment.chainId,
+        pid: process.pid,
+        startedAt,
+        ...(stopped ? { stoppedAt: new Date().toISOString() } : {}),
+        cursor: state,
+        updatedAt: new Date().toISOString(),
+      })
+    }
+    const stateWriter = setInterval(() => void writeState().catch((error) => output.detail(1, `writing keeper.json: ${error.message}`)), 1_000)
     try {
       // Watching from before the keeper starts: a restart at any moment after is noticed.
       await watch.start()
       await keeper.start()
+      await writeState()
       output.progress('started', `keeper ${keeper.address} on chain ${deployment.chainId}, market ${deployment.market}; ${keeper.metrics().dealsTracked} deals remembered`)
       if (!signal.aborted) await once(signal, 'abort')
     } finally {
+      clearInterval(stateWriter)
       watch.stop()
       await keeper.stop()
+      await writeState(true).catch(() => {})
       await metricsServer?.stop()
       await store.close()
     }
@@ -155,4 +193,67 @@ export const keeperStart: CommandSpec = {
       ].join('\n'),
     )
   },
+}
+
+export const keeperStatus: CommandSpec = {
+  path: ['keeper', 'status'],
+  summary: 'what the keeper of this home liquidated, its bonuses and gas, its cursor and the chain head (running or not)',
+  examples: ['allot keeper status --home ~/.allot-keeper', 'allot keeper status --json'],
+  async run(_args, _options, { settings, resolved, output }) {
+    const deployment = await readDeployment(settings.deployment!)
+    const file = await readKeeperFile(settings.home)
+    const running = file !== undefined && file.stoppedAt === undefined && isProcessAlive(file.pid)
+    // The address from keeper.json needs no key; a home where no keeper ran yet needs one.
+    const account = file ? { address: file.address, type: 'json-rpc' as const } : await commandAccount(settings).catch((error) => {
+      throw new KeeperNeverRanError({ home: settings.home, cause: error })
+    })
+    const rpcUrl = resolved.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
+    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account })
+    let head: bigint
+    let token: { symbol: string; decimals: number }
+    let collateralSymbol: string
+    try {
+      const chainId = await clients.public.getChainId()
+      if (chainId !== deployment.chainId) throw new ChainMismatchError({ expected: deployment.chainId, actual: chainId })
+      const read = (address: `0x${string}`, functionName: 'symbol' | 'decimals') => clients.public.readContract({ address, abi: erc20Abi, functionName })
+      ;[head, token, collateralSymbol] = await Promise.all([
+        clients.public.getBlockNumber(),
+        Promise.all([read(deployment.paymentToken, 'symbol'), read(deployment.paymentToken, 'decimals')]).then(([symbol, decimals]) => ({ symbol: symbol as string, decimals: decimals as number })),
+        read(deployment.collateralToken, 'symbol') as Promise<string>,
+      ])
+    } catch (error) {
+      throw toChainError(error, { functionName: 'eth_blockNumber', rpcUrl })
+    }
+    // A stopped keeper's database is free: its stored cursor is the truth. A running one holds it, and keeps keeper.json current.
+    const cursor = running ? (file.cursor ? BigInt(file.cursor.block) : undefined) : await storedCursor(settings.home, deployment.market)
+    const history = await readKeeperHistory(clients, { deployment, keeper: account.address })
+    const pay = (amount: bigint) => `${formatUnits(amount, token.decimals)} ${token.symbol}`
+    output.result(
+      { keeper: account.address, market: deployment.market, running, pid: running ? file.pid : null, cursor: cursor ?? null, head, behind: cursor === undefined ? null : head - cursor, ...history },
+      () =>
+        [
+          `keeper        ${account.address} (${running ? `running, pid ${file.pid}` : file ? `stopped${file.stoppedAt ? ` at ${new Date(file.stoppedAt).toLocaleString()}` : ' (killed)'}` : 'never started in this home'})`,
+          `cursor        ${cursor === undefined ? 'none yet' : `block ${cursor}`}; chain head ${head}${cursor === undefined ? '' : ` (${head - cursor} behind)`}`,
+          `liquidated    ${history.deals.length} deals, ${history.positions.length} positions`,
+          ...history.deals.map((deal) => `  deal ${short(deal.dealId)} of ${deal.provider ? short(deal.provider) : '?'} in block ${deal.blockNumber}: bonus ${pay(deal.keeperBonus)} (client refunded ${pay(deal.refund)} + ${pay(deal.compensation)})`),
+          ...history.positions.map((position) => `  position of ${short(position.provider)} in block ${position.blockNumber}: covered ${pay(position.repaid)}, received ${formatUnits(position.collateralSeized, 18)} ${collateralSymbol}`),
+          `bonuses       ${pay(history.bonuses)}${history.positions.length ? `; positions: paid ${pay(history.repaid)} for ${formatUnits(history.collateralSeized, 18)} ${collateralSymbol}` : ''}`,
+          `gas spent     ${formatUnits(history.gasCost, 18)} ${clients.public.chain.nativeCurrency.symbol}`,
+        ].join('\n'),
+    )
+  },
+}
+
+async function storedCursor(home: string, market: `0x${string}`): Promise<bigint | undefined> {
+  let store
+  try {
+    store = await openStore(home)
+  } catch {
+    return undefined
+  }
+  try {
+    return (await levelCursorStore(store.sublevel<StoredCursor>('cursors'), `keeper:${market}`).load())?.block
+  } finally {
+    await store.close()
+  }
 }

@@ -1,9 +1,12 @@
 import { once } from 'node:events'
 import { formatUnits, maxUint256 } from 'viem'
 import { runtimes as runtimeKinds, type Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
+import { createControlServer } from '../../node/control/createControlServer.ts'
+import { providerStatus } from '../../node/provider/providerStatus.ts'
 import { detectResources } from '../../node/runtime/resources/detectResources.ts'
 import type { MetricsAddress } from '../../node/metrics/parseMetricsAddress.ts'
 import type { CommandSpec } from '../command.ts'
+import { providerDealLine } from '../dealEventLines.ts'
 import { UsageError } from '../errors.ts'
 import { startCliNode } from '../startCliNode.ts'
 import { metricsOption } from './metricsOption.ts'
@@ -65,10 +68,22 @@ export const providerStart: CommandSpec = {
       syncOnStart: true,
       metrics: options.metrics as MetricsAddress | undefined,
     })
+    // One line per deal event on the terminal (on stderr under --json, so stdout stays one document).
+    node.provider!.addEventListener('deal', ({ detail }) => {
+      const line = providerDealLine(detail, connection.tokens.payment)
+      if (line) output.progress(...line)
+      else if (detail.kind === 'declined') output.detail(1, `declined a proposal: ${detail.reason}${detail.detail ? ` (${detail.detail})` : ''}`)
+    })
+    // The endpoint `allot provider status` and the dashboard read; control.json in the home says where.
+    const control = createControlServer(
+      { routes: { '/status': () => providerStatus({ provider: node.provider!, clients: node.clients, deployment: node.deployment }, { tokens: connection.tokens }) } },
+      { home: settings.home },
+    )
     try {
+      await control.start()
       const status = await node.provider!.status()
       const { tokens } = connection
-      output.result({ ...node.info, capacity, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
+      output.result({ ...node.info, control: control.url, capacity, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
         [
           `provider ${node.info.address}`,
           `peer id  ${node.info.peerId}`,
@@ -76,11 +91,12 @@ export const providerStart: CommandSpec = {
           `selling  ${capacity.cpuMillicores / 1000} cores, ${capacity.memoryMiB} MiB memory, ${capacity.diskMiB} MiB disk${capacity.gpus.length ? `, ${capacity.gpus.length} GPU(s): ${gpuModels.join(', ')}` : ''}`,
           `runtimes ${(options.runtimes as string[]).join(', ')}`,
           `can back ${status.backingRoom === maxUint256 ? '∞' : formatUnits(status.backingRoom, tokens.payment.decimals)} ${tokens.payment.symbol} of deal collateral${status.backingRoom === 0n ? ' — deposit collateral with `allot stake deposit` first' : ''}`,
-          `node info written to ${settings.home}/node.json; Ctrl-C to stop`,
+          `node info written to ${settings.home}/node.json; \`allot provider status\` shows what it is doing; Ctrl-C to stop`,
         ].join('\n'),
       )
       if (!signal.aborted) await once(signal, 'abort')
     } finally {
+      await control.stop()
       await node.stop()
     }
   },

@@ -96,3 +96,63 @@ export class ChainChangedError extends BaseError {
     })
   }
 }
+
+type TokenUnits = { symbol: string; decimals: number }
+const tokens = (amount: bigint, token: TokenUnits) => `${formatUnits(amount, token.decimals)} ${token.symbol}`
+const localTime = (unixSeconds: bigint) => new Date(Number(unixSeconds) * 1000).toLocaleString()
+
+/** Only a deal's client may dispute it. */
+export class NotYourDealError extends BaseError {
+  override name = 'NotYourDealError'
+  constructor({ dealId, client, account }: { dealId: string; client: string; account: string }) {
+    super(`Deal ${dealId} was opened by client ${client}, not by your account ${account}.`, {
+      hint: 'Only the client who opened a deal may dispute it: use that account’s --home or --private-key.',
+    })
+  }
+}
+
+/** A dispute needs a committed deal: says what the deal is instead, and what can be done about it. */
+export class DealNotDisputableError extends BaseError {
+  override name = 'DealNotDisputableError'
+  constructor({ dealId, status }: { dealId: string; status: string }) {
+    const why: Record<string, [string, string]> = {
+      Open: ['its provider has not committed a result yet', `Wait for the result; if the provider misses its deadline, \`allot job cancel ${dealId}\` refunds you with compensation.`],
+      Disputed: ['it is already disputed', 'The arbiter decides; `allot job status` shows the outcome.'],
+      Defaulted: ['the arbiter already found its provider at fault', `\`allot job cancel ${dealId}\` (or a keeper) liquidates it and refunds you.`],
+      Liquidating: ['it is being liquidated', 'You were refunded; the rest of the compensation follows with the next liquidation call.'],
+      Settled: ['it is settled: the provider was paid', 'A settled deal is final.'],
+      Liquidated: ['it is liquidated: you were refunded and compensated', 'A liquidated deal is final.'],
+      None: ['the market has no such deal', 'Check the deal id with `allot job list`; on a dev chain that was restarted, old deals are gone.'],
+    }
+    const [reason, hint] = why[status] ?? [`it is ${status}`, 'See `allot job status`.']
+    super(`Deal ${dealId} cannot be disputed: ${reason}.`, { hint })
+  }
+}
+
+/** The client may dispute only inside the challenge window after the result was committed. */
+export class ChallengeWindowClosedError extends BaseError {
+  override name = 'ChallengeWindowClosedError'
+  constructor({ dealId, endedAt }: { dealId: string; endedAt: bigint }) {
+    super(`The challenge window of deal ${dealId} closed at ${localTime(endedAt)}: it can no longer be disputed.`, {
+      hint: 'Anyone may now settle it, and the provider will be paid. Check results as soon as they are committed: `job submit` and `job result` do.',
+    })
+  }
+}
+
+/** The client holds less payment token than the dispute bond. */
+export class InsufficientBondError extends BaseError {
+  override name = 'InsufficientBondError'
+  constructor({ bond, balance, token }: { bond: bigint; balance: bigint; token: TokenUnits }) {
+    super(`The dispute bond is ${tokens(bond, token)} but your account holds ${tokens(balance, token)}.`, {
+      hint: `Add at least ${tokens(bond - balance, token)} to your account (\`allot balance\` shows it), then dispute again before the window closes.`,
+    })
+  }
+}
+
+/** The user answered no (or nothing) when asked to post the bond. */
+export class DisputeNotConfirmedError extends BaseError {
+  override name = 'DisputeNotConfirmedError'
+  constructor({ dealId }: { dealId: string }) {
+    super(`Deal ${dealId} was not disputed: the bond was not confirmed.`, { hint: 'Answer y to the question, or pass --yes in scripts.' })
+  }
+}

@@ -27,3 +27,14 @@ export const lostRaceErrorNames: ReadonlySet<string> = new Set(['DealNotLiquidat
 export function isLostRace(error: unknown): error is ContractRevertError {
   return error instanceof ContractRevertError && lostRaceErrorNames.has(error.errorName)
 }
+
+/** `keeper status` in a home where no keeper ran, without a key to say whose history to show. */
+export class KeeperNeverRanError extends BaseError {
+  override name = 'KeeperNeverRanError'
+  constructor({ home, cause }: { home: string; cause?: unknown }) {
+    super(`No keeper has run in ${home}, and no keeper account was given.`, {
+      cause,
+      hint: `Pass the --home of the keeper (\`allot keeper start --home DIR\`), or its key with --private-key / ALLOT_PRIVATE_KEY to see that account's liquidations.`,
+    })
+  }
+}

@@ -1,7 +1,7 @@
 import type { Address, Hash, Hex } from 'viem'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
-import type { EventCursor } from '../chain/events/types.ts'
+import type { EventCursor, MarketEvent } from '../chain/events/types.ts'
 import type { Logger } from '../log/logger.ts'
 import type { Store } from '../store/openStore.ts'
 import { DefaultKeeper } from './keeper.ts'
@@ -128,6 +128,8 @@ export type VolatilityUpdated = { collateralFactorBps: bigint; liquidationThresh
 
 /** The keeper's events; `event.detail` carries the typed value. */
 export type KeeperEvents = {
+  /** A market event the keeper read from the chain, before it acts on it. */
+  observed: MarketEvent
   volatility: VolatilityUpdated
   liquidated: Liquidation
   lostRace: LostRace

@@ -176,6 +176,7 @@ export class DefaultKeeper implements Keeper {
   async #onEvents(events: MarketEvent[]): Promise<void> {
     const changes = await this.#book.apply(events)
     for (const event of events) {
+      this.#emit('observed', event)
       switch (event.eventName) {
         case 'CollateralDeposited':
         case 'WithdrawalRequested':

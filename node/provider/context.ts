@@ -10,6 +10,7 @@ import type { P2PHost } from '../p2p/createHost.ts'
 import type { Store } from '../store/openStore.ts'
 import type { CapacityLedger } from '../runtime/resources/capacityLedger.ts'
 import type { Runtime } from '../runtime/runtime.ts'
+import type { ProviderDealEvent } from './dealEvents.ts'
 import type { JobRecords } from './jobRecords.ts'
 import type { LogBook } from './logBook.ts'
 import type { ProviderMetrics } from './metrics.ts'
@@ -85,6 +86,8 @@ export type ProviderContext = ProviderComponents &
     signal: AbortSignal
     paths: { jobBundle: (jobHash: Hex) => string; jobFiles: (jobHash: Hex) => string; result: (dealId: Hex) => string; work: string }
     counters: { done: number; failed: number; running: number; declined: number }
+    /** Tells listeners (the provider's terminal, the dashboard) what happened to a deal. */
+    emit: (event: ProviderDealEvent) => void
     /** Why the provider must not sign now (its chain is down or changed), or `undefined`. */
     paused: () => string | undefined
     /** Starts the deal's job when its DealOpened event is seen (or on restart). */

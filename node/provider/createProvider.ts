@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Hex } from 'viem'
 import { DEAL_PROTOCOL, LOGS_PROTOCOL, RESULT_PROTOCOL } from '../../protocol/protocols.ts'
 import type { SignedAsk } from '../../protocol/types/ask.ts'
+import type { Resources, Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { getDeal, getMaxDealCollateral } from '../chain/actions/readMarket.ts'
 import { chainNow } from '../chain/chainNow.ts'
 import { levelCursorStore } from '../chain/events/cursorStore.ts'
@@ -12,12 +13,14 @@ import { logger } from '../log/logger.ts'
 import { watchFollower } from '../chain/metrics.ts'
 import { observeProviderEvent, providerMetrics } from './metrics.ts'
 import { defaultProviderInit, type ProviderComponents, type ProviderContext, type ProviderInit } from './context.ts'
+import type { TypedEventTarget } from '../keeper/typedEventTarget.ts'
+import type { ProviderEvents } from './dealEvents.ts'
 import { jobRecords, type JobState } from './jobRecords.ts'
 import { createLogBook } from './logBook.ts'
 import { handleProposal } from './negotiate.ts'
 import { runDeal } from './runDeal.ts'
 import { handleLogsRequest, handleResultRequest } from './serve.ts'
-import { signAsk, toResources } from './signAsk.ts'
+import { freeResources, signAsk, toResources } from './signAsk.ts'
 
 export type ProviderStatus = {
   address: Hex
@@ -26,9 +29,17 @@ export type ProviderStatus = {
   jobs: Record<JobState, number>
   counters: ProviderContext['counters']
   backingRoom: bigint
+  runtimes: RuntimeKind[]
+  /** What is free of the advertised capacity now (the published ask shows it as of its signing). */
+  free: Resources
+  /** Every GPU sold, and the deal (or proposal being answered) that holds it. */
+  gpus: { uuid: string; index: number; model: string; vramMiB: number; heldBy: Hex | null }[]
+  /** Payment-token units: what settled deals paid (from their DealSettled events), and the prices of committed deals not yet settled. */
+  earnings: { settled: bigint; committedPrices: bigint }
 }
 
-export type Provider = {
+/** Emits `deal` for every step of every deal it takes part in (see `ProviderDealEvent`). */
+export type Provider = TypedEventTarget<ProviderEvents> & {
   start: () => Promise<void>
   stop: () => Promise<void>
   status: () => Promise<ProviderStatus>
@@ -66,6 +77,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
   let pausedBy: string | undefined
   const running = new Map<string, Promise<void>>()
   const records = jobRecords(components.store.sublevel('jobs'))
+  const events = new EventTarget()
 
   const context: ProviderContext = {
     ...components,
@@ -79,6 +91,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     metrics: providerMetrics(components.registry),
     signal: controller.signal,
     counters: { done: 0, failed: 0, running: 0, declined: 0 },
+    emit: (detail) => void events.dispatchEvent(new CustomEvent('deal', { detail })),
     currentAsk: () => (pausedBy ? undefined : ask),
     paused: () => pausedBy,
     offers: new Map(),
@@ -123,14 +136,26 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
         const record = await records.get(event.args.dealId)
         if (record?.state === 'offered') {
           await records.update(event.args.dealId, { state: 'accepted' })
+          context.emit({ kind: 'opened', dealId: record.dealId, client: record.terms.client, price: record.terms.price })
           context.schedule(event.args.dealId)
         }
-      } else if (event.eventName === 'DealSettled' || event.eventName === 'DealLiquidated') {
+      } else if (event.eventName === 'DealSettled') {
+        // The payout is the chain's own figure, so the provider's earnings always match what it was paid.
         const record = await records.get(event.args.dealId)
-        if (record && record.state !== 'settled' && record.state !== 'failed') {
-          const state: JobState = event.eventName === 'DealSettled' ? 'settled' : 'failed'
-          await records.update(event.args.dealId, { state, ...(state === 'failed' ? { failure: 'liquidated' } : {}) })
+        if (record && record.payout === undefined) {
+          await records.update(event.args.dealId, { state: 'settled', payout: event.args.providerAmount })
+          context.emit({ kind: 'settled', dealId: record.dealId, payout: event.args.providerAmount })
         }
+      } else if (event.eventName === 'DealLiquidated') {
+        const record = await records.get(event.args.dealId)
+        if (record && record.state !== 'settled' && record.failure !== 'liquidated') {
+          await records.update(event.args.dealId, { state: 'failed', failure: 'liquidated' })
+          const { refund, compensation, keeper } = event.args
+          context.emit({ kind: 'liquidated', dealId: record.dealId, refund, compensation, keeper })
+        }
+      } else if (event.eventName === 'DealDisputed') {
+        const record = await records.get(event.args.dealId)
+        if (record) context.emit({ kind: 'disputed', dealId: record.dealId, bond: event.args.bond })
       }
       if ('provider' in event.args && event.args.provider === context.address) await context.refreshBacking()
     }
@@ -177,6 +202,9 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
   }
 
   const provider: Provider = {
+    addEventListener: (type, listener, options) => events.addEventListener(type, listener as (event: Event) => void, options),
+    removeEventListener: (type, listener, options) => events.removeEventListener(type, listener as (event: Event) => void, options),
+    dispatchEvent: (event) => events.dispatchEvent(event),
     async start() {
       const { host } = components
       await host.handle(DEAL_PROTOCOL, (stream, connection) => handleProposal(context, stream, connection))
@@ -236,8 +264,16 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     },
     async status() {
       const jobs = { offered: 0, accepted: 0, running: 0, finished: 0, committed: 0, delivered: 0, settled: 0, failed: 0, expired: 0 } as Record<JobState, number>
-      for (const record of await records.all()) jobs[record.state] += 1
-      return { address: context.address, peerId: components.host.peerId.toString(), ask: ask?.signed, jobs, counters: context.counters, backingRoom: context.backingRoom() }
+      const earnings = { settled: 0n, committedPrices: 0n }
+      for (const record of await records.all()) {
+        jobs[record.state] += 1
+        earnings.settled += record.payout ?? 0n
+        if (record.state === 'committed' || record.state === 'delivered') earnings.committedPrices += record.terms.price
+      }
+      const holders = new Map(components.ledger.reservations().flatMap((reservation) => reservation.gpus.map((gpu) => [gpu.uuid, reservation.id as Hex] as const)))
+      const gpus = components.ledger.capacity.gpus.map(({ uuid, index, model, vramMiB }) => ({ uuid, index, model, vramMiB, heldBy: holders.get(uuid) ?? null }))
+      const runtimes = Object.keys(components.runtimes).sort() as RuntimeKind[]
+      return { address: context.address, peerId: components.host.peerId.toString(), ask: ask?.signed, jobs, counters: context.counters, backingRoom: context.backingRoom(), runtimes, free: freeResources(context), gpus, earnings }
     },
   }
   return provider

@@ -20,12 +20,14 @@ export type JobRecord = {
   resultHash?: Hex
   exitCode?: number
   failure?: string
+  /** What the market paid the provider when the deal settled (price less the fee, payment-token units), from its DealSettled event. */
+  payout?: bigint
   /** Times a run was started, so a crash loop is visible. */
   attempts: number
   updatedAt: number
 }
 
-type StoredRecord = Omit<JobRecord, 'terms'> & { terms: Record<keyof DealTerms, string> }
+type StoredRecord = Omit<JobRecord, 'terms' | 'payout'> & { terms: Record<keyof DealTerms, string>; payout?: string }
 
 /** The `jobs` sublevel of a provider, with bigints kept exact as decimal strings. */
 export type JobRecords = {
@@ -36,12 +38,14 @@ export type JobRecords = {
 }
 
 export function jobRecords(sublevel: Sublevel<StoredRecord>): JobRecords {
-  const encode = (record: JobRecord): StoredRecord => ({
+  const encode = ({ payout, ...record }: JobRecord): StoredRecord => ({
     ...record,
+    ...(payout === undefined ? {} : { payout: payout.toString() }),
     terms: Object.fromEntries(Object.entries(record.terms).map(([key, value]) => [key, String(value)])) as StoredRecord['terms'],
   })
-  const decode = (stored: StoredRecord): JobRecord => ({
+  const decode = ({ payout, ...stored }: StoredRecord): JobRecord => ({
     ...stored,
+    ...(payout === undefined ? {} : { payout: BigInt(payout) }),
     terms: {
       ...stored.terms,
       client: stored.terms.client as Hex,

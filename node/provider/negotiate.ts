@@ -50,12 +50,14 @@ export async function handleProposal(context: ProviderContext, stream: Stream, c
     context.offers.set(dealId.toLowerCase(), { collateral: terms.collateral, expiresAt: Date.now() + context.termsLifetimeSeconds * 1000 })
     await ms.write({ type: 'deal-accept', body: { terms, providerSignature } }, { signal })
     context.log('offered deal %s to %s for %s', dealId, terms.client, terms.price)
+    context.emit({ kind: 'negotiated', dealId, client: terms.client, price: terms.price, collateral: terms.collateral, deadline: terms.deadline })
   } catch (error) {
     if (reservationId) context.ledger.release(reservationId)
     context.counters.declined += 1
     const declined = error instanceof Declined ? error : new Declined(DeclineReason.Internal)
     if (!(error instanceof Declined)) context.log.error('proposal failed: %O', error)
     else context.log('declined a proposal: %s %s', declined.reason, declined.detail ?? '')
+    context.emit({ kind: 'declined', reason: declined.reason, ...(declined.detail ? { detail: declined.detail } : {}) })
     await ms.write({ type: 'deal-decline', body: { reason: declined.reason, ...(declined.detail ? { detail: declined.detail.slice(0, 256) } : {}) } }, { signal }).catch(() => {})
   } finally {
     await ms.close().catch(() => {})

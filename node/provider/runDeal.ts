@@ -28,10 +28,12 @@ export async function runDeal(context: ProviderContext, dealId: Hex): Promise<vo
     if (Date.now() >= deadlineMs) {
       await context.records.update(dealId, { state: 'failed', failure: 'deadline passed before the result was committed' })
       context.counters.failed += 1
+      context.emit({ kind: 'failed', dealId, reason: 'its deadline passed before the result was committed' })
       return
     }
-    await commitResult(context.clients, { deployment: context.deployment, terms: record.terms, resultHash: record.resultHash!, signal: context.signal })
+    const { hash } = await commitResult(context.clients, { deployment: context.deployment, terms: record.terms, resultHash: record.resultHash!, signal: context.signal })
     record = await context.records.update(dealId, { state: 'committed' })
+    context.emit({ kind: 'committed', dealId, resultHash: record.resultHash!, exitCode: record.exitCode, hash })
     context.counters.done += 1
     context.log('committed result %s for deal %s', record.resultHash, dealId)
     void context.refreshBacking()
@@ -43,6 +45,7 @@ async function execute(context: ProviderContext, record: JobRecord, deadlineMs: 
   if (Date.now() >= deadlineMs) {
     context.ledger.release(dealId)
     context.counters.failed += 1
+    context.emit({ kind: 'failed', dealId, reason: 'its deadline passed before the job could run' })
     return context.records.update(dealId, { state: 'failed', failure: 'deadline passed before the job could run' })
   }
   const files = decodeJobBundle(await readFile(context.paths.jobBundle(terms.jobHash)))
@@ -54,6 +57,7 @@ async function execute(context: ProviderContext, record: JobRecord, deadlineMs: 
   record = await context.records.update(dealId, { state: 'running', attempts: record.attempts + 1 })
   context.counters.running += 1
   context.log('running deal %s (%s job, attempt %d)', dealId, manifest.runtime, record.attempts)
+  context.emit({ kind: 'running', dealId, runtime: manifest.runtime, attempt: record.attempts })
   const timeout = AbortSignal.timeout(Math.max(1, deadlineMs - Date.now()))
   const timer = context.metrics.jobSeconds.startTimer({ runtime: manifest.runtime })
   let result: Awaited<ReturnType<typeof runtime.run>> | undefined

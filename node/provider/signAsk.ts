@@ -17,6 +17,13 @@ export function toResources(capacity: Capacity): Resources {
   return { cpuMillicores: capacity.cpuMillicores, memoryMiB: capacity.memoryMiB, diskMiB: capacity.diskMiB, gpus: [...gpus.values()].sort((a, b) => (a.model < b.model ? -1 : 1)) }
 }
 
+/** What is free of the advertised capacity now, in the ask's terms. */
+export function freeResources(context: Pick<ProviderContext, 'ledger' | 'advertisedResources'>): Resources {
+  const free = toResources(context.ledger.free())
+  // A model with every unit taken stays listed with count 0, so the schema and the price table keep it.
+  return { ...free, gpus: context.advertisedResources.gpus.map((gpu) => ({ ...gpu, count: free.gpus.find((f) => f.model === gpu.model)?.count ?? 0 })) }
+}
+
 /**
  * Signs the provider's current ask: its advertised capacity, what is free of it
  * now, its prices. The sequence is the time in milliseconds, so it only grows,
@@ -24,14 +31,11 @@ export function toResources(capacity: Capacity): Resources {
  */
 export async function signAsk(context: ProviderContext): Promise<{ signed: SignedAsk; hash: Hex }> {
   const now = Math.floor(Date.now() / 1000)
-  const free = toResources(context.ledger.free())
-  // A model with every unit taken stays listed with count 0, so the schema and the price table keep it.
-  const freeGpus = context.advertisedResources.gpus.map((gpu) => ({ ...gpu, count: free.gpus.find((f) => f.model === gpu.model)?.count ?? 0 }))
   const ask: Ask = {
     provider: context.address,
     peerId: context.host.peerId.toString(),
     capacity: context.advertisedResources,
-    free: { ...free, gpus: freeGpus },
+    free: freeResources(context),
     runtimes: Object.keys(context.runtimes).sort() as Ask['runtimes'],
     prices: context.prices,
     minDuration: context.minDuration,

@@ -1,20 +1,17 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir, cp } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm, writeFile, mkdir, cp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { erc20Abi, parseEventLogs, parseUnits, type Hex } from 'viem'
+import { erc20Abi, parseEventLogs, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { allotMarketAbi } from '../../contracts/abi/index.ts'
-import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
-import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
-import { devPrivateKeys, type ChainClients } from '../../node/chain/clients.ts'
-import { writeDeployment } from '../../node/chain/deployment.ts'
-import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
+import { devPrivateKeys } from '../../node/chain/clients.ts'
+import type { DevMarket } from '../../node/chain/devMarket.ts'
 import { increaseTime } from '../../node/chain/devTime.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
+import { startE2eMarket } from '../helpers/e2eMarket.ts'
 
 // Separate OS processes over TCP: a provider and a keeper run as `allot` commands;
 // the client is the CLI driven with --json, as a script would drive it.
@@ -41,14 +38,7 @@ const startProvider = async (listen = '/ip4/127.0.0.1/tcp/0') => {
 const client = (argv: string[], extra: Record<string, string> = {}) => runCli([...argv, '--json'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, ALLOT_BOOTSTRAP: bootstrap, ...extra } })
 
 test.before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'allot-e2e-'))
-  market = await startDevMarket()
-  const deploymentPath = join(root, 'deployment.json')
-  await writeDeployment(deploymentPath, market.deployment)
-  env = { ALLOT_RPC: market.anvil.rpcUrl, ALLOT_DEPLOYMENT: deploymentPath }
-  const providerClients = market.accounts[1] as ChainClients
-  await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
-  await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+  ;({ market, root, env } = await startE2eMarket({ prefix: 'allot-e2e-' }))
   ;({ process: provider, address: bootstrap } = await startProvider())
   keeper = spawnAllot(['keeper', 'start', '--home', join(root, 'keeper'), '--polling-interval', '200'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[5] })
   // A second keeper process races the first for every liquidation.

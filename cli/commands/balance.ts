@@ -1,0 +1,42 @@
+import { formatUnits, maxUint256 } from 'viem'
+import { getAccountBalances, type TokenBalance } from '../../node/chain/actions/getAccountBalances.ts'
+import type { CommandSpec } from '../command.ts'
+import { connect, type TokenInfo } from '../connect.ts'
+
+/** An amount of a token for people: `12.5 tUSD`. */
+export const formatToken = (amount: bigint, token: Pick<TokenInfo, 'symbol' | 'decimals'>) => `${formatUnits(amount, token.decimals)} ${token.symbol}`
+
+// An allowance this large is an approval "for good": printing 1.1e59 tokens helps nobody.
+const formatAllowance = (amount: bigint, token: TokenInfo) => (amount >= maxUint256 / 2n ? 'unlimited' : formatToken(amount, token))
+
+export const balance: CommandSpec = {
+  path: ['balance'],
+  summary: 'your gas, payment and collateral tokens, and what the market may take from them',
+  examples: ['allot balance', 'allot balance --home ~/.allot-provider --json'],
+  async run(_args, _options, { settings, resolved, output }) {
+    const { clients, deployment, tokens } = await connect(settings, resolved)
+    const balances = await getAccountBalances(clients, { deployment, account: clients.wallet.account.address })
+    const gasSymbol = clients.public.chain.nativeCurrency.symbol
+    const sameToken = deployment.paymentToken === deployment.collateralToken
+    const token = (name: string, held: TokenBalance, info: TokenInfo) => [
+      `${name.padEnd(12)}${formatToken(held.balance, info)}`,
+      `${''.padEnd(12)}approved to the market: ${formatAllowance(held.allowance, info)}${held.claimable > 0n ? `; the market owes you ${formatToken(held.claimable, info)} (a payout it could not send)` : ''}`,
+    ]
+    output.result(
+      {
+        account: balances.account,
+        gas: { symbol: gasSymbol, decimals: 18, balance: balances.gas },
+        payment: { ...balances.payment, symbol: tokens.payment.symbol, decimals: tokens.payment.decimals },
+        collateral: { ...balances.collateral, symbol: tokens.collateral.symbol, decimals: tokens.collateral.decimals },
+        market: deployment.market,
+      },
+      () =>
+        [
+          `account     ${balances.account}`,
+          `gas         ${formatUnits(balances.gas, 18)} ${gasSymbol}${balances.gas === 0n ? ` — fund this account with ${gasSymbol} before sending any transaction` : ''}`,
+          ...token(sameToken ? 'tokens' : 'payment', balances.payment, tokens.payment),
+          ...(sameToken ? [] : token('collateral', balances.collateral, tokens.collateral)),
+        ].join('\n'),
+    )
+  },
+}

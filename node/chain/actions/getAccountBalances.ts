@@ -1,0 +1,37 @@
+import { erc20Abi, type Address } from 'viem'
+import { allotMarketAbi } from '../../../contracts/abi/index.ts'
+import type { ChainClients } from '../clients.ts'
+import type { Deployment } from '../deployment.ts'
+import { toChainError } from '../errors.ts'
+
+export type GetAccountBalancesParameters = { deployment: Pick<Deployment, 'market' | 'paymentToken' | 'collateralToken'>; account: Address }
+
+/** One market token as an account holds it: in its wallet, approved to the market, and credited by the market after a failed payout. */
+export type TokenBalance = { token: Address; balance: bigint; allowance: bigint; claimable: bigint }
+
+export type AccountBalances = { account: Address; gas: bigint; payment: TokenBalance; collateral: TokenBalance }
+
+/**
+ * What an account holds for the market: native coin for gas, and for the payment and
+ * collateral tokens its balance, its allowance to the market and what the market owes it.
+ *
+ * @returns amounts in base units (wei, token units).
+ * @example
+ * const { gas, payment } = await getAccountBalances(clients, { deployment, account: clients.wallet.account.address })
+ */
+export async function getAccountBalances(clients: ChainClients, { deployment, account }: GetAccountBalancesParameters): Promise<AccountBalances> {
+  const token = async (address: Address): Promise<TokenBalance> => {
+    const [balance, allowance, claimable] = await Promise.all([
+      clients.public.readContract({ address, abi: erc20Abi, functionName: 'balanceOf', args: [account] }),
+      clients.public.readContract({ address, abi: erc20Abi, functionName: 'allowance', args: [account, deployment.market] }),
+      clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'claimable', args: [address, account] }),
+    ])
+    return { token: address, balance, allowance, claimable }
+  }
+  try {
+    const [gas, payment, collateral] = await Promise.all([clients.public.getBalance({ address: account }), token(deployment.paymentToken), token(deployment.collateralToken)])
+    return { account, gas, payment, collateral }
+  } catch (error) {
+    throw toChainError(error, { functionName: 'balanceOf', rpcUrl: clients.rpcUrl })
+  }
+}
