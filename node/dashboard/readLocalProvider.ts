@@ -1,26 +1,14 @@
-import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { fetchControl } from '../control/fetchControl.ts'
+import type { ProviderStatusSnapshot } from '../provider/providerStatus.ts'
 
 /**
  * The status snapshot of a provider running in `home`, from its control endpoint
- * (`<home>/control.json` names the URL and token); undefined when none runs there.
+ * (the same answer `allot provider status` prints); undefined when none runs there,
+ * since the dashboard also serves homes that hold no provider.
  *
  * @example
  * const status = await readLocalProvider(settings.home)
  */
-export async function readLocalProvider(home: string, { signal }: { signal?: AbortSignal } = {}): Promise<unknown> {
-  let control: { url: string; token: string }
-  try {
-    control = JSON.parse(await readFile(join(home, 'control.json'), 'utf8'))
-  } catch {
-    return undefined
-  }
-  try {
-    const timeout = AbortSignal.timeout(1_000)
-    const response = await fetch(new URL('/status', control.url), { headers: { authorization: `Bearer ${control.token}` }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout })
-    return response.ok ? await response.json() : undefined
-  } catch {
-    // A control.json left by a provider that stopped.
-    return undefined
-  }
+export async function readLocalProvider(home: string, { signal }: { signal?: AbortSignal } = {}) {
+  return fetchControl<ProviderStatusSnapshot>({ home, path: '/status', signal, timeoutMs: 1_000 }).catch(() => undefined)
 }
