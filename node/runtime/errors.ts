@@ -20,9 +20,9 @@ export type SandboxUnavailableErrorType = SandboxUnavailableError & { name: 'San
 export class SandboxUnavailableError extends BaseError {
   override name = 'SandboxUnavailableError' as const
   constructor({ command, cause }: { command: string; cause?: unknown }) {
-    super(`The process sandbox (${command}) is not available, so process jobs are refused.`, {
+    super(`The process sandbox (${command}) is not available, so this provider cannot sell the process runtime.`, {
       cause,
-      hint: 'Install bubblewrap (apt-get install bubblewrap), or set allowUnsandboxed to accept running jobs without a sandbox.',
+      hint: 'Install bubblewrap (apt-get install bubblewrap) and check that `bwrap --unshare-all --ro-bind / / true` runs, leave process out of --runtimes, or pass --allow-unsandboxed to run process jobs with rlimits only (they then see this machine and its network).',
     })
   }
 }
@@ -34,7 +34,10 @@ export class DockerUnavailableError extends BaseError {
   override name = 'DockerUnavailableError' as const
   readonly socketPath: string
   constructor({ socketPath, cause }: { socketPath: string; cause?: unknown }) {
-    super(`No Docker Engine answers at ${socketPath}.`, { cause, hint: 'Start the Docker daemon, or disable the docker runtime.' })
+    super(`No Docker Engine answers at ${socketPath}, so this provider cannot sell the docker runtime.`, {
+      cause,
+      hint: 'Start the Docker daemon, point DOCKER_HOST (or --docker-host) at its socket, or leave docker out of --runtimes.',
+    })
     this.socketPath = socketPath
   }
 }

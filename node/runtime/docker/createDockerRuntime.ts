@@ -12,12 +12,15 @@ import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { superviseJob } from '../superviseJob.ts'
 import { chownTree } from '../process/chownTree.ts'
 import { dockerContainerOptions } from './dockerContainerOptions.ts'
+import { dockerSocketPath } from './dockerSocketPath.ts'
 
 export type DockerRuntimeInit = {
   /** Where each run gets its own folder (bound into the container). */
   workRoot: string
-  /** The engine's socket. Default `/var/run/docker.sock`. */
+  /** The engine's socket. Default: from `host`, else `/var/run/docker.sock`. */
   socketPath?: string | undefined
+  /** A `DOCKER_HOST`-style address (`unix:///path`), used when `socketPath` is not given. */
+  host?: string | undefined
   /** Pull an image the engine does not have. Default false: providers choose what they host. */
   pullImages?: boolean | undefined
   /** How often limits are measured while a job runs, ms. Default 250. */
@@ -44,7 +47,6 @@ const NOBODY = 65534
  * await runtime.start()
  */
 export function createDockerRuntime(init: DockerRuntimeInit, components: DockerRuntimeComponents = {}): Runtime {
-  const socketPath = init.socketPath ?? '/var/run/docker.sock'
   const pollMs = init.pollMs ?? 250
   const log = components.logger ?? createLogger('runtime:docker')
   // dockerode (and ssh2 beneath it) loads only for providers that start this runtime.
@@ -131,6 +133,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     kind: 'docker',
     async start({ signal } = {}) {
       await mkdir(init.workRoot, { recursive: true })
+      const socketPath = init.socketPath ?? dockerSocketPath(init.host)
       if (!components.docker) {
         const { default: Dockerode } = await import('dockerode')
         docker = new Dockerode({ socketPath })

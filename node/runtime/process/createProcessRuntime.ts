@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
 import { chmod, lstat, mkdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -87,12 +87,14 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
   // The parent of run folders: under root, a folder every sandbox user can pass through but not list.
   const runRoot = asRoot ? options.sandboxRoot : options.workRoot
 
-  const start = async () => {
+  const start = async ({ signal }: { signal?: AbortSignal | undefined } = {}) => {
     await mkdir(options.workRoot, { recursive: true })
     if (asRoot) await prepareSandboxRoot(options.sandboxRoot)
     const bwrap = await findExecutable(options.bwrap)
     if (!bwrap && !options.allowUnsandboxed) throw new SandboxUnavailableError({ command: options.bwrap })
     if (!bwrap) log.error('bubblewrap not found: process jobs run UNSANDBOXED (allowUnsandboxed is set)')
+    const system = await probeSystemPaths()
+    if (bwrap) await probeSandbox(bwrap, system, { signal })
     const prlimit = await findExecutable('prlimit')
     if (!prlimit) throw new SandboxUnavailableError({ command: 'prlimit' })
     const setpriv = asRoot ? await findExecutable('setpriv') : undefined
@@ -103,7 +105,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
       seccompPath = join(options.workRoot, '.seccomp.bpf')
       await writeFile(seccompPath, filter)
     } else log.error('no seccomp filter for %s: network attempts fail but are not named', process.arch)
-    tools = { bwrap, prlimit, setpriv, system: await probeSystemPaths(), seccompPath }
+    tools = { bwrap, prlimit, setpriv, system, seccompPath }
   }
 
   const run = async (job: RunnableJob, { signal, onLog }: RunOptions = {}): Promise<RunResult> => {
@@ -222,6 +224,19 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     },
     run,
   }
+}
+
+// bubblewrap can be installed and still unusable (no user namespaces, a seccomp'd container):
+// one empty sandbox with the jobs' namespaces shows it before any job is accepted.
+async function probeSandbox(bwrap: string, system: readonly SystemPath[], { signal }: { signal?: AbortSignal | undefined }): Promise<void> {
+  const binds = system.flatMap(({ path, symlink }) => (symlink !== undefined ? ['--symlink', symlink, path] : ['--ro-bind', path, path]))
+  const args = ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', ...binds, '--proc', '/proc', '--dev', '/dev', '--', 'true']
+  await new Promise<void>((resolve, reject) => {
+    execFile(bwrap, args, { signal, timeout: 10_000, env: {} }, (error, _stdout, stderr) => {
+      if (error) reject(new SandboxUnavailableError({ command: bwrap, cause: new Error(stderr.trim() || error.message) }))
+      else resolve()
+    })
+  })
 }
 
 // A world-writable parent such as /tmp lets anyone create the folder first, so one that exists must be root's and closed.

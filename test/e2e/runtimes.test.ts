@@ -1,0 +1,99 @@
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { parseUnits } from 'viem'
+import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
+import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
+import { getDeal } from '../../node/chain/actions/readMarket.ts'
+import { devPrivateKeys, type ChainClients } from '../../node/chain/clients.ts'
+import { writeDeployment } from '../../node/chain/deployment.ts'
+import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
+import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
+import { runCli } from '../helpers/cli.ts'
+
+// A provider sells the runtimes it names on `provider start --runtimes`, each
+// checked at start; a client's `job submit` reaches them. Separate processes,
+// real anvil, libp2p over TCP, real bubblewrap.
+let market: DevMarket
+let root: string
+let env: Record<string, string>
+let bootstrap: string
+const processes: AllotProcess[] = []
+const examples = join(import.meta.dirname, '..', '..', 'examples')
+const clientKey = devPrivateKeys[4]
+
+const providerArgs = (name: string, runtimes: string) => ['provider', 'start', '--home', join(root, name), '--listen', '/ip4/127.0.0.1/tcp/0', '--cpu', '2000', '--memory', '2048', '--disk', '1024', '--runtimes', runtimes]
+const startProvider = (name: string, runtimes: string, extra: Record<string, string> = {}) => {
+  const process = spawnAllot(providerArgs(name, runtimes), { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[1], ...extra })
+  processes.push(process)
+  return process
+}
+const client = (argv: string[]) => runCli([...argv, '--json'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, ALLOT_BOOTSTRAP: bootstrap } })
+
+test.before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'allot-runtimes-'))
+  market = await startDevMarket()
+  const deploymentPath = join(root, 'deployment.json')
+  await writeDeployment(deploymentPath, market.deployment)
+  env = { ALLOT_RPC: market.anvil.rpcUrl, ALLOT_DEPLOYMENT: deploymentPath }
+  const providerClients = market.accounts[1] as ChainClients
+  await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
+  await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+})
+
+test.after(async () => {
+  await Promise.all(processes.map((process) => process.stop()))
+  await market?.stop()
+  await rm(root, { recursive: true, force: true })
+})
+
+test('a provider without a Docker Engine refuses --runtimes docker, naming the engine and how to fix it', async () => {
+  const refused = startProvider('no-docker', 'wasm,docker', { DOCKER_HOST: `unix://${join(root, 'no-engine.sock')}` })
+  const printed = await refused.ready
+  assert.is(printed.ok, false)
+  assert.is(printed.error.name, 'DockerUnavailableError')
+  assert.match(printed.error.message, /no-engine\.sock/)
+  assert.match(printed.error.hint, /leave docker out of --runtimes/)
+  await refused.stop()
+  assert.is(refused.child.exitCode, 1)
+})
+
+test('a provider whose bubblewrap cannot make a sandbox refuses --runtimes process unless --allow-unsandboxed', async () => {
+  // A bubblewrap that is installed but cannot work, as in a container without user namespaces.
+  const bin = join(root, 'broken-bwrap')
+  await mkdir(bin, { recursive: true })
+  await writeFile(join(bin, 'bwrap'), '#!/bin/sh\necho "bwrap: No permissions to creating new namespace" >&2\nexit 1\n')
+  await chmod(join(bin, 'bwrap'), 0o755)
+  const refused = startProvider('broken-sandbox', 'wasm,process', { PATH: `${bin}:${process.env.PATH}` })
+  const printed = await refused.ready
+  assert.is(printed.ok, false)
+  assert.is(printed.error.name, 'SandboxUnavailableError')
+  assert.match(printed.error.message, /No permissions to creating new namespace/)
+  assert.match(printed.error.hint, /--allow-unsandboxed/)
+  await refused.stop()
+})
+
+test('provider start --runtimes wasm,process advertises both and runs examples/process-wordcount from job submit to settled', async () => {
+  const provider = startProvider('provider', 'wasm,process')
+  const info = await provider.ready
+  assert.equal(info.runtimes, ['process', 'wasm'])
+  bootstrap = info.addresses[0]
+  const asks = await client(['market', 'asks'])
+  assert.is(asks.code, 0, asks.stderr + asks.stdout)
+  const ours = asks.json().find((ask: { provider: string }) => ask.provider.toLowerCase() === info.address.toLowerCase())
+  assert.ok(ours, asks.stdout)
+  assert.equal([...ours.runtimes].sort(), ['process', 'wasm'])
+
+  const result = await client(['job', 'submit', join(examples, 'process-wordcount'), '--max-price', '0.5'])
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  const printed = result.json()
+  assert.is(printed.state, 'settled')
+  assert.is(printed.exitCode, 0)
+  assert.is(await readFile(join(printed.resultDir, 'output', 'count.txt'), 'utf8'), '33 words\n')
+  assert.match(await readFile(join(printed.resultDir, 'output', 'top.txt'), 'utf8'), /^\s+\d+ \w+\n/)
+  assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: printed.dealId })).statusName, 'Settled')
+})
+
+test.run()
