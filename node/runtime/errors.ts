@@ -44,15 +44,62 @@ export class DockerUnavailableError extends BaseError {
 
 export type DockerImageMissingErrorType = DockerImageMissingError & { name: 'DockerImageMissingError' }
 
-/** The job's image is not on the engine and pulling is off. */
+/** The job's image is not on the engine, the bundle carries no archive of it, and pulling is off. */
 export class DockerImageMissingError extends BaseError {
   override name = 'DockerImageMissingError' as const
   readonly image: string
-  constructor({ image }: { image: string }) {
-    super(`The image ${image} is not present on this provider's Docker Engine.`, {
-      hint: 'Pull it beforehand (docker pull), or enable pullImages.',
+  constructor({ image, cause }: { image: string; cause?: unknown }) {
+    super(`The image ${image} is not on this provider and the job does not carry it.`, {
+      cause,
+      hint: 'Put the image in the job folder (docker save -o image.tar IMAGE) and name it in the manifest ("image": "image.tar").',
     })
     this.image = image
+  }
+}
+
+export type DockerImageUnpinnedErrorType = DockerImageUnpinnedError & { name: 'DockerImageUnpinnedError' }
+
+/** A Docker job names its image by a tag, which may point at other bytes tomorrow; jobs name images by digest. */
+export class DockerImageUnpinnedError extends BaseError {
+  override name = 'DockerImageUnpinnedError' as const
+  constructor({ image }: { image: string }) {
+    super(`The image ${image} is not named by digest, so the deal could not say what runs.`, {
+      hint: 'Name the image by its id (sha256:…, from docker image inspect --format {{.Id}}) or by name@sha256:digest.',
+    })
+  }
+}
+
+export type DockerImageMismatchErrorType = DockerImageMismatchError & { name: 'DockerImageMismatchError' }
+
+/** The image archive a job carries is not the image its manifest names. */
+export class DockerImageMismatchError extends BaseError {
+  override name = 'DockerImageMismatchError' as const
+  constructor({ expected, actual }: { expected: string; actual: string }) {
+    super(`The job's image archive holds ${actual}, not the ${expected} its manifest names.`, {
+      hint: 'Save the image the manifest names (docker save -o image.tar ID), or put the archive\'s image id in "entry".',
+    })
+  }
+}
+
+export type DockerImageTooLargeErrorType = DockerImageTooLargeError & { name: 'DockerImageTooLargeError' }
+
+/** The job's image archive is larger than this provider accepts. */
+export class DockerImageTooLargeError extends BaseError {
+  override name = 'DockerImageTooLargeError' as const
+  constructor({ bytes, maxBytes }: { bytes: number; maxBytes: number }) {
+    super(`The job's image archive is ${bytes} bytes, more than the ${maxBytes} this provider accepts.`, {
+      hint: 'Use a smaller image (a static binary in a scratch image), or a provider with a larger --max-image-mib.',
+    })
+  }
+}
+
+export type DockerImageArchiveErrorType = DockerImageArchiveError & { name: 'DockerImageArchiveError' }
+
+/** A job's image archive is not a `docker save` archive of one image. */
+export class DockerImageArchiveError extends BaseError {
+  override name = 'DockerImageArchiveError' as const
+  constructor({ path, reason }: { path: string; reason: string }) {
+    super(`${path} is not a usable image archive: ${reason}.`, { hint: 'Make it with docker save -o image.tar IMAGE.' })
   }
 }
 

@@ -215,6 +215,8 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
 
   return {
     kind: 'process',
+    // Everything a process job runs is in its bundle or the read-only system.
+    admit: async () => {},
     start,
     async stop() {
       const jobs = [...running]
