@@ -1,9 +1,12 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseUnits } from 'viem'
+import { allotMarketAbi } from '../../contracts/abi/index.ts'
 import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
 import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
@@ -12,14 +15,19 @@ import { writeDeployment } from '../../node/chain/deployment.ts'
 import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
+import { type DockerEngine, startDockerd } from '../helpers/dockerd.ts'
 
 // A provider sells the runtimes it names on `provider start --runtimes`, each
 // checked at start; a client's `job submit` reaches them. Separate processes,
-// real anvil, libp2p over TCP, real bubblewrap.
+// real anvil, libp2p over TCP, real bubblewrap, a Docker Engine of the test's own.
 let market: DevMarket
 let root: string
 let env: Record<string, string>
 let bootstrap: string
+let engine: DockerEngine
+let dockerJob: string
+const execFileAsync = promisify(execFile)
+const docker = async (args: string[]) => (await execFileAsync('docker', args, { env: { ...process.env, DOCKER_HOST: engine.host } })).stdout
 const processes: AllotProcess[] = []
 const examples = join(import.meta.dirname, '..', '..', 'examples')
 const clientKey = devPrivateKeys[4]
@@ -41,9 +49,14 @@ test.before(async () => {
   const providerClients = market.accounts[1] as ChainClients
   await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
   await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+  engine = await startDockerd()
+  dockerJob = join(root, 'docker-wordcount')
+  await cp(join(examples, 'docker-wordcount'), dockerJob, { recursive: true })
+  await execFileAsync(join(dockerJob, 'build.sh'), [dockerJob], { env: { ...process.env, DOCKER_HOST: engine.host } })
 })
 
 test.after(async () => {
+  await engine?.stop()
   await Promise.all(processes.map((process) => process.stop()))
   await market?.stop()
   await rm(root, { recursive: true, force: true })
@@ -75,16 +88,16 @@ test('a provider whose bubblewrap cannot make a sandbox refuses --runtimes proce
   await refused.stop()
 })
 
-test('provider start --runtimes wasm,process advertises both and runs examples/process-wordcount from job submit to settled', async () => {
-  const provider = startProvider('provider', 'wasm,process')
+test('provider start --runtimes wasm,process,docker advertises all three and runs examples/process-wordcount from job submit to settled', async () => {
+  const provider = startProvider('provider', 'wasm,process,docker', { DOCKER_HOST: engine.host })
   const info = await provider.ready
-  assert.equal(info.runtimes, ['process', 'wasm'])
+  assert.equal(info.runtimes, ['docker', 'process', 'wasm'])
   bootstrap = info.addresses[0]
   const asks = await client(['market', 'asks'])
   assert.is(asks.code, 0, asks.stderr + asks.stdout)
   const ours = asks.json().find((ask: { provider: string }) => ask.provider.toLowerCase() === info.address.toLowerCase())
   assert.ok(ours, asks.stdout)
-  assert.equal([...ours.runtimes].sort(), ['process', 'wasm'])
+  assert.equal([...ours.runtimes].sort(), ['docker', 'process', 'wasm'])
 
   const result = await client(['job', 'submit', join(examples, 'process-wordcount'), '--max-price', '0.5'])
   assert.is(result.code, 0, result.stderr + result.stdout)
@@ -94,6 +107,31 @@ test('provider start --runtimes wasm,process advertises both and runs examples/p
   assert.is(await readFile(join(printed.resultDir, 'output', 'count.txt'), 'utf8'), '33 words\n')
   assert.match(await readFile(join(printed.resultDir, 'output', 'top.txt'), 'utf8'), /^\s+\d+ \w+\n/)
   assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: printed.dealId })).statusName, 'Settled')
+})
+
+test('examples/docker-wordcount, its image carried in the job, goes from job submit to settled on the same provider', async () => {
+  const result = await client(['job', 'submit', dockerJob, '--max-price', '0.5'])
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  const printed = result.json()
+  assert.is(printed.state, 'settled')
+  assert.is(printed.exitCode, 0)
+  assert.is(await readFile(join(printed.resultDir, 'output', 'count.txt'), 'utf8'), '33 words\n')
+  assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: printed.dealId })).statusName, 'Settled')
+  assert.is((await docker(['ps', '-aq', '--filter', 'label=allot.owner'])).trim(), '')
+})
+
+test('a Docker job whose image archive is not the image its manifest names is declined before any deal', async () => {
+  const wrong = join(root, 'wrong-image')
+  await cp(dockerJob, wrong, { recursive: true })
+  const manifestPath = join(wrong, 'allot.job.json')
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'))
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, entry: `sha256:${'ab'.repeat(32)}` }))
+  const before = await market.accounts[0]!.public.getBlockNumber()
+  const result = await client(['job', 'submit', wrong, '--max-price', '0.5', '--timeout', '5'])
+  assert.is(result.code, 1, result.stdout)
+  assert.match(result.stderr, /declined .*: image-mismatch \(The job's image archive holds sha256:[0-9a-f]{64}, not the sha256:(ab){32}/, result.stdout + result.stderr)
+  const opened = await market.accounts[0]!.public.getContractEvents({ address: market.deployment.market, abi: allotMarketAbi, eventName: 'DealOpened', fromBlock: before })
+  assert.is(opened.length, 0)
 })
 
 test.run()
