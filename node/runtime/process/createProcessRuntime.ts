@@ -18,6 +18,7 @@ import { prlimitOptions } from '../setProcessLimits.ts'
 import { superviseJob } from '../superviseJob.ts'
 import { bwrapArgs, type SystemPath } from './bwrapArgs.ts'
 import { chownTree } from './chownTree.ts'
+import { createJobCgroup } from './jobCgroup.ts'
 import { probeSystemPaths } from './probeSystemPaths.ts'
 import { SandboxUsers } from './sandboxUsers.ts'
 import { seccompFilter } from './seccompFilter.ts'
@@ -42,11 +43,21 @@ export type ProcessRuntimeInit = {
   sandboxUids?: { first: number; count: number } | undefined
   /** How often limits are measured while a job runs, ms. Default 100. */
   pollMs?: number | undefined
+  /**
+   * Put each job's process tree in a cgroup of its own (memory, CPU quota, pids),
+   * where the kernel lets this process make one. Default true.
+   */
+  cgroups?: boolean | undefined
+  /** Where cgroup file systems are mounted. Default `/sys/fs/cgroup`. */
+  cgroupRoot?: string | undefined
 }
 
 export type ProcessRuntimeComponents = { logger?: Logger | undefined }
 
 const DEFAULTS = { bwrap: 'bwrap', allowUnsandboxed: false, sandboxUids: { first: 200_000, count: 1000 }, pollMs: 100 }
+
+// Writes its own pid to each cgroup.procs file named before `--`, then runs the rest.
+const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 // bubblewrap's own two processes (the monitor, and the init of the pid namespace) count against RLIMIT_NPROC too.
 const SANDBOX_TASKS = 2
@@ -77,12 +88,14 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     sandboxUids: init.sandboxUids ?? DEFAULTS.sandboxUids,
     sandboxRoot: init.sandboxRoot ?? join(tmpdir(), 'allot-sandbox'),
     pollMs: init.pollMs ?? DEFAULTS.pollMs,
+    cgroups: init.cgroups ?? true,
+    cgroupRoot: init.cgroupRoot,
   }
   const log = components.logger ?? createLogger('runtime:process')
   const asRoot = process.getuid?.() === 0
   const users = new SandboxUsers(options.sandboxUids)
   const running = new Set<{ kill: () => void; closed: Promise<unknown> }>()
-  let tools: { bwrap?: string | undefined; prlimit: string; setpriv?: string | undefined; system: SystemPath[]; seccompPath?: string | undefined } | undefined
+  let tools: { bwrap?: string | undefined; prlimit: string; setpriv?: string | undefined; sh?: string | undefined; system: SystemPath[]; seccompPath?: string | undefined } | undefined
 
   // The parent of run folders: under root, a folder every sandbox user can pass through but not list.
   const runRoot = asRoot ? options.sandboxRoot : options.workRoot
@@ -105,7 +118,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
       seccompPath = join(options.workRoot, '.seccomp.bpf')
       await writeFile(seccompPath, filter)
     } else log.error('no seccomp filter for %s: network attempts fail but are not named', process.arch)
-    tools = { bwrap, prlimit, setpriv, system, seccompPath }
+    tools = { bwrap, prlimit, setpriv, sh: await findExecutable('sh'), system, seccompPath }
   }
 
   const run = async (job: RunnableJob, { signal, onLog }: RunOptions = {}): Promise<RunResult> => {
@@ -119,6 +132,15 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     const uid = asRoot ? users.take() : undefined
     if (asRoot && uid === undefined) throw new JobSpawnError({ command: 'a process job', cause: new Error('every sandbox uid is in use') })
     const fds: number[] = []
+    // The whole tree's memory, CPU and process count, on top of the per-process rlimits.
+    const cgroup =
+      options.cgroups && tools.sh
+        ? await createJobCgroup({
+            jobId: job.id,
+            root: options.cgroupRoot,
+            limits: { memoryBytes: limits.memoryMiB * 2 ** 20, cpuMillicores: manifest.resources.cpuMillicores, pids: limits.processes + 1 + SANDBOX_TASKS },
+          })
+        : undefined
     try {
       if (uid !== undefined) await chownTree(workDir, uid, uid)
       // As another user, RLIMIT_NPROC counts every process of that user, the provider's included.
@@ -129,7 +151,8 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         // One byte over the cap: a file that reaches it is then caught by the folder measure.
         fileBytes: limits.outputMiB * 2 ** 20 + 1,
         // One task of headroom, so a job that reaches its limit stays there long enough to be seen.
-        processes: otherTasks + limits.processes + 1 + SANDBOX_TASKS,
+        // With a cgroup, one more: the cgroup's pids limit is then what refuses a fork, and it counts the refusals.
+        processes: otherTasks + limits.processes + 1 + SANDBOX_TASKS + (cgroup ? 1 : 0),
       })
       const dropUser = uid === undefined ? [] : [tools.setpriv!, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--']
       let argv: string[]
@@ -155,6 +178,8 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         const command = manifest.entry.startsWith('/') ? manifest.entry : join(workDir, manifest.entry)
         argv = [...dropUser, tools.prlimit, ...rlimits, '--', command, ...manifest.args]
       }
+      // The first process joins the job's cgroup, then becomes the job: nothing it starts is ever outside.
+      if (cgroup) argv = [tools.sh!, '-c', JOIN_CGROUP, 'allot-cgroup', ...cgroup.procsFiles, '--', ...argv]
       const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio })
       for (const fd of fds.splice(0)) closeSync(fd)
       if (child.pid === undefined) throw new JobSpawnError({ command: argv[0]! })
@@ -171,6 +196,8 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         const jobPids = tools?.bwrap ? tree.slice(2) : tree
         const sample = await sampleTasks(jobPids)
         peakBytes = Math.max(peakBytes, sample.peakBytes)
+        const breach = await cgroup?.breach()
+        if (breach) return breach
         if (sample.tasks >= limits.processes)
           return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
         return undefined
@@ -190,7 +217,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
       const stdout = output.bytes('stdout')
       const stderr = output.bytes('stderr')
       const exitCode = ended.code ?? signalExitCode(ended.signal)
-      const failure = supervisor.failure ?? judge(exitCode, stderr, peakBytes, limits)
+      const failure = supervisor.failure ?? (await cgroup?.breach()) ?? judge(exitCode, stderr, peakBytes, limits)
       if (failure) log('job %s stopped: %s (%s)', job.id, failure.name, failure.message)
       return {
         exitCode: supervisor.failure ? KILLED_EXIT_CODE : exitCode,
@@ -210,6 +237,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         else log.error('processes of sandbox uid %d outlived their job; the uid is retired', uid)
         await chownTree(workDir, process.getuid!(), process.getgid!()).catch(() => {})
       }
+      await cgroup?.remove()
     }
   }
 
