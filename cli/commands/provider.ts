@@ -28,6 +28,7 @@ export const providerStart: CommandSpec = {
     { flags: '--runtimes <list>', description: 'runtimes to accept: wasm, process (sandboxed by bubblewrap), docker', defaultValue: ['wasm'], parse: parseRuntimes },
     { flags: '--allow-unsandboxed', description: 'run process jobs with rlimits only where bubblewrap is missing (they then see this machine and its network)' },
     { flags: '--docker-host <address>', description: 'the Docker Engine for the docker runtime, unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)' },
+    { flags: '--gpu-device-root <dir>', description: 'where the GPUs\' device nodes (nvidia0, nvidiactl, …) are', defaultValue: '/dev' },
     { flags: '--pull-images', description: 'pull a Docker job\'s image by digest (name@sha256:…) from a registry when the job does not carry it' },
     { flags: '--max-image-mib <MiB>', description: 'largest image archive a Docker job may carry', defaultValue: 1024, parse: parseInteger('--max-image-mib', 1, 1_000_000) },
     { flags: '--price-cpu <units>', description: 'price per core-second, in millionths of the payment token’s smallest unit', defaultValue: 500_000_000n, parse: parseBigint('--price-cpu') },
@@ -57,7 +58,7 @@ export const providerStart: CommandSpec = {
         prices: { cpu: options.priceCpu as bigint, memory: options.priceMemory as bigint, gpus: gpuModels.map((model) => ({ model, price: options.priceGpu as bigint })) },
         runtimes: {
           kinds: options.runtimes as RuntimeKind[],
-          process: { allowUnsandboxed: options.allowUnsandboxed === true },
+          process: { allowUnsandboxed: options.allowUnsandboxed === true, deviceRoot: options.gpuDeviceRoot as string, gpus: capacity.gpus },
           docker: {
             host: (options.dockerHost as string | undefined) ?? process.env.DOCKER_HOST,
             pullImages: options.pullImages === true,

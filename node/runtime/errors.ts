@@ -243,3 +243,17 @@ export class RuntimeStoppedError extends BaseError {
     super(`The ${runtime} runtime is not running.`, { hint: 'Call start() first.' })
   }
 }
+
+export type GpuDeviceMissingErrorType = GpuDeviceMissingError & { name: 'GpuDeviceMissingError' }
+
+/** nvidia-smi lists a GPU whose device node is missing, so no sandbox could be given it. */
+export class GpuDeviceMissingError extends BaseError {
+  override name = 'GpuDeviceMissingError' as const
+  readonly uuid: string
+  constructor({ uuid, device }: { uuid: string; device: string }) {
+    super(`The GPU ${uuid} has no device node at ${device}, so this provider cannot sell it.`, {
+      hint: 'Load the NVIDIA driver fully (nvidia-modprobe creates the /dev/nvidia* nodes), or point --gpu-device-root at where they are.',
+    })
+    this.uuid = uuid
+  }
+}

@@ -16,6 +16,7 @@ import { startDevMarket, type DevMarket } from '../../node/chain/devMarket.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
 import { type DockerEngine, startDockerd } from '../helpers/dockerd.ts'
+import { installFakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts'
 
 // A provider sells the runtimes it names on `provider start --runtimes`, each
 // checked at start; a client's `job submit` reaches them. Separate processes,
@@ -49,6 +50,9 @@ test.before(async () => {
   const providerClients = market.accounts[1] as ChainClients
   await ensureAllowance(providerClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
   await depositCollateral(providerClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
+  const gpuClients = market.accounts[2] as ChainClients
+  await ensureAllowance(gpuClients, { token: market.deployment.collateralToken, spender: market.deployment.market, amount: 1n })
+  await depositCollateral(gpuClients, { deployment: market.deployment, amount: parseUnits('100', 18) })
   engine = await startDockerd()
   dockerJob = join(root, 'docker-wordcount')
   await cp(join(examples, 'docker-wordcount'), dockerJob, { recursive: true })
@@ -132,6 +136,30 @@ test('a Docker job whose image archive is not the image its manifest names is de
   assert.match(result.stderr, /declined .*: image-mismatch \(The job's image archive holds sha256:[0-9a-f]{64}, not the sha256:(ab){32}/, result.stdout + result.stderr)
   const opened = await market.accounts[0]!.public.getContractEvents({ address: market.deployment.market, abi: allotMarketAbi, eventName: 'DealOpened', fromBlock: before })
   assert.is(opened.length, 0)
+})
+
+test('a provider selling a GPU (recorded nvidia-smi, stand-in device nodes) gives a GPU job exactly one device, by UUID', async () => {
+  const fake = await installFakeNvidiaSmi()
+  const devices = join(root, 'gpu-dev')
+  await mkdir(devices)
+  // Jobs run as users of their own, who pass through to the nodes as they would to /dev.
+  await chmod(root, 0o711)
+  for (const name of ['nvidia0', 'nvidiactl', 'nvidia-uvm']) await writeFile(join(devices, name), '')
+  try {
+    const gpuProvider = spawnAllot([...providerArgs('gpu', 'process'), '--gpu-device-root', devices], { ...env, ...fake.env('h100'), ALLOT_PRIVATE_KEY: devPrivateKeys[2], ALLOT_BOOTSTRAP: bootstrap })
+    processes.push(gpuProvider)
+    const info = await gpuProvider.ready
+    assert.is(info.capacity.gpus.length, 1, JSON.stringify(info))
+    const result = await client(['job', 'submit', join(import.meta.dirname, '..', 'fixtures', 'jobs', 'gpu-devices'), '--max-price', '5'])
+    assert.is(result.code, 0, result.stderr + result.stdout)
+    const printed = result.json()
+    assert.is(printed.state, 'settled')
+    assert.is(printed.exitCode, 0, await readFile(join(printed.resultDir, 'stderr'), 'utf8').catch(() => JSON.stringify(printed)))
+    assert.is(await readFile(join(printed.resultDir, 'output', 'devices.txt'), 'utf8'), 'nvidia-uvm nvidia0 nvidiactl ')
+    assert.is(await readFile(join(printed.resultDir, 'output', 'cuda.txt'), 'utf8'), `${info.capacity.gpus[0].uuid}\n`)
+  } finally {
+    await fake.remove()
+  }
 })
 
 test.run()

@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, existsSync, openSync } from 'node:fs'
 import { chmod, lstat, mkdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { JobLimits } from '../../../protocol/job/jobManifestSchema.ts'
 import { type Logger, logger as createLogger } from '../../log/logger.ts'
-import { JobSpawnError, RuntimeStoppedError, SandboxUnavailableError, WrongRuntimeError } from '../errors.ts'
+import { GpuDeviceMissingError, JobSpawnError, RuntimeStoppedError, SandboxUnavailableError, WrongRuntimeError } from '../errors.ts'
 import { KILLED_EXIT_CODE, rlimitFailure, signalExitCode } from '../exitStatus.ts'
 import { findExecutable } from '../findExecutable.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
@@ -16,7 +16,8 @@ import { killUserProcesses, processTree, sampleTasks, userTaskCount } from '../p
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { prlimitOptions } from '../setProcessLimits.ts'
 import { superviseJob } from '../superviseJob.ts'
-import { bwrapArgs, type SystemPath } from './bwrapArgs.ts'
+import { bwrapArgs, gpuDevice, hostDevice, type SystemPath } from './bwrapArgs.ts'
+import type { DetectedGpu } from '../resources/parseNvidiaSmiGpus.ts'
 import { chownTree } from './chownTree.ts'
 import { createJobCgroup } from './jobCgroup.ts'
 import { probeSystemPaths } from './probeSystemPaths.ts'
@@ -50,6 +51,10 @@ export type ProcessRuntimeInit = {
   cgroups?: boolean | undefined
   /** Where cgroup file systems are mounted. Default `/sys/fs/cgroup`. */
   cgroupRoot?: string | undefined
+  /** Where the host's device nodes are (GPUs are bound from here). Default `/dev`. */
+  deviceRoot?: string | undefined
+  /** The GPUs this provider sells: `start` checks that each one's device node is there. */
+  gpus?: readonly DetectedGpu[] | undefined
 }
 
 export type ProcessRuntimeComponents = { logger?: Logger | undefined }
@@ -90,6 +95,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     pollMs: init.pollMs ?? DEFAULTS.pollMs,
     cgroups: init.cgroups ?? true,
     cgroupRoot: init.cgroupRoot,
+    deviceRoot: init.deviceRoot ?? '/dev',
   }
   const log = components.logger ?? createLogger('runtime:process')
   const asRoot = process.getuid?.() === 0
@@ -106,6 +112,10 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     const bwrap = await findExecutable(options.bwrap)
     if (!bwrap && !options.allowUnsandboxed) throw new SandboxUnavailableError({ command: options.bwrap })
     if (!bwrap) log.error('bubblewrap not found: process jobs run UNSANDBOXED (allowUnsandboxed is set)')
+    for (const gpu of init.gpus ?? []) {
+      const node = hostDevice(options.deviceRoot, gpuDevice(gpu))
+      if (!existsSync(node)) throw new GpuDeviceMissingError({ uuid: gpu.uuid, device: node })
+    }
     const system = await probeSystemPaths()
     if (bwrap) await probeSandbox(bwrap, system, { signal })
     const prlimit = await findExecutable('prlimit')
@@ -168,6 +178,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
           workDir,
           seccompFd: tools.seccompPath ? 3 : undefined,
           gpus: job.gpus,
+          deviceRoot: options.deviceRoot,
           tmpBytes: Math.max(1, Math.min(manifest.resources.diskMiB, limits.memoryMiB)) * 2 ** 20,
         })
         argv = [...dropUser, tools.prlimit, ...rlimits, '--', tools.bwrap, ...sandbox]
