@@ -127,6 +127,32 @@ test('limits: the wall clock, memory, processes and output each stop the contain
   }
 })
 
+test('hostile containers: a fork bomb is stopped (ProcessLimitExceeded); mount, chown to root, device nodes, host files and the network are all refused; the runtime keeps serving', async () => {
+  const runtime = await started()
+  try {
+    const bomb = await runtime.run(await bare(['/bin/busybox', 'sh', '-c', 'b() { b | b & }; b; /bin/busybox sleep 30'], { processes: 8, wallSeconds: 20 }))
+    assert.is(bomb.failure?.name, 'ProcessLimitExceeded', JSON.stringify(bomb.failure) + text(bomb.stderr))
+    const tries = [
+      '/bin/busybox mount -t tmpfs none /tmp 2>/dev/null && echo mounted || echo mount-refused',
+      '/bin/busybox touch /job/x; /bin/busybox chown 0:0 /job/x 2>/dev/null && echo chowned || echo chown-refused',
+      '/bin/busybox mknod /job/sda b 8 0 2>/dev/null && echo mknod || echo mknod-refused',
+      '/bin/busybox ls /dev | /bin/busybox tr "\n" " "; echo',
+      '/bin/busybox cat /etc/shadow 2>/dev/null || echo no-host-files',
+      '/bin/busybox nc -w 1 10.0.0.1 80 </dev/null 2>/dev/null && echo connected || echo no-network',
+    ]
+    const probe = await runtime.run(await bare(['/bin/busybox', 'sh', '-c', tries.join('; ')]))
+    const lines = text(probe.stdout).trim().split('\n')
+    assert.equal([lines[0], lines[1], lines[2], lines[4], lines[5]], ['mount-refused', 'chown-refused', 'mknod-refused', 'no-host-files', 'no-network'], text(probe.stdout) + text(probe.stderr))
+    // Docker's minimal /dev: no disks, no GPUs, nothing raw.
+    assert.not.match(lines[3]!, /sd|nvme|nvidia|mem /)
+    const after = await runtime.run(await bare(['/bin/busybox', 'echo', 'still serving']))
+    assert.is(text(after.stdout), 'still serving\n')
+    assert.is(await ours(), 0)
+  } finally {
+    await runtime.stop()
+  }
+})
+
 test('admit: an image named by tag, a missing image, an archive of another image and an oversized archive are each refused by name', async () => {
   const runtime = await started('admit', { maxImageBytes: 64 * 2 ** 20 })
   const archive = await readFile(join(imageDir, 'image.tar'))

@@ -149,7 +149,14 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     running.add(container)
     try {
       const kill = () => void container.kill({ signal: 'SIGKILL' }).catch(() => {})
-      const supervisor = superviseJob({ limits, workDir, baseBytes: bundleBytes, kill, pollMs, signal })
+      // The engine refuses forks past PidsLimit without saying so; its count of the container's tasks names it.
+      const check = async (): Promise<JobFailure | undefined> => {
+        const stats = (await container.stats({ stream: false, 'one-shot': true } as { stream: false }).catch(() => undefined)) as { pids_stats?: { current?: number } } | undefined
+        if ((stats?.pids_stats?.current ?? 0) >= limits.processes)
+          return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
+        return undefined
+      }
+      const supervisor = superviseJob({ limits, workDir, baseBytes: bundleBytes, kill, pollMs, check, signal })
       const output = new OutputCollector(limits.outputMiB * 2 ** 20, onLog, () =>
         supervisor.fail(jobFailure(JobFailureName.OutputLimitExceeded, `wrote more than limits.outputMiB (${limits.outputMiB} MiB) to stdout and stderr`)),
       )
