@@ -162,4 +162,31 @@ test('a provider selling a GPU (recorded nvidia-smi, stand-in device nodes) give
   }
 })
 
+test('a provider killed with SIGKILL mid-container removes the orphaned container when restarted, before it serves', async () => {
+  // The same image, asked to outlast the provider.
+  const sleeper = join(root, 'docker-sleeper')
+  await cp(dockerJob, sleeper, { recursive: true })
+  const manifestPath = join(sleeper, 'allot.job.json')
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'))
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, args: ['/bin/sh', '-c', 'sleep 120'], limits: { ...manifest.limits, wallSeconds: 150 } }))
+  const submitted = await client(['job', 'submit', sleeper, '--max-price', '2', '--no-wait'])
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const running = async () => (await docker(['ps', '-aq', '--filter', 'label=allot.owner'])).trim()
+  const deadline = Date.now() + 60_000
+  while (!(await running()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+  const orphan = await running()
+  assert.ok(orphan, 'the container started')
+  const provider = processes.find((process) => process.child.spawnargs.includes(join(root, 'provider')))!
+  provider.child.kill('SIGKILL')
+  await new Promise((resolve) => provider.child.once('exit', resolve))
+  assert.is(await running(), orphan, 'the container outlived its provider')
+  const restarted = startProvider('provider', 'wasm,process,docker', { DOCKER_HOST: engine.host })
+  await restarted.ready
+  const left = await running()
+  // The restarted provider may already be rerunning the deal's job: never in the orphan's container.
+  assert.not.ok(left.split('\n').includes(orphan), `the orphan ${orphan} is still there`)
+  await restarted.stop()
+  assert.is(await running(), '')
+})
+
 test.run()
