@@ -2,6 +2,8 @@ import { open } from 'node:fs/promises'
 import { FetchErrorReason } from '../../protocol/types/messages.ts'
 import type { MessageStream } from '../p2p/messageStream.ts'
 
+// Read from disk in large blocks (few calls), sent in the stream's frame-sized pieces.
+const blockBytes = 1024 * 1024
 const pieceBytes = 64 * 1024
 
 export type ServeBundleParameters = {
@@ -25,19 +27,19 @@ export async function serveBundle(ms: MessageStream, { kind, path, offset, signa
       return
     }
     await ms.write({ type: kind === 'job' ? 'job-header' : 'result-header', body: { offset, total: size } }, { signal })
-    // The next piece is read from disk while the current one is sent.
-    const readPiece = (position: number) => {
-      const buffer = Buffer.allocUnsafe(Math.min(pieceBytes, size - position))
+    // The next block is read from disk while the current one is sent.
+    const readBlock = (position: number) => {
+      const buffer = Buffer.allocUnsafe(Math.min(blockBytes, size - position))
       return file.read(buffer, 0, buffer.length, position).then(({ bytesRead }) => buffer.subarray(0, bytesRead))
     }
     let position = offset
-    let next = position < size ? readPiece(position) : undefined
+    let next = position < size ? readBlock(position) : undefined
     while (next) {
-      const piece = await next
-      if (piece.byteLength === 0) break
-      position += piece.byteLength
-      next = position < size ? readPiece(position) : undefined
-      await ms.writeBytes(piece, { signal })
+      const block = await next
+      if (block.byteLength === 0) break
+      position += block.byteLength
+      next = position < size ? readBlock(position) : undefined
+      for (let from = 0; from < block.byteLength; from += pieceBytes) await ms.writeBytes(block.subarray(from, from + pieceBytes), { signal })
     }
     await next?.catch(() => {})
   } finally {
