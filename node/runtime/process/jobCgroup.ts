@@ -143,13 +143,13 @@ async function killAll(procs: string): Promise<void> {
 
 // A cgroup can be removed only once the last of its processes has been reaped.
 async function removeWhenEmpty(dir: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  for (let attempt = 0; attempt < 500; attempt++) {
     try {
       await rmdir(dir)
       return
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await new Promise((resolve) => setTimeout(resolve, 10))
     }
   }
 }
