@@ -171,6 +171,7 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
               provider = progress.terms.provider
               say('deal', `${job}: deal ${progress.dealId.slice(0, 12)}… opened with ${nameOf(provider)} at ${Number(progress.terms.price) / 1e6} tUSD`)
             }
+            if (progress.step === 'declined') say('declined', `${job}: ${nameOf(progress.provider)} declined (${progress.reason})`)
             if (progress.step === 'settled') gas.settle = progress.gasUsed
             if (progress.step === 'downloaded') say('result', `${job}: result fetched and checked against the committed hash, exit code ${progress.exitCode}`)
             options.onProgress?.(progress)
@@ -195,6 +196,20 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
     const p3 = startProvider('p3', bootstrap)
     await p3.ready
     await waitFor(() => node.orderBook.asks().length >= 3, 15_000, 'the third provider’s ask')
+    // A provider re-signs its ask once its view of the chain settles after start; proposing
+    // on the first one can meet `ask-unknown`. Wait until p3's ask has held for a second.
+    const p3Ask = () => node.orderBook.asks().find((entry) => entry.signed.ask.provider.toLowerCase() === address(roles.p3).toLowerCase())?.signed.ask.sequence
+    let lastSequence = p3Ask()
+    let heldSince = Date.now()
+    await waitFor(
+      () => {
+        const sequence = p3Ask()
+        if (sequence !== lastSequence) [lastSequence, heldSince] = [sequence, Date.now()]
+        return Date.now() - heldSince >= 1000
+      },
+      15_000,
+      'the third provider’s ask to settle',
+    )
     say('fault', 'p3 joins with the lowest price; its next job will never finish')
     const stalled = await submit('spin (p3 goes silent)', spin, {
       wait: false,
