@@ -1,13 +1,14 @@
 import type { CommandSpec } from '../command.ts'
 import { chainDev } from './chain.ts'
 import { configShow } from './config.ts'
+import { dashboard } from './dashboard.ts'
 import { demo } from './demo.ts'
 import { jobCancel, jobList, jobLogs, jobResult, jobStatus, jobSubmit } from './job.ts'
 import { keeperStart } from './keeper.ts'
 import { init } from './init.ts'
-import { marketAsks, marketBids, marketStatsCommand } from './market.ts'
+import { marketAsks, marketBids, marketList, marketStatsCommand } from './market.ts'
 import { providerStart } from './provider.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, dashboard, demo, configShow]

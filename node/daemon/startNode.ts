@@ -3,11 +3,14 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKeyAccount } from 'viem/accounts'
+import type { Registry } from 'prom-client'
 import { marketTopics } from '../../protocol/topics.ts'
 import type { UnitPrices } from '../../protocol/types/ask.ts'
 import { createChainClients, type ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { createBookMatcher, type BookMatcher } from '../client/bookMatcher.ts'
+import { instrumentMatcher } from '../client/metrics.ts'
+import { createMetricsRegistry } from '../metrics/createMetricsRegistry.ts'
 import { serveJobs, type JobServer } from '../client/serveJobs.ts'
 import { logger } from '../log/logger.ts'
 import { createChainBacking } from '../orderbook/backing.ts'
@@ -49,6 +52,8 @@ export type AllotNode = {
   host: P2PHost
   store: Store
   clients: ChainClients
+  /** The node's one metrics registry; `--metrics` serves it. */
+  registry: Registry
   deployment: Deployment
   orderBook: OrderBook
   /** The book as a client matches against it, through a columnar index. */
@@ -68,7 +73,8 @@ export type AllotNode = {
  */
 export async function startNode(parameters: StartNodeParameters): Promise<AllotNode> {
   const { home, rpcUrl, deployment, account, listen, bootstrap, announce, signal } = parameters
-  const clients = createChainClients({ rpcUrl, account, chainId: deployment.chainId })
+  const registry = createMetricsRegistry()
+  const clients = createChainClients({ rpcUrl, account, chainId: deployment.chainId, registry })
   const store = await openStore(home)
   const host = await createHost({ privateKey: await loadPeerKey(home), listen, bootstrap, announce, scoredTopics: Object.values(marketTopics(deployment)) })
   const stops: (() => unknown)[] = [() => store.close(), () => host.stop()]
@@ -97,7 +103,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
       runtimes = createRuntimes({ ...runtimesInit, workRoot: join(home, 'work') })
       await runtimes.start({ signal })
       stops.push(() => runtimes!.stop())
-      provider = createProvider({ host, clients, deployment, store, ledger: new CapacityLedger({ capacity }), runtimes: runtimes.byKind, publisher: orderBook }, { home, prices, ...init })
+      provider = createProvider({ host, clients, deployment, store, ledger: new CapacityLedger({ capacity }), runtimes: runtimes.byKind, publisher: orderBook, registry }, { home, prices, ...init })
       await provider.start()
       stops.push(() => provider!.stop())
     }
@@ -117,7 +123,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
     }
     await mkdir(home, { recursive: true })
     await writeFile(join(home, 'node.json'), `${JSON.stringify(info, null, 2)}\n`)
-    return { host, store, clients, deployment, orderBook, book: createBookMatcher({ asks: () => orderBook.asks() }), jobs, provider, runtimes, info, stop }
+    return { host, store, clients, deployment, orderBook, book: instrumentMatcher(createBookMatcher({ asks: () => orderBook.asks() }), registry), jobs, provider, runtimes, registry, info, stop }
   } catch (error) {
     await stop()
     throw error
