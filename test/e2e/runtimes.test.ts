@@ -3,7 +3,7 @@ import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { test } from 'uvu'
+import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseUnits } from 'viem'
 import { allotMarketAbi } from '../../contracts/abi/index.ts'
@@ -21,6 +21,8 @@ import { installFakeNvidiaSmi } from '../helpers/fake-nvidia-smi.ts'
 // A provider sells the runtimes it names on `provider start --runtimes`, each
 // checked at start; a client's `job submit` reaches them. Separate processes,
 // real anvil, libp2p over TCP, real bubblewrap, a Docker Engine of the test's own.
+const test = suite('runtimes through provider start and job submit')
+
 let market: DevMarket
 let root: string
 let env: Record<string, string>
