@@ -44,6 +44,8 @@ export async function ensureBundle() {
   })
   // The wasm runtime starts this script in each job's child process, next to the bundle.
   await copyFile(join(root, 'node', 'runtime', 'wasm', 'wasmChild.js'), join(root, 'dist', 'wasmChild.js'))
+  // Fetched bundles are hashed and written by this worker, next to the bundle too.
+  await copyFile(join(root, 'node', 'transfer', 'bundleWriterWorker.js'), join(root, 'dist', 'bundleWriterWorker.js'))
   await rename(temporary, bundlePath)
   return bundlePath
 }

@@ -31,6 +31,11 @@ export const providerStart: CommandSpec = {
     { flags: '--memory <MiB>', description: 'memory to sell (default: three quarters of it)', parse: parseInteger('--memory', 1, 100_000_000) },
     { flags: '--disk <MiB>', description: 'disk to sell (default: half the free space of the home)', parse: parseInteger('--disk', 0, 1_000_000_000) },
     { flags: '--runtimes <list>', description: 'runtimes to accept: wasm, process (sandboxed by bubblewrap), docker', defaultValue: ['wasm'], parse: parseRuntimes },
+    { flags: '--allow-unsandboxed', description: 'run process jobs with rlimits only where bubblewrap is missing (they then see this machine and its network)' },
+    { flags: '--docker-host <address>', description: 'the Docker Engine for the docker runtime, unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)' },
+    { flags: '--gpu-device-root <dir>', description: 'where the GPUs\' device nodes (nvidia0, nvidiactl, …) are', defaultValue: '/dev' },
+    { flags: '--pull-images', description: 'pull a Docker job\'s image by digest (name@sha256:…) from a registry when the job does not carry it' },
+    { flags: '--max-image-mib <MiB>', description: 'largest image archive a Docker job may carry', defaultValue: 1024, parse: parseInteger('--max-image-mib', 1, 1_000_000) },
     { flags: '--price-cpu <units>', description: 'price per core-second, in millionths of the payment token’s smallest unit', defaultValue: 500_000_000n, parse: parseBigint('--price-cpu') },
     { flags: '--price-memory <units>', description: 'price per GiB-second, in millionths of the smallest unit', defaultValue: 50_000_000n, parse: parseBigint('--price-memory') },
     { flags: '--price-gpu <units>', description: 'price per GPU-second for every detected model, in millionths of the smallest unit', defaultValue: 5_000_000_000n, parse: parseBigint('--price-gpu') },
@@ -59,7 +64,15 @@ export const providerStart: CommandSpec = {
       provider: {
         capacity,
         prices: { cpu: options.priceCpu as bigint, memory: options.priceMemory as bigint, gpus: gpuModels.map((model) => ({ model, price: options.priceGpu as bigint })) },
-        runtimes: options.runtimes as RuntimeKind[],
+        runtimes: {
+          kinds: options.runtimes as RuntimeKind[],
+          process: { allowUnsandboxed: options.allowUnsandboxed === true, deviceRoot: options.gpuDeviceRoot as string, gpus: capacity.gpus },
+          docker: {
+            host: (options.dockerHost as string | undefined) ?? process.env.DOCKER_HOST,
+            pullImages: options.pullImages === true,
+            maxImageBytes: (options.maxImageMib as number) * 2 ** 20,
+          },
+        },
         collateralBps: options.collateralBps as number,
         deadlineSlackSeconds: options.deadlineSlack as number,
         // Terms must be opened before the slack runs out, or the job might not fit before the deadline.
@@ -83,13 +96,15 @@ export const providerStart: CommandSpec = {
       await control.start()
       const status = await node.provider!.status()
       const { tokens } = connection
-      output.result({ ...node.info, control: control.url, capacity, runtimes: Object.keys(status.ask?.ask.runtimes ?? {}).length ? status.ask?.ask.runtimes : options.runtimes, canBack: status.backingRoom }, () =>
+      // What the ask carries: every runtime named has started, or the start failed.
+      const runtimes = status.ask?.ask.runtimes ?? node.runtimes!.kinds
+      output.result({ ...node.info, control: control.url, capacity, runtimes, canBack: status.backingRoom }, () =>
         [
           `provider ${node.info.address}`,
           `peer id  ${node.info.peerId}`,
           ...node.info.addresses.map((address) => `listening on ${address}`),
           `selling  ${capacity.cpuMillicores / 1000} cores, ${capacity.memoryMiB} MiB memory, ${capacity.diskMiB} MiB disk${capacity.gpus.length ? `, ${capacity.gpus.length} GPU(s): ${gpuModels.join(', ')}` : ''}`,
-          `runtimes ${(options.runtimes as string[]).join(', ')}`,
+          `runtimes ${runtimes.join(', ')}`,
           `can back ${status.backingRoom === maxUint256 ? '∞' : formatUnits(status.backingRoom, tokens.payment.decimals)} ${tokens.payment.symbol} of deal collateral${status.backingRoom === 0n ? ' — deposit collateral with `allot stake deposit` first' : ''}`,
           `node info written to ${settings.home}/node.json; \`allot provider status\` shows what it is doing; Ctrl-C to stop`,
         ].join('\n'),

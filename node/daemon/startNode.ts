@@ -6,7 +6,6 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import type { Registry } from 'prom-client'
 import { marketTopics } from '../../protocol/topics.ts'
 import type { UnitPrices } from '../../protocol/types/ask.ts'
-import type { Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { createChainClients, type ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { watchChain, type ChainChange, type ChainWatch } from '../chain/watchChain.ts'
@@ -22,8 +21,7 @@ import { loadPeerKey } from '../p2p/identity.ts'
 import { createProvider, type Provider } from '../provider/createProvider.ts'
 import type { ProviderInit } from '../provider/context.ts'
 import { CapacityLedger, type Capacity } from '../runtime/resources/capacityLedger.ts'
-import type { Runtime } from '../runtime/runtime.ts'
-import { createWasmRuntime } from '../runtime/wasm/createWasmRuntime.ts'
+import { createRuntimes, type Runtimes, type RuntimesInit } from '../runtime/createRuntimes.ts'
 import { openStore, type Store } from '../store/openStore.ts'
 
 const log = logger('node')
@@ -40,9 +38,8 @@ export type StartNodeParameters = {
   provider?: {
     capacity: Capacity
     prices: UnitPrices
-    runtimes: RuntimeKind[]
-    /** Builds the runtimes other than wasm (process, docker), which need options of their own. */
-    createRuntime?: (kind: RuntimeKind, workRoot: string) => Promise<Runtime | undefined>
+    /** Exactly the runtimes to sell and their options; each is built and checked by createRuntimes, or the start fails. */
+    runtimes: Omit<RuntimesInit, 'workRoot'>
   } & Partial<Omit<ProviderInit, 'home' | 'prices'>>
   /** Told when the chain goes down, changes under the node, or comes back (the provider pauses and resumes by itself). */
   onChainChange?: (change: ChainChange) => void
@@ -70,6 +67,8 @@ export type AllotNode = {
   provider?: Provider
   /** Whether the deployment's chain is as the node knew it. */
   chain: ChainWatch
+  /** The provider's started runtimes: exactly those its ask carries. */
+  runtimes?: Runtimes
   info: NodeInfo
   stop: () => Promise<void>
 }
@@ -105,18 +104,13 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
     stops.push(() => jobs.stop())
 
     let provider: Provider | undefined
+    let runtimes: Runtimes | undefined
     if (parameters.provider) {
-      const { capacity, prices, runtimes: kinds, createRuntime, ...init } = parameters.provider
-      const workRoot = join(home, 'work')
-      const runtimes: Partial<Record<RuntimeKind, Runtime>> = {}
-      for (const kind of kinds) {
-        const runtime = kind === 'wasm' ? createWasmRuntime({ workRoot }) : await createRuntime?.(kind, workRoot)
-        if (!runtime) continue
-        await runtime.start()
-        stops.push(() => runtime.stop())
-        runtimes[kind] = runtime
-      }
-      provider = createProvider({ host, clients, deployment, store, ledger: new CapacityLedger({ capacity }), runtimes, publisher: orderBook, registry }, { home, prices, ...init })
+      const { capacity, prices, runtimes: runtimesInit, ...init } = parameters.provider
+      runtimes = createRuntimes({ ...runtimesInit, workRoot: join(home, 'work') })
+      await runtimes.start({ signal })
+      stops.push(() => runtimes!.stop())
+      provider = createProvider({ host, clients, deployment, store, ledger: new CapacityLedger({ capacity }), runtimes: runtimes.byKind, publisher: orderBook, registry }, { home, prices, ...init })
       await provider.start()
       stops.push(() => provider!.stop())
     }
@@ -153,7 +147,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
     }
     await mkdir(home, { recursive: true })
     await writeFile(join(home, 'node.json'), `${JSON.stringify(info, null, 2)}\n`)
-    return { host, store, clients, deployment, orderBook, book: instrumentMatcher(createBookMatcher({ asks: () => orderBook.asks() }), registry), jobs, provider, registry, chain, info, stop }
+    return { host, store, clients, deployment, orderBook, book: instrumentMatcher(createBookMatcher({ asks: () => orderBook.asks() }), registry), jobs, provider, runtimes, registry, chain, info, stop }
   } catch (error) {
     await stop()
     throw error

@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { erc20Abi, parseEventLogs, parseUnits, type Address, type Hex } from 'viem'
@@ -15,6 +17,8 @@ import { startDevMarket, type DevMarket } from '../chain/devMarket.ts'
 import { increaseTime } from '../chain/devTime.ts'
 import { submitJob, type JobProgress } from '../client/submitJob.ts'
 import { startNode, type AllotNode } from '../daemon/startNode.ts'
+import { startDockerEngine, type DockerEngine } from '../runtime/docker/startDockerEngine.ts'
+import { findExecutable } from '../runtime/findExecutable.ts'
 import { packageRoot } from './packageRoot.ts'
 import { spawnAllot, type AllotProcess } from './spawnAllot.ts'
 
@@ -47,7 +51,7 @@ const prices = {
 /**
  * The whole market on one machine: a local chain with the contracts, three
  * providers and a keeper as separate processes, a client submitting jobs (the C
- * examples built to WASI), a provider that goes silent mid-job and is liquidated
+ * examples built to WASI, a native job and a Docker job), a provider that goes silent mid-job and is liquidated
  * twice over — its position when the collateral price halves, then its deal when
  * the deadline passes — and a table of what happened.
  */
@@ -58,8 +62,11 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
   const processes: AllotProcess[] = []
   let market: DevMarket | undefined
   let client: AllotNode | undefined
+  let engine: DockerEngine | undefined
   try {
     say('chain', 'starting anvil and deploying the market, tokens and price feed')
+    // A Docker Engine of the demo's own starts meanwhile, where dockerd is installed.
+    const starting = startDockerEngine({ signal }).catch((error: Error) => error)
     market = await startDevMarket({ signal })
     const { deployment } = market
     const deploymentPath = join(root, 'deployment.json')
@@ -99,11 +106,28 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
     await fundInsurance(owner, { deployment, amount: parseUnits('10', 6) })
     say('insurance', 'the market owner put 10 tUSD in the insurance fund')
 
+    // p1 also sells native processes (under bubblewrap) and Docker containers, where this machine can.
+    const dockerStart = await starting
+    const dockerJob = join(root, 'docker-wordcount')
+    if (dockerStart instanceof Error) say('docker', `no Docker Engine could be started here, so the Docker job is left out (${dockerStart.message.split('\n')[0]})`)
+    else {
+      engine = dockerStart
+      await cp(join(packageRoot(), 'examples', 'docker-wordcount'), dockerJob, { recursive: true })
+      const { stdout } = await promisify(execFile)(join(dockerJob, 'build.sh'), [dockerJob], { env: { ...process.env, DOCKER_HOST: engine.host } })
+      say('docker', `dockerd on ${engine.host}; examples/docker-wordcount's image ${stdout.trim().slice(0, 19)}… built from busybox with no registry`)
+    }
+    const sandbox = await findExecutable('bwrap')
+    if (!sandbox) say('process', 'bubblewrap is not installed here, so the native job is left out')
+    const p1Runtimes = ['wasm', ...(sandbox ? ['process'] : []), ...(engine ? ['docker'] : [])].join(',')
     const startProvider = (name: 'p1' | 'p2' | 'p3', bootstrap: string[]) => {
       const index = roles[name]
       const provider = spawnAllot(
-        ['provider', 'start', '--home', join(root, name), '--cpu', '2000', '--memory', '2048', '--disk', '1024', '--price-cpu', String(prices[name].cpu), '--price-memory', String(prices[name].memory), ...(bootstrap.length ? ['--bootstrap', ...bootstrap] : [])],
-        { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[index] },
+        [
+          'provider', 'start', '--home', join(root, name), '--cpu', '2000', '--memory', '2048', '--disk', '1024', '--price-cpu', String(prices[name].cpu), '--price-memory', String(prices[name].memory),
+          ...(name === 'p1' ? ['--runtimes', p1Runtimes] : []),
+          ...(bootstrap.length ? ['--bootstrap', ...bootstrap] : []),
+        ],
+        { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[index], ...(name === 'p1' && engine ? { DOCKER_HOST: engine.host } : {}) },
       )
       processes.push(provider)
       return provider
@@ -147,6 +171,7 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
               provider = progress.terms.provider
               say('deal', `${job}: deal ${progress.dealId.slice(0, 12)}… opened with ${nameOf(provider)} at ${Number(progress.terms.price) / 1e6} tUSD`)
             }
+            if (progress.step === 'declined') say('declined', `${job}: ${nameOf(progress.provider)} declined (${progress.reason})`)
             if (progress.step === 'settled') gas.settle = progress.gasUsed
             if (progress.step === 'downloaded') say('result', `${job}: result fetched and checked against the committed hash, exit code ${progress.exitCode}`)
             options.onProgress?.(progress)
@@ -164,11 +189,27 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
     await submit('checksum (C → WASI)', join(packageRoot(), 'examples', 'checksum'))
     await submit('sum (C → WASI)', join(packageRoot(), 'test', 'fixtures', 'jobs', 'sum'))
     await submit('spin 3 s (C → WASI)', spin)
+    if (sandbox) await submit('wordcount (native, bubblewrap)', join(packageRoot(), 'examples', 'process-wordcount'))
+    if (engine) await submit('wordcount (Docker, image in the job)', dockerJob)
 
     // The third provider joins, undercuts the others, takes a job, and goes silent.
     const p3 = startProvider('p3', bootstrap)
     await p3.ready
     await waitFor(() => node.orderBook.asks().length >= 3, 15_000, 'the third provider’s ask')
+    // A provider re-signs its ask once its view of the chain settles after start; proposing
+    // on the first one can meet `ask-unknown`. Wait until p3's ask has held for a second.
+    const p3Ask = () => node.orderBook.asks().find((entry) => entry.signed.ask.provider.toLowerCase() === address(roles.p3).toLowerCase())?.signed.ask.sequence
+    let lastSequence = p3Ask()
+    let heldSince = Date.now()
+    await waitFor(
+      () => {
+        const sequence = p3Ask()
+        if (sequence !== lastSequence) [lastSequence, heldSince] = [sequence, Date.now()]
+        return Date.now() - heldSince >= 1000
+      },
+      15_000,
+      'the third provider’s ask to settle',
+    )
     say('fault', 'p3 joins with the lowest price; its next job will never finish')
     const stalled = await submit('spin (p3 goes silent)', spin, {
       wait: false,
@@ -226,6 +267,7 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
     await client?.stop()
     await Promise.all(processes.map((process) => process.stop()))
     await market?.stop()
+    await engine?.stop()
     if (!keep) await rm(root, { recursive: true, force: true })
     else say('kept', root)
   }

@@ -64,6 +64,15 @@ export async function handleProposal(context: ProviderContext, stream: Stream, c
   }
 }
 
+/** The runtime's refusals a client can fix, by error name. */
+const admitDeclines: Record<string, DeclineReason> = {
+  DockerImageUnpinnedError: DeclineReason.ImageUnpinned,
+  DockerImageMissingError: DeclineReason.ImageMissing,
+  DockerImageArchiveError: DeclineReason.ImageMismatch,
+  DockerImageMismatchError: DeclineReason.ImageMismatch,
+  DockerImageTooLargeError: DeclineReason.ImageTooLarge,
+}
+
 /** A bid's requirements in the ledger's terms (an empty GPU model or VRAM means any). */
 function requiredResources({ cpuMillicores, memoryMiB, diskMiB, gpus }: Requirements): JobResources {
   const [gpu] = gpus
@@ -146,6 +155,15 @@ async function accept(context: ProviderContext, proposal: DealProposal, connecti
   // The bid is what was priced: a manifest asking for more than it would run unpaid.
   const wanted = manifestRequirements(manifest)
   if (JSON.stringify(wanted) !== JSON.stringify(bid.requirements)) throw new Declined(DeclineReason.BidInvalid, 'the job manifest does not match the bid requirements')
-  if (!context.runtimes[manifest.runtime]) throw new Declined(DeclineReason.RuntimeUnsupported)
+  const runtime = context.runtimes[manifest.runtime]
+  if (!runtime) throw new Declined(DeclineReason.RuntimeUnsupported)
+  // What the job needs beyond its bundle (a Docker image, checked against its digest) is in place before anything is signed.
+  try {
+    await runtime.admit({ id: bid.jobHash, manifest, bundleDir: context.paths.jobFiles(bid.jobHash) }, { signal })
+  } catch (error) {
+    const reason = admitDeclines[(error as Error).name]
+    if (!reason) throw error
+    throw new Declined(reason, (error as Error).message.split('\n')[0])
+  }
   return { terms, dealId }
 }

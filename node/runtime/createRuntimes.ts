@@ -9,54 +9,80 @@ import { createWasmRuntime, type WasmRuntimeInit } from './wasm/createWasmRuntim
 export type RuntimesInit = {
   /** Where runs get their folders (each runtime's `workRoot`). */
   workRoot: string
-  /** The wasm runtime: on unless `false`. */
-  wasm?: Omit<WasmRuntimeInit, 'workRoot'> | false | undefined
-  /** The process runtime: off unless given (providers opt in). */
+  /** Exactly the runtimes to build and start; a provider names them (`--runtimes`). */
+  kinds: readonly RuntimeKind[]
+  wasm?: Omit<WasmRuntimeInit, 'workRoot'> | undefined
   process?: Omit<ProcessRuntimeInit, 'workRoot'> | undefined
-  /** The docker runtime: off unless given (providers opt in). */
   docker?: Omit<DockerRuntimeInit, 'workRoot'> | undefined
 }
 
 /** The runtimes a provider offers, behind one `run`. */
 export type Runtimes = {
-  /** The runtimes enabled, for the provider's ask. */
+  /** The runtimes started, for the provider's ask: after `start`, every kind named. */
   readonly kinds: RuntimeKind[]
+  /** Each started runtime by kind, as the provider's deal handling reads them. */
+  readonly byKind: Partial<Record<RuntimeKind, Runtime>>
   /** @throws RuntimeNotEnabledError */
   get(kind: RuntimeKind): Runtime
+  /**
+   * Starts every runtime named; each checks that it can work (bubblewrap runs, an
+   * engine answers). All or nothing: the first that cannot start stops the others
+   * and its error is thrown, so a provider never advertises a runtime it cannot run.
+   */
   start(options?: { signal?: AbortSignal | undefined }): Promise<void>
   stop(): Promise<void>
   /** Runs a job on the runtime its manifest names. @throws RuntimeNotEnabledError */
   run(job: RunnableJob, options?: RunOptions): Promise<RunResult>
 }
 
+const builders: { [K in RuntimeKind]: (init: RuntimesInit, components: { logger?: Logger | undefined }) => Runtime } = {
+  wasm: (init, components) => createWasmRuntime({ ...init.wasm, workRoot: init.workRoot }, components),
+  process: (init, components) => createProcessRuntime({ ...init.process, workRoot: init.workRoot }, components),
+  docker: (init, components) => createDockerRuntime({ ...init.docker, workRoot: init.workRoot }, components),
+}
+
 /**
- * Creates the runtimes a provider has opted in to: `wasm` by default, `process`
- * and `docker` only when configured.
+ * The one factory for a provider's runtimes: builds each kind named in
+ * `init.kinds` with its options, and nothing else.
  *
  * @example
- * const runtimes = createRuntimes({ workRoot: join(home, 'jobs'), process: {} })
+ * const runtimes = createRuntimes({ workRoot: join(home, 'work'), kinds: ['wasm', 'process'] })
  * await runtimes.start()
  * const result = await runtimes.run(job, { signal, onLog })
  */
 export function createRuntimes(init: RuntimesInit, components: { logger?: Logger | undefined } = {}): Runtimes {
-  const enabled = new Map<RuntimeKind, Runtime>()
-  if (init.wasm !== false) enabled.set('wasm', createWasmRuntime({ ...init.wasm, workRoot: init.workRoot }, components))
-  if (init.process) enabled.set('process', createProcessRuntime({ ...init.process, workRoot: init.workRoot }, components))
-  if (init.docker) enabled.set('docker', createDockerRuntime({ ...init.docker, workRoot: init.workRoot }, components))
+  const built = new Map<RuntimeKind, Runtime>([...new Set(init.kinds)].map((kind) => [kind, builders[kind](init, components)]))
+  const started = new Map<RuntimeKind, Runtime>()
   const get = (kind: RuntimeKind) => {
-    const runtime = enabled.get(kind)
+    const runtime = started.get(kind)
     if (!runtime) throw new RuntimeNotEnabledError({ runtime: kind })
     return runtime
   }
+  const stop = async () => {
+    const running = [...started.values()]
+    started.clear()
+    await Promise.all(running.map((runtime) => runtime.stop()))
+  }
   return {
-    kinds: [...enabled.keys()],
+    get kinds() {
+      return [...started.keys()]
+    },
+    get byKind() {
+      return Object.fromEntries(started)
+    },
     get,
     async start(options) {
-      for (const runtime of enabled.values()) await runtime.start(options)
+      try {
+        for (const [kind, runtime] of built) {
+          await runtime.start(options)
+          started.set(kind, runtime)
+        }
+      } catch (error) {
+        await stop()
+        throw error
+      }
     },
-    async stop() {
-      await Promise.all([...enabled.values()].map((runtime) => runtime.stop()))
-    },
+    stop,
     run: (job, options) => get(job.manifest.runtime).run(job, options),
   }
 }

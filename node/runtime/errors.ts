@@ -20,9 +20,9 @@ export type SandboxUnavailableErrorType = SandboxUnavailableError & { name: 'San
 export class SandboxUnavailableError extends BaseError {
   override name = 'SandboxUnavailableError' as const
   constructor({ command, cause }: { command: string; cause?: unknown }) {
-    super(`The process sandbox (${command}) is not available, so process jobs are refused.`, {
+    super(`The process sandbox (${command}) is not available, so this provider cannot sell the process runtime.`, {
       cause,
-      hint: 'Install bubblewrap (apt-get install bubblewrap), or set allowUnsandboxed to accept running jobs without a sandbox.',
+      hint: 'Install bubblewrap (apt-get install bubblewrap) and check that `bwrap --unshare-all --ro-bind / / true` runs, leave process out of --runtimes, or pass --allow-unsandboxed to run process jobs with rlimits only (they then see this machine and its network).',
     })
   }
 }
@@ -34,22 +34,72 @@ export class DockerUnavailableError extends BaseError {
   override name = 'DockerUnavailableError' as const
   readonly socketPath: string
   constructor({ socketPath, cause }: { socketPath: string; cause?: unknown }) {
-    super(`No Docker Engine answers at ${socketPath}.`, { cause, hint: 'Start the Docker daemon, or disable the docker runtime.' })
+    super(`No Docker Engine answers at ${socketPath}, so this provider cannot sell the docker runtime.`, {
+      cause,
+      hint: 'Start the Docker daemon, point DOCKER_HOST (or --docker-host) at its socket, or leave docker out of --runtimes.',
+    })
     this.socketPath = socketPath
   }
 }
 
 export type DockerImageMissingErrorType = DockerImageMissingError & { name: 'DockerImageMissingError' }
 
-/** The job's image is not on the engine and pulling is off. */
+/** The job's image is not on the engine, the bundle carries no archive of it, and pulling is off. */
 export class DockerImageMissingError extends BaseError {
   override name = 'DockerImageMissingError' as const
   readonly image: string
-  constructor({ image }: { image: string }) {
-    super(`The image ${image} is not present on this provider's Docker Engine.`, {
-      hint: 'Pull it beforehand (docker pull), or enable pullImages.',
+  constructor({ image, cause }: { image: string; cause?: unknown }) {
+    super(`The image ${image} is not on this provider and the job does not carry it.`, {
+      cause,
+      hint: 'Put the image in the job folder (docker save -o image.tar IMAGE) and name it in the manifest ("image": "image.tar").',
     })
     this.image = image
+  }
+}
+
+export type DockerImageUnpinnedErrorType = DockerImageUnpinnedError & { name: 'DockerImageUnpinnedError' }
+
+/** A Docker job names its image by a tag, which may point at other bytes tomorrow; jobs name images by digest. */
+export class DockerImageUnpinnedError extends BaseError {
+  override name = 'DockerImageUnpinnedError' as const
+  constructor({ image }: { image: string }) {
+    super(`The image ${image} is not named by digest, so the deal could not say what runs.`, {
+      hint: 'Name the image by its id (sha256:…, from docker image inspect --format {{.Id}}) or by name@sha256:digest.',
+    })
+  }
+}
+
+export type DockerImageMismatchErrorType = DockerImageMismatchError & { name: 'DockerImageMismatchError' }
+
+/** The image archive a job carries is not the image its manifest names. */
+export class DockerImageMismatchError extends BaseError {
+  override name = 'DockerImageMismatchError' as const
+  constructor({ expected, actual }: { expected: string; actual: string }) {
+    super(`The job's image archive holds ${actual}, not the ${expected} its manifest names.`, {
+      hint: 'Save the image the manifest names (docker save -o image.tar ID), or put the archive\'s image id in "entry".',
+    })
+  }
+}
+
+export type DockerImageTooLargeErrorType = DockerImageTooLargeError & { name: 'DockerImageTooLargeError' }
+
+/** The job's image archive is larger than this provider accepts. */
+export class DockerImageTooLargeError extends BaseError {
+  override name = 'DockerImageTooLargeError' as const
+  constructor({ bytes, maxBytes }: { bytes: number; maxBytes: number }) {
+    super(`The job's image archive is ${bytes} bytes, more than the ${maxBytes} this provider accepts.`, {
+      hint: 'Use a smaller image (a static binary in a scratch image), or a provider with a larger --max-image-mib.',
+    })
+  }
+}
+
+export type DockerImageArchiveErrorType = DockerImageArchiveError & { name: 'DockerImageArchiveError' }
+
+/** A job's image archive is not a `docker save` archive of one image. */
+export class DockerImageArchiveError extends BaseError {
+  override name = 'DockerImageArchiveError' as const
+  constructor({ path, reason }: { path: string; reason: string }) {
+    super(`${path} is not a usable image archive: ${reason}.`, { hint: 'Make it with docker save -o image.tar IMAGE.' })
   }
 }
 
@@ -191,5 +241,19 @@ export class RuntimeStoppedError extends BaseError {
   override name = 'RuntimeStoppedError' as const
   constructor({ runtime }: { runtime: string }) {
     super(`The ${runtime} runtime is not running.`, { hint: 'Call start() first.' })
+  }
+}
+
+export type GpuDeviceMissingErrorType = GpuDeviceMissingError & { name: 'GpuDeviceMissingError' }
+
+/** nvidia-smi lists a GPU whose device node is missing, so no sandbox could be given it. */
+export class GpuDeviceMissingError extends BaseError {
+  override name = 'GpuDeviceMissingError' as const
+  readonly uuid: string
+  constructor({ uuid, device }: { uuid: string; device: string }) {
+    super(`The GPU ${uuid} has no device node at ${device}, so this provider cannot sell it.`, {
+      hint: 'Load the NVIDIA driver fully (nvidia-modprobe creates the /dev/nvidia* nodes), or point --gpu-device-root at where they are.',
+    })
+    this.uuid = uuid
   }
 }

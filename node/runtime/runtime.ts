@@ -66,6 +66,14 @@ export interface Runtime {
   readonly kind: RuntimeKind
   /** Prepares what runs need (a spare process, a sandbox check, an engine connection). */
   start(options?: { signal?: AbortSignal | undefined }): Promise<void>
+  /**
+   * Checks, before any deal is signed, that this runtime has what the job needs
+   * beyond its bundle (for docker: the image its manifest names by digest, loaded
+   * from the archive the job carries). `job.bundleDir` is the unpacked bundle.
+   *
+   * @throws A named error saying why the job cannot run here (DockerImageMismatchError, …).
+   */
+  admit(job: RunnableJob, options?: { signal?: AbortSignal | undefined }): Promise<void>
   /** Stops running jobs and releases what `start` prepared. */
   stop(): Promise<void>
   /**

@@ -1,11 +1,12 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { Hex } from 'viem'
 import { JOB_PROTOCOL, RESULT_PROTOCOL } from '../../protocol/protocols.ts'
 import { messageStream } from '../p2p/messageStream.ts'
+import { createBundleWriter } from './createBundleWriter.ts'
 import { BundleHashMismatchError, BundleTooLargeError, FetchFailedError, TransferIncompleteError } from './errors.ts'
 
 export type FetchBundleParameters = {
@@ -40,24 +41,16 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
 
   const stream = await host.dialProtocol(peer, kind === 'job' ? JOB_PROTOCOL : RESULT_PROTOCOL, { signal: AbortSignal.any([AbortSignal.timeout(dialTimeoutMs), ...(signal ? [signal] : [])]) })
   const ms = messageStream(stream)
-  // The hash runs over the bytes as they arrive (after the part an earlier fetch left),
-  // so the finished file is never read back; writes are gathered into ≥ 1 MiB batches
-  // and one batch is written while the next arrives.
-  const hash = createHash('sha256')
-  if (resumedFrom > 0) for await (const piece of createReadStream(partial, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer)
-  const file = await open(partial, 'a')
+  // Hashing and writing run on a worker thread over 1 MiB batches (the hash covers
+  // what an earlier fetch left too), so this thread only moves bytes off the stream
+  // and the finished file is never read back. Pieces are copied into the batch as
+  // they arrive: the stream may reuse a piece's memory once the next one is read.
+  const writer = createBundleWriter(partial)
   let received = resumedFrom
   let total: number
-  let batch: Uint8Array[] = []
-  let batchBytes = 0
-  let writing: Promise<unknown> = Promise.resolve()
-  const flush = async () => {
-    const pieces = batch
-    batch = []
-    batchBytes = 0
-    await writing
-    writing = file.writev(pieces)
-  }
+  let batch = Buffer.allocUnsafeSlow(writeBatchBytes)
+  let filled = 0
+  let actual: `0x${string}`
   try {
     await ms.write(kind === 'job' ? { type: 'job-request', body: { jobHash: id, offset: resumedFrom } } : { type: 'result-request', body: { dealId: id, offset: resumedFrom } }, { signal })
     const header = await ms.read([kind === 'job' ? 'job-header' : 'result-header', 'fetch-error'], { signal })
@@ -65,22 +58,32 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
     total = header.body.total
     if (total > maxBytes) throw new BundleTooLargeError({ kind, size: total, maxBytes })
     for await (const piece of ms.readBytes({ signal, limit: total - resumedFrom })) {
-      hash.update(piece)
-      batch.push(piece)
-      batchBytes += piece.byteLength
       received += piece.byteLength
-      if (batchBytes >= writeBatchBytes) await flush()
+      for (let from = 0; from < piece.byteLength; ) {
+        const take = Math.min(piece.byteLength - from, writeBatchBytes - filled)
+        batch.set(piece.subarray(from, from + take), filled)
+        filled += take
+        from += take
+        if (filled === writeBatchBytes) {
+          await writer.write(batch)
+          batch = Buffer.allocUnsafeSlow(writeBatchBytes)
+          filled = 0
+        }
+      }
     }
-    if (batchBytes > 0) await flush()
+    if (filled > 0) await writer.write(batch.subarray(0, filled))
+    actual = await writer.finish()
+  } catch (error) {
+    // What arrived stays in the partial file, so the next fetch resumes after it.
+    await (filled > 0 ? writer.write(batch.subarray(0, filled)) : Promise.resolve())
+      .then(() => writer.finish())
+      .catch(() => writer.abort())
+    throw error
   } finally {
-    await writing.catch(() => {})
-    await file.close()
     stream.close().catch(() => {})
   }
-  await writing
   if (received < total) throw new TransferIncompleteError({ kind, received, total })
 
-  const actual = `0x${hash.digest('hex')}`
   if (actual !== expectedHash.toLowerCase()) {
     await rm(partial, { force: true })
     throw new BundleHashMismatchError({ kind, expected: expectedHash, actual })

@@ -2,7 +2,9 @@ import { open } from 'node:fs/promises'
 import { FetchErrorReason } from '../../protocol/types/messages.ts'
 import type { MessageStream } from '../p2p/messageStream.ts'
 
-const pieceBytes = 256 * 1024
+// Read from disk in large blocks (few calls), sent in the stream's frame-sized pieces.
+const blockBytes = 1024 * 1024
+const pieceBytes = 64 * 1024
 
 export type ServeBundleParameters = {
   kind: 'job' | 'result'
@@ -25,14 +27,21 @@ export async function serveBundle(ms: MessageStream, { kind, path, offset, signa
       return
     }
     await ms.write({ type: kind === 'job' ? 'job-header' : 'result-header', body: { offset, total: size } }, { signal })
-    let position = offset
-    while (position < size) {
-      const buffer = new Uint8Array(Math.min(pieceBytes, size - position))
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, position)
-      if (bytesRead === 0) break
-      await ms.writeBytes(buffer.subarray(0, bytesRead), { signal })
-      position += bytesRead
+    // The next block is read from disk while the current one is sent.
+    const readBlock = (position: number) => {
+      const buffer = Buffer.allocUnsafe(Math.min(blockBytes, size - position))
+      return file.read(buffer, 0, buffer.length, position).then(({ bytesRead }) => buffer.subarray(0, bytesRead))
     }
+    let position = offset
+    let next = position < size ? readBlock(position) : undefined
+    while (next) {
+      const block = await next
+      if (block.byteLength === 0) break
+      position += block.byteLength
+      next = position < size ? readBlock(position) : undefined
+      for (let from = 0; from < block.byteLength; from += pieceBytes) await ms.writeBytes(block.subarray(from, from + pieceBytes), { signal })
+    }
+    await next?.catch(() => {})
   } finally {
     await file.close()
     await ms.close({ signal }).catch(() => {})

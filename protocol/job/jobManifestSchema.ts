@@ -74,6 +74,8 @@ export const jobManifestSchema = z
     env: z.record(envName, noNul('a value')).default({}),
     inputs: z.array(bundlePath).max(10_000).default([]),
     output: bundlePath.default('output'),
+    /** `docker` only: a `docker save` archive in the bundle holding the image `entry` names by id. */
+    image: bundlePath.optional(),
     limits: jobLimitsSchema,
     resources: jobResourcesSchema,
   })
@@ -85,6 +87,7 @@ export const jobManifestSchema = z
     if (entryProblem) issue(['entry'], entryProblem)
     if (Object.keys(manifest.env).length > 256) issue(['env'], 'more than 256 variables')
     if (manifest.limits.memoryMiB > manifest.resources.memoryMiB) issue(['limits', 'memoryMiB'], 'exceeds resources.memoryMiB')
+    if (manifest.image !== undefined && manifest.runtime !== 'docker') issue(['image'], 'only docker jobs carry an image archive')
     if (manifest.runtime === 'wasm' && manifest.resources.gpu) issue(['resources', 'gpu'], 'the wasm runtime cannot use GPUs')
     const output = `${manifest.output}/`
     manifest.inputs.forEach((input, index) => {

@@ -62,6 +62,14 @@ export const DeclineReason = {
   JobUnavailable: 'job-unavailable',
   JobHashMismatch: 'job-hash-mismatch',
   JobTooLarge: 'job-too-large',
+  /** A Docker job's image is named by a tag, not a digest. */
+  ImageUnpinned: 'image-unpinned',
+  /** A Docker job's image is neither on the provider nor carried by the job (nor pullable, where the provider pulls). */
+  ImageMissing: 'image-missing',
+  /** The image archive a Docker job carries is not the image its manifest names. */
+  ImageMismatch: 'image-mismatch',
+  /** The image archive is larger than the provider accepts. */
+  ImageTooLarge: 'image-too-large',
   Busy: 'busy',
   Internal: 'internal',
 } as const

@@ -8,7 +8,10 @@ test('the demo runs the whole market and cleans up after itself', async () => {
   const steps: string[] = []
   const report = await runDemo({ onEvent: (event) => steps.push(`${event.step}: ${event.text}`) })
   const outcomes = report.deals.map((deal) => deal.outcome)
-  assert.is(outcomes.filter((outcome) => outcome === 'settled').length, 3, steps.join('\n'))
+  // Three WASI jobs, a native one and a Docker one settle; the stalled job is liquidated.
+  assert.is(outcomes.filter((outcome) => outcome === 'settled').length, 5, steps.join('\n'))
+  assert.ok(report.deals.some((deal) => deal.job.startsWith('wordcount (native') && deal.outcome === 'settled'))
+  assert.ok(report.deals.some((deal) => deal.job.startsWith('wordcount (Docker') && deal.outcome === 'settled'))
   assert.ok(outcomes.some((outcome) => outcome.startsWith('liquidated')))
   assert.equal(report.liquidations.map((l) => l.kind).sort(), ['deal', 'position'])
   const client = report.parties.find((party) => party.name === 'client')!

@@ -1,9 +1,20 @@
-import { mkdir } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
 import type Docker from 'dockerode'
 import { type Logger, logger as createLogger } from '../../log/logger.ts'
-import { DockerUnavailableError, RuntimeStoppedError, WrongRuntimeError } from '../errors.ts'
+import { BaseError } from '../../../protocol/errors/base.ts'
+import {
+  DockerImageMismatchError,
+  DockerImageMissingError,
+  DockerImageTooLargeError,
+  DockerImageUnpinnedError,
+  DockerUnavailableError,
+  RuntimeStoppedError,
+  WrongRuntimeError,
+} from '../errors.ts'
 import { KILLED_EXIT_CODE, REFUSED_EXIT_CODE, rlimitFailure } from '../exitStatus.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
 import { OutputCollector } from '../outputCollector.ts'
@@ -11,15 +22,21 @@ import { prepareWorkFolder } from '../prepareWorkFolder.ts'
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { superviseJob } from '../superviseJob.ts'
 import { chownTree } from '../process/chownTree.ts'
-import { dockerContainerOptions } from './dockerContainerOptions.ts'
+import { dockerContainerOptions, JOB_LABEL, OWNER_LABEL } from './dockerContainerOptions.ts'
+import { readImageArchiveId } from './readImageArchiveId.ts'
+import { dockerSocketPath } from './dockerSocketPath.ts'
 
 export type DockerRuntimeInit = {
   /** Where each run gets its own folder (bound into the container). */
   workRoot: string
-  /** The engine's socket. Default `/var/run/docker.sock`. */
+  /** The engine's socket. Default: from `host`, else `/var/run/docker.sock`. */
   socketPath?: string | undefined
-  /** Pull an image the engine does not have. Default false: providers choose what they host. */
+  /** A `DOCKER_HOST`-style address (`unix:///path`), used when `socketPath` is not given. */
+  host?: string | undefined
+  /** Pull an image named `name@sha256:…` that the engine does not have and the job does not carry. Default false. */
   pullImages?: boolean | undefined
+  /** Largest image archive a job may carry, bytes. Default 1 GiB. */
+  maxImageBytes?: number | undefined
   /** How often limits are measured while a job runs, ms. Default 250. */
   pollMs?: number | undefined
 }
@@ -44,24 +61,63 @@ const NOBODY = 65534
  * await runtime.start()
  */
 export function createDockerRuntime(init: DockerRuntimeInit, components: DockerRuntimeComponents = {}): Runtime {
-  const socketPath = init.socketPath ?? '/var/run/docker.sock'
   const pollMs = init.pollMs ?? 250
   const log = components.logger ?? createLogger('runtime:docker')
   // dockerode (and ssh2 beneath it) loads only for providers that start this runtime.
   let docker: Docker = components.docker as Docker
+  const maxImageBytes = init.maxImageBytes ?? 2 ** 30
+  // Containers carry the work root as their owner: a provider restarted after a crash removes
+  // the containers its previous run left, and no other provider's.
+  const owner = resolve(init.workRoot)
   const running = new Set<Docker.Container>()
   let started = false
 
-  const ensureImage = async (image: string, signal?: AbortSignal): Promise<boolean> => {
+  const hasImage = async (image: string): Promise<boolean> => {
     try {
       await docker.getImage(image).inspect()
       return true
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404 || !init.pullImages) return false
+      if ((error as { statusCode?: number }).statusCode === 404) return false
+      throw error
     }
-    const stream = await docker.pull(image, { abortSignal: signal })
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve())))
-    return true
+  }
+
+  const admit = async (job: RunnableJob, { signal }: { signal?: AbortSignal | undefined } = {}) => {
+    const { manifest } = job
+    const image = manifest.entry
+    const byId = /^sha256:[0-9a-f]{64}$/.test(image)
+    if (!byId && !/@sha256:[0-9a-f]{64}$/.test(image)) throw new DockerImageUnpinnedError({ image })
+    if (manifest.image !== undefined) {
+      const archive = join(job.bundleDir, manifest.image)
+      const size = (await stat(archive).catch(() => undefined))?.size
+      if (size === undefined) throw new DockerImageMissingError({ image, cause: new Error(`the bundle has no ${manifest.image}`) })
+      if (size > maxImageBytes) throw new DockerImageTooLargeError({ bytes: size, maxBytes: maxImageBytes })
+      // Read before loading: an archive of another image never reaches the engine.
+      const carried = await readImageArchiveId(archive)
+      if (carried !== image) throw new DockerImageMismatchError({ expected: image, actual: carried })
+      if (await hasImage(image)) return
+      signal?.throwIfAborted()
+      const stream = await docker.loadImage(createReadStream(archive), { quiet: true })
+      await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve())))
+      if (!(await hasImage(image))) throw new DockerImageMismatchError({ expected: image, actual: 'an image the engine could not load' })
+      return
+    }
+    if (await hasImage(image)) return
+    if (!init.pullImages || byId) throw new DockerImageMissingError({ image })
+    try {
+      const stream = await docker.pull(image, { abortSignal: signal })
+      await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve())))
+    } catch (cause) {
+      throw new DockerImageMissingError({ image, cause })
+    }
+  }
+
+  const removeOrphans = async () => {
+    const left = await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${owner}`] } })
+    for (const container of left) {
+      await docker.getContainer(container.Id).remove({ force: true })
+      log('removed container %s left by job %s', container.Id.slice(0, 12), container.Labels[JOB_LABEL])
+    }
   }
 
   const run = async (job: RunnableJob, { signal, onLog }: RunOptions = {}): Promise<RunResult> => {
@@ -72,24 +128,35 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     const begin = performance.now()
     const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: init.workRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, take: job.takeBundle, signal })
     const empty = new Uint8Array(0)
-    if (!(await ensureImage(manifest.entry, signal)))
+    const admitted = await admit({ ...job, bundleDir: workDir }, { signal }).then(
+      () => undefined,
+      (error: Error) => error,
+    )
+    if (admitted)
       return {
         exitCode: REFUSED_EXIT_CODE,
         stdout: empty,
         stderr: empty,
         workDir,
         outputDir,
-        failure: jobFailure(JobFailureName.InvalidEntry, `the image ${manifest.entry} is not on this provider`),
+        failure: jobFailure(JobFailureName.InvalidEntry, admitted instanceof BaseError ? admitted.shortMessage : admitted.message),
         usage: { wallMs: performance.now() - begin },
       }
     const asRoot = process.getuid?.() === 0
     if (asRoot) await chownTree(workDir, NOBODY, NOBODY)
     const user = asRoot ? `${NOBODY}:${NOBODY}` : `${process.getuid?.()}:${process.getgid?.()}`
-    const container = await docker.createContainer(dockerContainerOptions({ jobId: job.id, manifest, workDir, user, gpus: job.gpus }))
+    const container = await docker.createContainer(dockerContainerOptions({ jobId: job.id, owner, manifest, workDir, user, gpus: job.gpus }))
     running.add(container)
     try {
       const kill = () => void container.kill({ signal: 'SIGKILL' }).catch(() => {})
-      const supervisor = superviseJob({ limits, workDir, baseBytes: bundleBytes, kill, pollMs, signal })
+      // The engine refuses forks past PidsLimit without saying so; its count of the container's tasks names it.
+      const check = async (): Promise<JobFailure | undefined> => {
+        const stats = (await container.stats({ stream: false, 'one-shot': true } as { stream: false }).catch(() => undefined)) as { pids_stats?: { current?: number } } | undefined
+        if ((stats?.pids_stats?.current ?? 0) >= limits.processes)
+          return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
+        return undefined
+      }
+      const supervisor = superviseJob({ limits, workDir, baseBytes: bundleBytes, kill, pollMs, check, signal })
       const output = new OutputCollector(limits.outputMiB * 2 ** 20, onLog, () =>
         supervisor.fail(jobFailure(JobFailureName.OutputLimitExceeded, `wrote more than limits.outputMiB (${limits.outputMiB} MiB) to stdout and stderr`)),
       )
@@ -129,8 +196,10 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
 
   return {
     kind: 'docker',
+    admit,
     async start({ signal } = {}) {
       await mkdir(init.workRoot, { recursive: true })
+      const socketPath = init.socketPath ?? dockerSocketPath(init.host)
       if (!components.docker) {
         const { default: Dockerode } = await import('dockerode')
         docker = new Dockerode({ socketPath })
@@ -141,6 +210,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       } catch (cause) {
         throw new DockerUnavailableError({ socketPath, cause })
       }
+      await removeOrphans()
       started = true
     },
     async stop() {

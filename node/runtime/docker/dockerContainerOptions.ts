@@ -5,8 +5,15 @@ import type { DetectedGpu } from '../resources/parseNvidiaSmiGpus.ts'
 /** Where the job's folder appears inside the container. */
 export const CONTAINER_JOB_DIR = '/job'
 
+/** Label naming the job a container runs. */
+export const JOB_LABEL = 'allot.job'
+/** Label naming the provider (its work root) that made a container, so it can remove what a crash left. */
+export const OWNER_LABEL = 'allot.owner'
+
 export type DockerContainerOptionsParameters = {
   jobId: string
+  /** The provider's work root, as an absolute path. */
+  owner: string
   manifest: JobManifest
   /** The run's folder on the host, bound read-write at /job. */
   workDir: string
@@ -24,7 +31,7 @@ export type DockerContainerOptionsParameters = {
  *
  * @returns Options for `docker.createContainer`.
  */
-export function dockerContainerOptions({ jobId, manifest, workDir, user, gpus = [] }: DockerContainerOptionsParameters): ContainerCreateOptions {
+export function dockerContainerOptions({ jobId, owner, manifest, workDir, user, gpus = [] }: DockerContainerOptionsParameters): ContainerCreateOptions {
   const { limits, resources } = manifest
   const memoryBytes = limits.memoryMiB * 2 ** 20
   const fileBytes = limits.outputMiB * 2 ** 20 + 1
@@ -34,7 +41,7 @@ export function dockerContainerOptions({ jobId, manifest, workDir, user, gpus = 
     Env: Object.entries(manifest.env).map(([name, value]) => `${name}=${value}`),
     WorkingDir: CONTAINER_JOB_DIR,
     User: user,
-    Labels: { 'allot.job': jobId },
+    Labels: { [JOB_LABEL]: jobId, [OWNER_LABEL]: owner },
     NetworkDisabled: true,
     AttachStdout: true,
     AttachStderr: true,

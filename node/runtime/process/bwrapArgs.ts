@@ -28,6 +28,8 @@ export type BwrapArgsParameters = {
   gpus?: readonly DetectedGpu[] | undefined
   /** Size of the job's private /tmp (tmpfs, so memory), bytes. */
   tmpBytes: number
+  /** Where the host's device nodes are. Default `/dev`; they appear at /dev inside the sandbox. */
+  deviceRoot?: string | undefined
 }
 
 /**
@@ -39,7 +41,7 @@ export type BwrapArgsParameters = {
  *
  * @returns Arguments for `bwrap`, ending with the command and its arguments.
  */
-export function bwrapArgs({ manifest, system, workDir, seccompFd, gpus = [], tmpBytes }: BwrapArgsParameters): string[] {
+export function bwrapArgs({ manifest, system, workDir, seccompFd, gpus = [], tmpBytes, deviceRoot = '/dev' }: BwrapArgsParameters): string[] {
   const args = ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv']
   args.push('--hostname', 'allot-job', '--cap-drop', 'ALL')
   for (const { path, symlink } of system) {
@@ -51,10 +53,10 @@ export function bwrapArgs({ manifest, system, workDir, seccompFd, gpus = [], tmp
   args.push('--size', String(tmpBytes), '--tmpfs', '/tmp')
   args.push('--bind', workDir, SANDBOX_JOB_DIR, '--chdir', SANDBOX_JOB_DIR)
   if (gpus.length > 0) {
-    for (const device of NVIDIA_CONTROL_DEVICES) args.push('--dev-bind-try', device, device)
+    for (const device of NVIDIA_CONTROL_DEVICES) args.push('--dev-bind-try', hostDevice(deviceRoot, device), device)
     // NVML (nvidia-smi, CUDA's device queries) reads the driver's entries under /sys; read-only, as Docker GPU containers have it.
     args.push('--ro-bind-try', '/sys', '/sys')
-    for (const gpu of gpus) args.push('--dev-bind', `/dev/nvidia${gpu.minor ?? gpu.index}`, `/dev/nvidia${gpu.minor ?? gpu.index}`)
+    for (const gpu of gpus) args.push('--dev-bind', hostDevice(deviceRoot, gpuDevice(gpu)), gpuDevice(gpu))
     // Only the bound devices can be opened anyway; CUDA is told so it does not look for the others.
     const uuids = gpus.map((gpu) => gpu.uuid).join(',')
     args.push('--setenv', 'CUDA_VISIBLE_DEVICES', uuids, '--setenv', 'NVIDIA_VISIBLE_DEVICES', uuids)
@@ -65,4 +67,14 @@ export function bwrapArgs({ manifest, system, workDir, seccompFd, gpus = [], tmp
   const command = manifest.entry.startsWith('/') ? manifest.entry : `${SANDBOX_JOB_DIR}/${manifest.entry}`
   args.push('--', command, ...manifest.args)
   return args
+}
+
+/** The device node of one GPU, as the driver numbers it (by minor number where known). */
+export function gpuDevice(gpu: DetectedGpu): string {
+  return `/dev/nvidia${gpu.minor ?? gpu.index}`
+}
+
+/** Where a `/dev/…` node is on the host, under `deviceRoot`. */
+export function hostDevice(deviceRoot: string, device: string): string {
+  return `${deviceRoot.replace(/\/$/, '')}${device.slice('/dev'.length)}`
 }

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process'
-import { closeSync, openSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { closeSync, existsSync, openSync } from 'node:fs'
 import { chmod, lstat, mkdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import type { JobLimits } from '../../../protocol/job/jobManifestSchema.ts'
 import { type Logger, logger as createLogger } from '../../log/logger.ts'
-import { JobSpawnError, RuntimeStoppedError, SandboxUnavailableError, WrongRuntimeError } from '../errors.ts'
+import { GpuDeviceMissingError, JobSpawnError, RuntimeStoppedError, SandboxUnavailableError, WrongRuntimeError } from '../errors.ts'
 import { KILLED_EXIT_CODE, rlimitFailure, signalExitCode } from '../exitStatus.ts'
 import { findExecutable } from '../findExecutable.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
@@ -16,8 +16,10 @@ import { killUserProcesses, processTree, sampleTasks, userTaskCount } from '../p
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { prlimitOptions } from '../setProcessLimits.ts'
 import { superviseJob } from '../superviseJob.ts'
-import { bwrapArgs, type SystemPath } from './bwrapArgs.ts'
+import { bwrapArgs, gpuDevice, hostDevice, type SystemPath } from './bwrapArgs.ts'
+import type { DetectedGpu } from '../resources/parseNvidiaSmiGpus.ts'
 import { chownTree } from './chownTree.ts'
+import { createJobCgroup } from './jobCgroup.ts'
 import { probeSystemPaths } from './probeSystemPaths.ts'
 import { SandboxUsers } from './sandboxUsers.ts'
 import { seccompFilter } from './seccompFilter.ts'
@@ -42,11 +44,25 @@ export type ProcessRuntimeInit = {
   sandboxUids?: { first: number; count: number } | undefined
   /** How often limits are measured while a job runs, ms. Default 100. */
   pollMs?: number | undefined
+  /**
+   * Put each job's process tree in a cgroup of its own (memory, CPU quota, pids),
+   * where the kernel lets this process make one. Default true.
+   */
+  cgroups?: boolean | undefined
+  /** Where cgroup file systems are mounted. Default `/sys/fs/cgroup`. */
+  cgroupRoot?: string | undefined
+  /** Where the host's device nodes are (GPUs are bound from here). Default `/dev`. */
+  deviceRoot?: string | undefined
+  /** The GPUs this provider sells: `start` checks that each one's device node is there. */
+  gpus?: readonly DetectedGpu[] | undefined
 }
 
 export type ProcessRuntimeComponents = { logger?: Logger | undefined }
 
 const DEFAULTS = { bwrap: 'bwrap', allowUnsandboxed: false, sandboxUids: { first: 200_000, count: 1000 }, pollMs: 100 }
+
+// Writes its own pid to each cgroup.procs file named before `--`, then runs the rest.
+const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 // bubblewrap's own two processes (the monitor, and the init of the pid namespace) count against RLIMIT_NPROC too.
 const SANDBOX_TASKS = 2
@@ -77,22 +93,31 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     sandboxUids: init.sandboxUids ?? DEFAULTS.sandboxUids,
     sandboxRoot: init.sandboxRoot ?? join(tmpdir(), 'allot-sandbox'),
     pollMs: init.pollMs ?? DEFAULTS.pollMs,
+    cgroups: init.cgroups ?? true,
+    cgroupRoot: init.cgroupRoot,
+    deviceRoot: init.deviceRoot ?? '/dev',
   }
   const log = components.logger ?? createLogger('runtime:process')
   const asRoot = process.getuid?.() === 0
   const users = new SandboxUsers(options.sandboxUids)
   const running = new Set<{ kill: () => void; closed: Promise<unknown> }>()
-  let tools: { bwrap?: string | undefined; prlimit: string; setpriv?: string | undefined; system: SystemPath[]; seccompPath?: string | undefined } | undefined
+  let tools: { bwrap?: string | undefined; prlimit: string; setpriv?: string | undefined; sh?: string | undefined; system: SystemPath[]; seccompPath?: string | undefined } | undefined
 
   // The parent of run folders: under root, a folder every sandbox user can pass through but not list.
   const runRoot = asRoot ? options.sandboxRoot : options.workRoot
 
-  const start = async () => {
+  const start = async ({ signal }: { signal?: AbortSignal | undefined } = {}) => {
     await mkdir(options.workRoot, { recursive: true })
     if (asRoot) await prepareSandboxRoot(options.sandboxRoot)
     const bwrap = await findExecutable(options.bwrap)
     if (!bwrap && !options.allowUnsandboxed) throw new SandboxUnavailableError({ command: options.bwrap })
     if (!bwrap) log.error('bubblewrap not found: process jobs run UNSANDBOXED (allowUnsandboxed is set)')
+    for (const gpu of init.gpus ?? []) {
+      const node = hostDevice(options.deviceRoot, gpuDevice(gpu))
+      if (!existsSync(node)) throw new GpuDeviceMissingError({ uuid: gpu.uuid, device: node })
+    }
+    const system = await probeSystemPaths()
+    if (bwrap) await probeSandbox(bwrap, system, { signal })
     const prlimit = await findExecutable('prlimit')
     if (!prlimit) throw new SandboxUnavailableError({ command: 'prlimit' })
     const setpriv = asRoot ? await findExecutable('setpriv') : undefined
@@ -103,7 +128,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
       seccompPath = join(options.workRoot, '.seccomp.bpf')
       await writeFile(seccompPath, filter)
     } else log.error('no seccomp filter for %s: network attempts fail but are not named', process.arch)
-    tools = { bwrap, prlimit, setpriv, system: await probeSystemPaths(), seccompPath }
+    tools = { bwrap, prlimit, setpriv, sh: await findExecutable('sh'), system, seccompPath }
   }
 
   const run = async (job: RunnableJob, { signal, onLog }: RunOptions = {}): Promise<RunResult> => {
@@ -117,6 +142,15 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     const uid = asRoot ? users.take() : undefined
     if (asRoot && uid === undefined) throw new JobSpawnError({ command: 'a process job', cause: new Error('every sandbox uid is in use') })
     const fds: number[] = []
+    // The whole tree's memory, CPU and process count, on top of the per-process rlimits.
+    const cgroup =
+      options.cgroups && tools.sh
+        ? await createJobCgroup({
+            jobId: job.id,
+            root: options.cgroupRoot,
+            limits: { memoryBytes: limits.memoryMiB * 2 ** 20, cpuMillicores: manifest.resources.cpuMillicores, pids: limits.processes + 1 + SANDBOX_TASKS },
+          })
+        : undefined
     try {
       if (uid !== undefined) await chownTree(workDir, uid, uid)
       // As another user, RLIMIT_NPROC counts every process of that user, the provider's included.
@@ -127,7 +161,8 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         // One byte over the cap: a file that reaches it is then caught by the folder measure.
         fileBytes: limits.outputMiB * 2 ** 20 + 1,
         // One task of headroom, so a job that reaches its limit stays there long enough to be seen.
-        processes: otherTasks + limits.processes + 1 + SANDBOX_TASKS,
+        // With a cgroup, one more: the cgroup's pids limit is then what refuses a fork, and it counts the refusals.
+        processes: otherTasks + limits.processes + 1 + SANDBOX_TASKS + (cgroup ? 1 : 0),
       })
       const dropUser = uid === undefined ? [] : [tools.setpriv!, `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--']
       let argv: string[]
@@ -143,6 +178,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
           workDir,
           seccompFd: tools.seccompPath ? 3 : undefined,
           gpus: job.gpus,
+          deviceRoot: options.deviceRoot,
           tmpBytes: Math.max(1, Math.min(manifest.resources.diskMiB, limits.memoryMiB)) * 2 ** 20,
         })
         argv = [...dropUser, tools.prlimit, ...rlimits, '--', tools.bwrap, ...sandbox]
@@ -153,6 +189,8 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         const command = manifest.entry.startsWith('/') ? manifest.entry : join(workDir, manifest.entry)
         argv = [...dropUser, tools.prlimit, ...rlimits, '--', command, ...manifest.args]
       }
+      // The first process joins the job's cgroup, then becomes the job: nothing it starts is ever outside.
+      if (cgroup) argv = [tools.sh!, '-c', JOIN_CGROUP, 'allot-cgroup', ...cgroup.procsFiles, '--', ...argv]
       const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio })
       for (const fd of fds.splice(0)) closeSync(fd)
       if (child.pid === undefined) throw new JobSpawnError({ command: argv[0]! })
@@ -169,6 +207,8 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         const jobPids = tools?.bwrap ? tree.slice(2) : tree
         const sample = await sampleTasks(jobPids)
         peakBytes = Math.max(peakBytes, sample.peakBytes)
+        const breach = await cgroup?.breach()
+        if (breach) return breach
         if (sample.tasks >= limits.processes)
           return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
         return undefined
@@ -188,7 +228,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
       const stdout = output.bytes('stdout')
       const stderr = output.bytes('stderr')
       const exitCode = ended.code ?? signalExitCode(ended.signal)
-      const failure = supervisor.failure ?? judge(exitCode, stderr, peakBytes, limits)
+      const failure = supervisor.failure ?? (await cgroup?.breach()) ?? judge(exitCode, stderr, peakBytes, limits)
       if (failure) log('job %s stopped: %s (%s)', job.id, failure.name, failure.message)
       return {
         exitCode: supervisor.failure ? KILLED_EXIT_CODE : exitCode,
@@ -208,11 +248,14 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         else log.error('processes of sandbox uid %d outlived their job; the uid is retired', uid)
         await chownTree(workDir, process.getuid!(), process.getgid!()).catch(() => {})
       }
+      await cgroup?.remove()
     }
   }
 
   return {
     kind: 'process',
+    // Everything a process job runs is in its bundle or the read-only system.
+    admit: async () => {},
     start,
     async stop() {
       const jobs = [...running]
@@ -222,6 +265,19 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     },
     run,
   }
+}
+
+// bubblewrap can be installed and still unusable (no user namespaces, a seccomp'd container):
+// one empty sandbox with the jobs' namespaces shows it before any job is accepted.
+async function probeSandbox(bwrap: string, system: readonly SystemPath[], { signal }: { signal?: AbortSignal | undefined }): Promise<void> {
+  const binds = system.flatMap(({ path, symlink }) => (symlink !== undefined ? ['--symlink', symlink, path] : ['--ro-bind', path, path]))
+  const args = ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', ...binds, '--proc', '/proc', '--dev', '/dev', '--', 'true']
+  await new Promise<void>((resolve, reject) => {
+    execFile(bwrap, args, { signal, timeout: 10_000, env: {} }, (error, _stdout, stderr) => {
+      if (error) reject(new SandboxUnavailableError({ command: bwrap, cause: new Error(stderr.trim() || error.message) }))
+      else resolve()
+    })
+  })
 }
 
 // A world-writable parent such as /tmp lets anyone create the folder first, so one that exists must be root's and closed.

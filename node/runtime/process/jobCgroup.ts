@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
+
+/** The limits a job's cgroup holds its whole process tree to. */
+export type JobCgroupLimits = {
+  memoryBytes: number
+  /** CPU quota: 1000 is one core. */
+  cpuMillicores: number
+  /** Processes and threads, the sandbox's own included. */
+  pids: number
+}
+
+/** One job's cgroup(s): v2 one folder, v1 one folder per controller. */
+export type JobCgroup = {
+  version: 1 | 2
+  /** The `cgroup.procs` files the job's first process writes its pid to before it starts the job. */
+  procsFiles: string[]
+  /** The limit the tree ran into, if any (the kernel's own counters). */
+  breach: () => Promise<JobFailure | undefined>
+  /** Peak memory of the whole tree, bytes, where the kernel keeps it. */
+  peakBytes: () => Promise<number | undefined>
+  /** Kills every process left in the cgroup, then removes it once they are gone. */
+  remove: () => Promise<void>
+}
+
+export type CreateJobCgroupParameters = {
+  jobId: string
+  limits: JobCgroupLimits
+  /** Where cgroup file systems are mounted. Default `/sys/fs/cgroup`. */
+  root?: string | undefined
+  /** This process's cgroups (the text of /proc/self/cgroup); jobs nest under them on v1. */
+  self?: string | undefined
+}
+
+const V1_CONTROLLERS = ['memory', 'cpu', 'pids'] as const
+const CPU_PERIOD_US = 100_000
+
+/**
+ * Makes a cgroup for one process job with a memory limit (no swap), a CPU quota
+ * and a pids limit for its whole process tree: cgroup v2 where the host has
+ * the unified hierarchy alone, else v1's memory, cpu and pids controllers,
+ * nested under this provider's own cgroups.
+ *
+ * @returns The cgroup, or `undefined` where the kernel offers none this process may use (rlimits then stand alone).
+ * @example
+ * const cgroup = await createJobCgroup({ jobId, limits: { memoryBytes: 256 * 2 ** 20, cpuMillicores: 1000, pids: 18 } })
+ */
+export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', self }: CreateJobCgroupParameters): Promise<JobCgroup | undefined> {
+  const name = `allot-${jobId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 80)}`
+  const own = parseSelf(self ?? (await readFile('/proc/self/cgroup', 'utf8').catch(() => '')))
+  const made: string[] = []
+  const remove = async () => {
+    if (made[0]) await killAll(join(made[0], 'cgroup.procs'))
+    for (const dir of made.splice(0).reverse()) await removeWhenEmpty(dir)
+  }
+  try {
+    if (existsSync(join(root, 'cgroup.controllers'))) {
+      // v2: jobs go under one `allot` cgroup beside the provider's, the only place controllers can be delegated to without moving the provider.
+      const parent = join(root, 'allot')
+      await writeFile(join(root, 'cgroup.subtree_control'), '+memory +cpu +pids')
+      await mkdir(parent, { recursive: true })
+      await writeFile(join(parent, 'cgroup.subtree_control'), '+memory +cpu +pids')
+      const dir = join(parent, name)
+      await mkdir(dir)
+      made.push(dir)
+      await writeFile(join(dir, 'memory.max'), String(limits.memoryBytes))
+      await writeFile(join(dir, 'memory.swap.max'), '0').catch(() => {})
+      await writeFile(join(dir, 'cpu.max'), `${Math.max(1000, Math.round((limits.cpuMillicores * CPU_PERIOD_US) / 1000))} ${CPU_PERIOD_US}`)
+      await writeFile(join(dir, 'pids.max'), String(limits.pids))
+      return {
+        version: 2,
+        procsFiles: [join(dir, 'cgroup.procs')],
+        breach: async () => judge(await counter(join(dir, 'memory.events'), 'oom_kill'), await counter(join(dir, 'pids.events'), 'max'), limits),
+        peakBytes: async () => numberIn(join(dir, 'memory.peak')),
+        remove,
+      }
+    }
+    if (!existsSync(join(root, 'memory', 'memory.limit_in_bytes')) && !existsSync(join(root, 'memory', own.memory ?? '', 'memory.limit_in_bytes'))) return undefined
+    const dirs = {} as Record<(typeof V1_CONTROLLERS)[number], string>
+    for (const controller of V1_CONTROLLERS) {
+      const dir = join(root, controller, own[controller] ?? '/', name)
+      await mkdir(dir)
+      made.push(dir)
+      dirs[controller] = dir
+    }
+    await writeFile(join(dirs.memory, 'memory.limit_in_bytes'), String(limits.memoryBytes))
+    // Without swap accounting the file is missing; the limit above then holds for memory alone.
+    await writeFile(join(dirs.memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => {})
+    await writeFile(join(dirs.cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US))
+    await writeFile(join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round((limits.cpuMillicores * CPU_PERIOD_US) / 1000))))
+    await writeFile(join(dirs.pids, 'pids.max'), String(limits.pids))
+    return {
+      version: 1,
+      procsFiles: V1_CONTROLLERS.map((controller) => join(dirs[controller], 'cgroup.procs')),
+      breach: async () => judge(await counter(join(dirs.memory, 'memory.oom_control'), 'oom_kill'), await counter(join(dirs.pids, 'pids.events'), 'max'), limits),
+      peakBytes: async () => numberIn(join(dirs.memory, 'memory.max_usage_in_bytes')),
+      remove,
+    }
+  } catch {
+    await remove()
+    return undefined
+  }
+}
+
+function judge(oomKills: number, pidsRefused: number, limits: JobCgroupLimits): JobFailure | undefined {
+  if (oomKills > 0) return jobFailure(JobFailureName.MemoryLimitExceeded, `its processes together needed more than limits.memoryMiB (${limits.memoryBytes / 2 ** 20} MiB)`)
+  if (pidsRefused > 0) return jobFailure(JobFailureName.ProcessLimitExceeded, `tried to run more than limits.processes processes and threads at once`)
+  return undefined
+}
+
+/** This process's cgroup path per v1 controller, from /proc/self/cgroup (`4:memory:/a/b`). */
+function parseSelf(text: string): Partial<Record<string, string>> {
+  const paths: Partial<Record<string, string>> = {}
+  for (const line of text.split('\n')) {
+    const [, controllers, path] = line.split(':')
+    if (controllers && path) for (const controller of controllers.split(',')) paths[controller] = path
+  }
+  return paths
+}
+
+async function counter(path: string, key: string): Promise<number> {
+  const text = await readFile(path, 'utf8').catch(() => '')
+  const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(text)
+  return match ? Number(match[1]) : 0
+}
+
+async function numberIn(path: string): Promise<number | undefined> {
+  const value = Number((await readFile(path, 'utf8').catch(() => '')).trim())
+  return Number.isFinite(value) && value > 0 ? value : undefined
+}
+
+async function killAll(procs: string): Promise<void> {
+  for (const pid of (await readFile(procs, 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL')
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+// A cgroup can be removed only once the last of its processes has been reaped.
+async function removeWhenEmpty(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    try {
+      await rmdir(dir)
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+}
