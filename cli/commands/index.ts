@@ -7,7 +7,8 @@ import { keeperStart } from './keeper.ts'
 import { init } from './init.ts'
 import { marketAsks, marketBids, marketStatsCommand } from './market.ts'
 import { providerStart } from './provider.ts'
+import { sim, simReport, simSweep } from './sim.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, sim, simReport, simSweep, demo, configShow]

@@ -34,16 +34,18 @@ export type ClientAgent = { index: number; account: PrivateKeyAccount }
 
 /** Collateral per unit of capacity, in payment tokens, that a provider running full at the base price must back. */
 export const OBLIGATION_PER_UNIT = 15
+const REFERENCE_CF = 0.8
 
 /**
  * The population of one run: honest providers of several sizes and stake buffers, flaky and strategic
  * providers, an optional Sybil wave, and the clients.
  */
-export function createPopulation({ random, collateralPrice, collateralFactor, sybilAt }: { random: Random; collateralPrice: number; collateralFactor: number; sybilAt?: number }) {
+export function createPopulation({ random, collateralPrice, sybilAt }: { random: Random; collateralPrice: number; sybilAt?: number }) {
   const providers: ProviderAgent[] = []
   let next = 0
-  // Stake in collateral tokens that backs `buffer` times a full provider's obligations at today's price.
-  const stakeFor = (capacity: number, buffer: number) => (capacity * OBLIGATION_PER_UNIT * buffer) / collateralFactor / collateralPrice
+  // Stake in collateral tokens that backs `buffer` times a full provider's obligations at today's price under
+  // a reference CF of 0.8. Stakes do not follow the market's CF, so a higher CF lets the same stake back more.
+  const stakeFor = (capacity: number, buffer: number) => (capacity * OBLIGATION_PER_UNIT * buffer) / REFERENCE_CF / collateralPrice
   const add = (kind: ProviderKind, capacity: number, buffer: number, extra: Partial<ProviderAgent> = {}) => {
     const index = next++
     providers.push({

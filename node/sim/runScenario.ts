@@ -66,6 +66,9 @@ export type SeedResult = {
   slashedValue: number
   badDebt: number
   badDebtPctOfSlashed: number
+  /** What providers' collateral and coverage could not pay, before the insurance fund stepped in (value-at-risk of the fund). */
+  providerShortfall: number
+  providerShortfallPctOfSlashed: number
   honestSlashed: number
   honestProvidersSlashed: string[]
   liquidationDelays: number[]
@@ -133,8 +136,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<SeedResu
   let keepers: Awaited<ReturnType<typeof startSimKeepers>> | undefined
   try {
     const market = await deploySimMarket(chain, { parameters, collateralPrice: BigInt(START_PRICE * 1e8) })
-    const cf = parameters.collateralFactorBps / 10_000
-    const { providers, clients, keeperKeys } = createPopulation({ random: random.fork('population'), collateralPrice: START_PRICE, collateralFactor: cf, sybilAt: scenario.sybilAt })
+    const { providers, clients, keeperKeys } = createPopulation({ random: random.fork('population'), collateralPrice: START_PRICE, sybilAt: scenario.sybilAt })
     const start = Number((await chain.public.getBlock()).timestamp) + 60
     await setUp(chain, market, providers, clients, keeperKeys.map((key) => key))
     await chain.manualMining()
@@ -257,6 +259,7 @@ function createRun(ctx: RunContext) {
     refused: 0,
     slashed: 0,
     badDebt: 0,
+    insuranceUsed: 0,
     compensationOwed: 0,
     compensationPaid: 0,
     delays: [] as number[],
@@ -577,6 +580,7 @@ function createRun(ctx: RunContext) {
           claimants.push({ token: event.token, account: event.account })
           break
         case 'insuranceUsed':
+          m.insuranceUsed += Number(event.payment) / PAYMENT + (Number(event.collateral) / 1e18) * price
           break
       }
     }
@@ -680,6 +684,8 @@ function createRun(ctx: RunContext) {
       slashedValue: m.slashed,
       badDebt: m.badDebt,
       badDebtPctOfSlashed: m.slashed > 0 ? (100 * m.badDebt) / m.slashed : 0,
+      providerShortfall: m.badDebt + m.insuranceUsed,
+      providerShortfallPctOfSlashed: m.slashed > 0 ? (100 * (m.badDebt + m.insuranceUsed)) / m.slashed : 0,
       honestSlashed: m.honestSlashed.size,
       honestProvidersSlashed: [...m.honestSlashed],
       liquidationDelays: m.delays,
