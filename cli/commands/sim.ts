@@ -10,6 +10,7 @@ import { runSweep, sweepGrid } from '../../node/sim/sweep.ts'
 import type { SimMarketParameters } from '../../node/sim/marketAdapter.ts'
 import type { CommandSpec, OptionSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
+import { SimInterruptedError } from '../../node/sim/errors.ts'
 import { parseInteger } from './parse.ts'
 
 function parseScenarios(value: string): string[] {
@@ -54,6 +55,16 @@ const runOptions: OptionSpec[] = [
   { flags: '--out <dir>', description: 'folder for results.json, the report and its charts', defaultValue: 'sim-results' },
 ]
 
+/** A run stopped by Ctrl-C ends with a sentence, not as a bug. */
+async function interruptible<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (signal.aborted) throw new SimInterruptedError({ cause: error })
+    throw error
+  }
+}
+
 const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—')
 
 function summaryTable(summaries: readonly ScenarioSummary[]): string {
@@ -67,14 +78,14 @@ export const sim: CommandSpec = {
   path: ['sim', 'run'],
   isDefault: true,
   summary: 'simulate the market under stress on the real contracts and keeper: scenarios over many seeds, with the figures lending markets publish',
-  options: [{ flags: '--scenario <names>', description: `comma-separated scenarios, "all" or "crash" (${scenarioNames.join(', ')})`, defaultValue: 'all', parse: parseScenarios }, ...runOptions, ...parameterOptions],
+  options: [{ flags: '--scenario <names>', description: `comma-separated scenarios, "all" or "crash" (${scenarioNames.join(', ')})`, defaultValue: scenarioNames, parse: parseScenarios }, ...runOptions, ...parameterOptions],
   examples: ['allot sim --scenario crash50 --seeds 5', 'allot sim run --scenario all', 'allot sim --scenario baseline,demandSpike --days 20 --out ./sim', 'allot sim --scenario crash --cf 7000 --lt 8000 --json'],
   async run(_args, options, { output, signal }) {
     const parameters = parametersFrom(options)
     const names = options.scenario as string[]
     const out = resolve(options.out as string)
     output.progress('simulating', `${names.join(', ')} × ${options.seeds} seeds × ${options.days} days`)
-    const run = await runSim({
+    const run = await interruptible(signal, () => runSim({
       scenarios: names,
       seeds: options.seeds as number,
       firstSeed: options.firstSeed as number,
@@ -84,7 +95,7 @@ export const sim: CommandSpec = {
       series: true,
       onProgress: (text) => output.detail(1, text),
       signal,
-    })
+    }))
     const path = await writeSimResults(out, run)
     const focus = run.summaries.find((s) => s.scenario === 'crash50') ?? run.summaries[0]!
     const line = targetLine(focus, run.seconds)
@@ -124,7 +135,7 @@ export const simSweep: CommandSpec = {
     { flags: '--seeds <n>', description: 'seeds per scenario and parameter set', defaultValue: 1, parse: parseInteger('--seeds', 1, 100) },
     { flags: '--days <n>', description: 'simulated days per seed (the crash is on day 10)', defaultValue: 12, parse: parseInteger('--days', 11, 365) },
     { flags: '--grid <size>', description: 'small (CF only) or full (CF, LT gap, bonuses, close factor, volatility rule)', defaultValue: 'small' },
-    { flags: '--scenario <names>', description: 'scenarios to stress each set with', defaultValue: 'crash50,keeperDropout,staleFeed', parse: parseScenarios },
+    { flags: '--scenario <names>', description: 'scenarios to stress each set with', defaultValue: ['crash50', 'keeperDropout', 'staleFeed'], parse: parseScenarios },
     { flags: '--parallel <n>', description: 'seeds run at once', defaultValue: 2, parse: parseInteger('--parallel', 1, 16) },
     { flags: '--out <dir>', description: 'folder for sweep.json', defaultValue: 'sim-results' },
   ],
@@ -134,7 +145,9 @@ export const simSweep: CommandSpec = {
     if (size !== 'small' && size !== 'full') throw new UsageError(`--grid must be small or full, not "${size}".`)
     const grid = sweepGrid(recommendedParameters, size)
     output.progress('sweeping', `${grid.length} parameter sets × ${(options.scenario as string[]).join(', ')} × ${options.seeds} seeds`)
-    const result = await runSweep({ grid, scenarios: options.scenario as string[], seeds: options.seeds as number, days: options.days as number, parallel: options.parallel as number, onProgress: (text) => output.progress('sweep', text), signal })
+    const result = await interruptible(signal, () =>
+      runSweep({ grid, scenarios: options.scenario as string[], seeds: options.seeds as number, days: options.days as number, parallel: options.parallel as number, onProgress: (text) => output.progress('sweep', text), signal }),
+    )
     const folder = resolve(options.out as string)
     await mkdir(folder, { recursive: true })
     const path = resolve(folder, 'sweep.json')

@@ -31,3 +31,11 @@ export class SimResultsNotFoundError extends BaseError {
     super(`No simulation results at ${path}.`, { cause, hint: 'Run `allot sim --out <folder>` first, then `allot sim report --out <folder>`.' })
   }
 }
+
+/** The user stopped a simulation (Ctrl-C) before it finished. */
+export class SimInterruptedError extends BaseError {
+  override name = 'SimInterruptedError'
+  constructor({ cause }: { cause?: unknown } = {}) {
+    super('The simulation was stopped before it finished; nothing was written.', { cause, hint: 'Run it again, with fewer --seeds or --days for a shorter run.' })
+  }
+}

@@ -33,6 +33,13 @@ export type RunScenarioOptions = {
   checkEvery?: number
   /** Keep per-block series for the report. */
   series?: boolean
+  /** When the stress starts, simulated seconds after the start (the scenarios' day 10 by default); small runs bring it forward. */
+  stressAt?: number
+  /** Seconds between blocks outside and inside the stress windows. */
+  calmBlock?: number
+  busyBlock?: number
+  /** Quiet time after trading stops, for deals in flight to finish. */
+  drain?: number
   onProgress?: (text: string) => void
   signal?: AbortSignal
 }
@@ -86,6 +93,7 @@ export type SeedResult = {
   keeperActivity: Record<string, { liquidations: number; skipped: number; errors: number }>
   selfDealExits: number
   utilizationMean: number
+  /** Share of deals priced on the steep part of the curve (the provider's utilization past the 0.8 kink). */
   utilizationAboveKinkShare: number
   elasticityAboveKink: number | undefined
   /** Deal value backed per unit of collateral value locked, time-averaged. */
@@ -108,6 +116,8 @@ type DealRecord = {
   status: 'open' | 'committed' | 'settled' | 'liquidating' | 'liquidated'
   committedAt?: number
   eligibleBlock?: number
+  /** Whether some keeper was running when the deal became liquidatable. */
+  eligibleLive?: boolean
   clientLiquidationSent?: boolean
 }
 
@@ -129,7 +139,7 @@ const keeperProfiles: SimKeeperProfile[] = [
  * const result = await runScenario({ scenario: scenarios.crash50, seed: 1, parameters: defaultSimMarketParameters })
  */
 export async function runScenario(options: RunScenarioOptions): Promise<SeedResult> {
-  const { scenario, seed, parameters, days = 30, demandPerDay = 50, checkEvery = 25, signal } = options
+  const { scenario, seed, parameters, days = 30, demandPerDay = 50, checkEvery = 25, calmBlock = HOUR, busyBlock = 300, drain = DAY, signal } = options
   const started = Date.now()
   const random = createRandom(seed)
   const chain = await startSimChain({ signal })
@@ -138,14 +148,16 @@ export async function runScenario(options: RunScenarioOptions): Promise<SeedResu
     const market = await deploySimMarket(chain, { parameters, collateralPrice: BigInt(START_PRICE * 1e8) })
     const { providers, clients, keeperKeys } = createPopulation({ random: random.fork('population'), collateralPrice: START_PRICE, sybilAt: scenario.sybilAt })
     const start = Number((await chain.public.getBlock()).timestamp) + 60
-    await setUp(chain, market, providers, clients, keeperKeys.map((key) => key))
     await chain.manualMining()
+    await setUp(chain, market, providers, clients, keeperKeys)
     keepers = await startSimKeepers(
       chain,
       market.deployment,
       keeperProfiles.map((profile, i) => ({ profile, privateKey: keeperKeys[i]! })),
     )
-    const run = createRun({ chain, market, scenario, random, providers, clients, keepers: keepers.keepers, start, days, demandPerDay, checkEvery, series: options.series ?? false, parameters })
+    // The scenarios are written with the stress on day 10; a run that wants it sooner sees their clock shifted.
+    const shift = STRESS_AT - (options.stressAt ?? STRESS_AT)
+    const run = createRun({ chain, market, scenario, random, providers, clients, keepers: keepers.keepers, start, days, demandPerDay, checkEvery, series: options.series ?? false, parameters, shift })
     run.setKeepers(keepers.step)
     run.setSeed(seed)
     // Funding, approvals and stakes go into the first block.
@@ -153,12 +165,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<SeedResu
     run.absorb(first.number, start, market.decode(first.receipts.values()), [...first.receipts.values()].filter((r) => r.status !== 'success').length)
     let t = start
     const end = start + days * DAY
-    const drainEnd = end + DAY
+    const drainEnd = end + drain
     let lastReport = Date.now()
     while (t < drainEnd) {
       signal?.throwIfAborted()
-      const elapsed = t - start
-      const dt = inWindow(scenario.busy, elapsed) ? 300 : HOUR
+      const dt = inWindow(scenario.busy, t - start + run.shift) ? busyBlock : calmBlock
       t += dt
       await run.step(t, dt, t < end)
       if (options.onProgress && Date.now() - lastReport > 5_000) {
@@ -222,6 +233,8 @@ type RunContext = {
   checkEvery: number
   series: boolean
   parameters: SimMarketParameters
+  /** Added to the time since the start before the scenario is asked anything. */
+  shift: number
 }
 
 function createRun(ctx: RunContext) {
@@ -272,6 +285,7 @@ function createRun(ctx: RunContext) {
     keeperProfit: Object.fromEntries(keepers.map((k) => [k.profile.name, 0])) as Record<string, number>,
     efficiencyNum: 0,
     efficiencyDen: 0,
+    bids: [] as { multiplier: number; accepted: boolean }[],
     utilSamples: [] as { u: number; multiplier: number; demand: number; opened: number }[],
     insuranceFund: 1_000,
   }
@@ -292,7 +306,7 @@ function createRun(ctx: RunContext) {
 
   async function step(t: number, dt: number, trading: boolean) {
     let mark = Date.now()
-    const elapsed = t - start
+    const elapsed = t - start + ctx.shift
     previousPrice = price
     price = truePrice(elapsed, dt)
     gasMultiplier = scenario.gas(elapsed)
@@ -397,6 +411,7 @@ function createRun(ctx: RunContext) {
           if (p.kind === 'overcommit' && backingRoom(p, 0) < collateral) continue
           if (!best || quote < best.quote) best = { provider: p, quote, multiplier }
         }
+        if (best) m.bids.push({ multiplier: best.multiplier, accepted: best.quote <= willingness * units * hours })
         if (!best || best.quote > willingness * units * hours) continue
         const p = best.provider
         reserved.set(p.index, (reserved.get(p.index) ?? 0) + units)
@@ -528,7 +543,7 @@ function createRun(ctx: RunContext) {
             if (deal.eligibleBlock !== undefined) {
               const delay = Number(block) - deal.eligibleBlock
               m.delays.push(delay)
-              if (deal.clientLiquidationSent === undefined || anyKeeperLive(t - start)) m.delaysLive.push(delay)
+              if (deal.eligibleLive) m.delaysLive.push(delay)
             }
           }
           m.compensationPaid += Number(event.compensation) / PAYMENT
@@ -626,9 +641,12 @@ function createRun(ctx: RunContext) {
     }
   }
 
-  function trackDeals(t: number, _elapsed: number) {
+  function trackDeals(t: number, elapsed: number) {
     for (const deal of deals.values()) {
-      if (deal.status === 'open' && deal.eligibleBlock === undefined && BigInt(t) >= deal.terms.deadline) deal.eligibleBlock = blockNumber
+      if (deal.status === 'open' && deal.eligibleBlock === undefined && BigInt(t) >= deal.terms.deadline) {
+        deal.eligibleBlock = blockNumber
+        deal.eligibleLive = anyKeeperLive(elapsed)
+      }
     }
   }
 
@@ -671,7 +689,7 @@ function createRun(ctx: RunContext) {
         if (deal.status === 'open') m.compensationOwed += Number(deal.terms.collateral) / PAYMENT
       }
     }
-    const above = m.utilSamples.filter((s) => s.u > 0.8 && s.demand > 0)
+    const accepted = m.bids.filter((b) => b.accepted)
     return {
       scenario: scenario.name,
       seed: ctx.random === undefined ? 0 : seedOf,
@@ -701,8 +719,8 @@ function createRun(ctx: RunContext) {
       keeperActivity: Object.fromEntries(keepers.map((k) => [k.profile.name, { liquidations: k.liquidations.length, skipped: k.skipped.length, errors: k.errors.length }])),
       selfDealExits: m.selfDealExits,
       utilizationMean: m.utilSamples.length ? m.utilSamples.reduce((sum, x) => sum + x.u, 0) / m.utilSamples.length : 0,
-      utilizationAboveKinkShare: m.utilSamples.length ? m.utilSamples.filter((s) => s.u > 0.8).length / m.utilSamples.length : 0,
-      elasticityAboveKink: elasticity(above),
+      utilizationAboveKinkShare: accepted.length ? accepted.filter((b) => b.multiplier > KINK_MULTIPLIER).length / accepted.length : 0,
+      elasticityAboveKink: elasticity(m.bids.filter((b) => b.multiplier > KINK_MULTIPLIER)),
       capitalEfficiency: m.efficiencyDen > 0 ? m.efficiencyNum / m.efficiencyDen : 0,
       accountingChecks: checks,
       ...(ctx.series ? { series: samples } : {}),
@@ -721,13 +739,28 @@ function createRun(ctx: RunContext) {
     setSeed: (seed: number) => (seedOf = seed),
     registerOpened: (record: DealRecord) => openedBySalt.set(record.terms.salt, record),
     gasCosts,
+    shift: ctx.shift,
   }
 }
 
-/** Realized price elasticity above the kink: the slope of log(share of bids that became deals) on log(price multiplier). */
-function elasticity(samples: { multiplier: number; opened: number; demand: number }[]): number | undefined {
-  const points = samples.filter((s) => s.multiplier > 0 && s.opened > 0).map((s) => [Math.log(s.multiplier), Math.log(s.opened / s.demand)] as const)
-  if (points.length < 5) return undefined
+/** The default curve's multiplier at the kink: 1 + 0.5 × 0.8. */
+const KINK_MULTIPLIER = 1.4
+
+/**
+ * Realized price elasticity above the kink: bids are grouped by the multiplier of the best quote they got
+ * (bins of 0.2), and the slope of log(share accepted) on log(multiplier) is fitted over the bins.
+ */
+function elasticity(bids: { multiplier: number; accepted: boolean }[]): number | undefined {
+  const bins = new Map<number, { n: number; accepted: number }>()
+  for (const bid of bids) {
+    const key = Math.floor(bid.multiplier / 0.2)
+    const bin = bins.get(key) ?? { n: 0, accepted: 0 }
+    bin.n++
+    if (bid.accepted) bin.accepted++
+    bins.set(key, bin)
+  }
+  const points = [...bins].filter(([, b]) => b.n >= 5 && b.accepted > 0).map(([key, b]) => [Math.log((key + 0.5) * 0.2), Math.log(b.accepted / b.n)] as const)
+  if (points.length < 2) return undefined
   const mx = points.reduce((s, [x]) => s + x, 0) / points.length
   const my = points.reduce((s, [, y]) => s + y, 0) / points.length
   const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0)

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPublicClient, createWalletClient, custom, http, nonceManager, toHex, type Address, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, custom, http, toHex, type Address, type Hex } from 'viem'
+import { createNonceManager, jsonRpc } from 'viem/nonce'
 import { privateKeyToAccount } from 'viem/accounts'
 import { anvil as anvilChain } from 'viem/chains'
 import type { ChainClients } from '../chain/clients.ts'
@@ -58,8 +59,11 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
   const keepers: SimKeeper[] = []
   for (const [index, { profile, privateKey }] of profiles.entries()) {
     const gate = createGate(chain)
-    const account = privateKeyToAccount(privateKey, { nonceManager })
-    const transport = custom({ request: gate.request })
+    // A nonce manager of its own: viem's shared one keys nonces by address and chain id, which every
+    // simulation in this process shares (same keys, chain 31337, different anvils).
+    const account = privateKeyToAccount(privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) })
+    // No retries with back-off timers: a retry pause would look like a keeper that has finished with the block.
+    const transport = custom({ request: gate.request }, { retryCount: 0 })
     const clients: ChainClients = {
       public: createPublicClient({ chain: anvilChain, transport, pollingInterval: 2 }),
       wallet: createWalletClient({ chain: anvilChain, transport, account, pollingInterval: 2 }),
@@ -101,7 +105,7 @@ type Gate = {
   request: (args: { method: string; params?: unknown }) => Promise<unknown>
   open: () => void
   close: () => void
-  /** Resolves once `seen()` holds and no deciding request has started or been in flight for two samples in a row. */
+  /** Resolves once `seen()` holds and no deciding request has started or been in flight for three samples in a row. */
   quiet: (seen: () => boolean) => Promise<void>
 }
 
@@ -144,7 +148,7 @@ function createGate(chain: SimChain): Gate {
     async quiet(seen) {
       let calm = 0
       let last = started
-      while (calm < 2) {
+      while (calm < 3) {
         await new Promise((resolve) => setTimeout(resolve, 1))
         if (seen() && inFlight === 0 && started === last) calm++
         else calm = 0

@@ -25,7 +25,7 @@ export type SweepResult = { points: SweepPoint[]; recommended: SweepPoint; rule:
 
 /** The grid: collateral factor, threshold gap, liquidation and keeper bonuses, close factor and volatility rule. */
 export function sweepGrid(base: SimMarketParameters, size: 'small' | 'full' = 'small'): SimMarketParameters[] {
-  const cfs = size === 'full' ? [6_000, 7_000, 7_500, 8_000, 8_500, 9_000] : [6_000, 7_000, 8_000, 9_000]
+  const cfs = size === 'full' ? [6_000, 7_000, 7_500, 8_000, 8_500, 9_000] : [6_000, 7_000, 8_000, 8_500]
   const gaps = size === 'full' ? [500, 1_000] : [1_000]
   const bonuses = size === 'full' ? [300, 500, 800] : [500]
   const keeperBonuses = size === 'full' ? [300, 500] : [500]
