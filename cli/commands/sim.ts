@@ -53,6 +53,8 @@ const runOptions: OptionSpec[] = [
   { flags: '--days <n>', description: 'simulated days of trading per seed (the stress starts on day 10)', defaultValue: 30, parse: parseInteger('--days', 1, 365) },
   { flags: '--parallel <n>', description: 'seeds run at once, each on its own anvil', defaultValue: 2, parse: parseInteger('--parallel', 1, 16) },
   { flags: '--out <dir>', description: 'folder for results.json, the report and its charts', defaultValue: 'sim-results' },
+  { flags: '--stress-at <hours>', description: 'when the stress starts, hours after the start (day 10 by default; bring it forward for short runs)', parse: parseInteger('--stress-at', 0, 24 * 365) },
+  { flags: '--busy-block <seconds>', description: 'seconds between blocks during the stress (an hour otherwise)', defaultValue: 300, parse: parseInteger('--busy-block', 12, 3_600) },
 ]
 
 /** A run stopped by Ctrl-C ends with a sentence, not as a bug. */
@@ -93,6 +95,8 @@ export const sim: CommandSpec = {
       parallel: options.parallel as number,
       parameters,
       series: true,
+      stressAt: options.stressAt === undefined ? undefined : (options.stressAt as number) * 3_600,
+      busyBlock: options.busyBlock as number,
       onProgress: (text) => output.detail(1, text),
       signal,
     }))

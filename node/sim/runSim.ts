@@ -17,6 +17,9 @@ export type RunSimOptions = {
   /** Seeds run at once (each on its own anvil). */
   parallel?: number
   checkEvery?: number
+  /** Stress start (seconds after the start) and block spacing in the stress; see `runScenario`. */
+  stressAt?: number
+  busyBlock?: number
   /** Keep per-block series of the first seed of each scenario (for the report). */
   series?: boolean
   onProgress?: (text: string) => void
@@ -54,6 +57,8 @@ export async function runSim(options: RunSimOptions): Promise<SimRun> {
         days: options.days,
         demandPerDay: options.demandPerDay,
         checkEvery: options.checkEvery,
+        stressAt: options.stressAt,
+        busyBlock: options.busyBlock,
         series: (options.series ?? false) && seed === first,
         onProgress: options.onProgress,
         signal: options.signal,
