@@ -99,8 +99,8 @@ async function run(market: DevMarket): Promise<Figures> {
 
   for (let round = 0; round < 2; round++) {
     const now = await chainTime(client)
-    const { terms } = await deal({ deadline: now + 60n })
-    await increaseTime(keeper, 61)
+    const { terms } = await deal({ deadline: now + 120n })
+    await increaseTime(keeper, 121)
     figures.liquidateDeal = Number((await liquidateDeal(keeper, { deployment, terms })).gasUsed)
   }
 

@@ -19,4 +19,4 @@ fi
 failed=$((total - passed - ${skipped:-0}))
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 echo "uvu: ${passed} passed, ${failed} failed, ${skipped:-0} skipped"
-[ "$status" -eq 0 ]
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

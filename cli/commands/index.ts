@@ -5,10 +5,10 @@ import { demo } from './demo.ts'
 import { jobCancel, jobList, jobLogs, jobResult, jobStatus, jobSubmit } from './job.ts'
 import { keeperStart } from './keeper.ts'
 import { init } from './init.ts'
-import { marketAsks, marketBids, marketStatsCommand } from './market.ts'
+import { marketAsks, marketBids, marketList, marketStatsCommand } from './market.ts'
 import { providerStart } from './provider.ts'
 import { sim, simReport, simSweep } from './sim.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, sim, simReport, simSweep, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, sim, simReport, simSweep, demo, configShow]

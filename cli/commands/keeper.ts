@@ -81,6 +81,9 @@ export const keeperStart: CommandSpec = {
           `position of ${short(detail.provider)} (health factor ${formatUnits(detail.healthFactor, 18)}) in block ${detail.blockNumber}: covered ${amount(detail.repaid)}, received ${formatUnits(detail.collateralSeized, 18)} collateral`,
         )
     })
+    keeper.addEventListener('volatility', ({ detail }) =>
+      output.progress('volatility', `new price round taken in: collateral factor ${Number(detail.collateralFactorBps) / 100}%, liquidation threshold ${Number(detail.liquidationThresholdBps) / 100}%`),
+    )
     keeper.addEventListener('lostRace', ({ detail }) => output.progress('lost race', `${detail.kind} ${short(detail.target)}: ${detail.errorName}`))
     keeper.addEventListener('skipped', ({ detail }) =>
       output.detail(1, `skipped ${detail.kind} ${short(detail.target)}: ${detail.reason}${detail.bonus === undefined ? '' : ` (bonus ${amount(detail.bonus)}, gas ${amount(detail.gasCost ?? 0n)})`}`),

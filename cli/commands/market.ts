@@ -1,8 +1,12 @@
 import CliTable from 'cli-table3'
 import { formatUnits } from 'viem'
+import { allotMarketAbi } from '../../contracts/abi/index.ts'
+import { getEffectiveFactors, getParameters } from '../../node/chain/actions/readMarket.ts'
+import { listMarkets } from '../../node/chain/createMarket.ts'
 import { marketStats } from '../../protocol/pricing/marketStats.ts'
 import { pricingCurvePoints } from '../../protocol/pricing/pricingCurvePoints.ts'
 import type { CommandSpec } from '../command.ts'
+import { connect } from '../connect.ts'
 import { startCliNode } from '../startCliNode.ts'
 
 const percent = (wad: bigint) => `${(Number(wad) / 1e16).toFixed(1)}%`
@@ -75,5 +79,36 @@ export const marketStatsCommand: CommandSpec = {
     } finally {
       await node.stop()
     }
+  },
+}
+
+export const marketList: CommandSpec = {
+  path: ['market', 'list'],
+  summary: 'the markets the factory created: their immutable rules and the collateral factor in force now',
+  examples: ['allot market list', 'allot market list --json'],
+  async run(_args, _options, context) {
+    const { clients, deployment } = await connect(context.settings, context.resolved)
+    const addresses = deployment.factory ? await listMarkets(clients, { factory: deployment.factory }) : [deployment.market]
+    const markets = await Promise.all(
+      addresses.map(async (address) => {
+        const market = { market: address }
+        const [parameters, factors, paymentToken, collateralToken, badDebt] = await Promise.all([
+          getParameters(clients, { deployment: market }),
+          getEffectiveFactors(clients, { deployment: market }).catch(() => undefined),
+          clients.public.readContract({ address, abi: allotMarketAbi, functionName: 'paymentToken' }),
+          clients.public.readContract({ address, abi: allotMarketAbi, functionName: 'collateralToken' }),
+          clients.public.readContract({ address, abi: allotMarketAbi, functionName: 'badDebt' }),
+        ])
+        return { market: address, default: address === deployment.market, paymentToken, collateralToken, parameters, effective: factors, badDebt }
+      }),
+    )
+    context.output.result(markets, (list) => {
+      const t = table(['market', '', 'CF now', 'CF', 'LT', 'keeper', 'insurance', 'fee', 'unbonding', 'arbitration', 'min deal', 'bad debt'])
+      const bps = (value: number | bigint) => `${Number(value) / 100}%`
+      const hours = (seconds: number) => `${+(seconds / 3600).toFixed(2)} h`
+      for (const m of list)
+        t.push([m.market, m.default ? 'default' : '', m.effective ? bps(m.effective.collateralFactorBps) : '?', bps(m.parameters.collateralFactorBps), bps(m.parameters.liquidationThresholdBps), bps(m.parameters.keeperBonusBps), bps(m.parameters.insuranceBps), bps(m.parameters.protocolFeeBps), hours(m.parameters.unbondingPeriod), hours(m.parameters.arbitrationWindow), `${m.parameters.minDealDuration} s`, String(m.badDebt)])
+      return `${list.length} market${list.length === 1 ? '' : 's'}${deployment.factory ? ` from factory ${deployment.factory}` : ''}\n${t.toString()}`
+    })
   },
 }

@@ -28,7 +28,7 @@ const parameterOptions: OptionSpec[] = [
   { flags: '--keeper-bonus <bps>', description: 'deal liquidation keeper bonus, basis points', parse: bps('--keeper-bonus') },
   { flags: '--insurance <bps>', description: "insurance fund's share of a deal liquidation, basis points", parse: bps('--insurance') },
   { flags: '--close-factor <bps>', description: 'share of uncovered obligations one position liquidation may cover (where the contract takes it)', parse: bps('--close-factor') },
-  { flags: '--volatility-slope <bps>', description: 'volatility rule: how far CF/LT fall per unit of volatility (where the contract has one)', parse: bps('--volatility-slope') },
+  { flags: '--min-cf <bps>', description: 'volatility rule: the CF at full volatility (equal to --cf turns the rule off)', parse: bps('--min-cf') },
 ]
 
 function parametersFrom(options: Record<string, unknown>): SimMarketParameters {
@@ -42,7 +42,8 @@ function parametersFrom(options: Record<string, unknown>): SimMarketParameters {
   set('keeperBonusBps', 'keeperBonus')
   set('insuranceBps', 'insurance')
   set('closeFactorBps', 'closeFactor')
-  set('volatilitySlopeBps', 'volatilitySlope')
+  set('minCollateralFactorBps', 'minCf')
+  if (options.cf !== undefined && options.minCf === undefined) p.minCollateralFactorBps = Math.min(p.minCollateralFactorBps, p.collateralFactorBps)
   if (p.liquidationThresholdBps <= p.collateralFactorBps) throw new UsageError(`--lt (${p.liquidationThresholdBps}) must be above --cf (${p.collateralFactorBps}): a deal must open healthy.`)
   return p
 }
@@ -160,7 +161,7 @@ export const simSweep: CommandSpec = {
     output.result({ ok: true, sweep: path, recommended: result.recommended.parameters, rule: result.rule, points: result.points.map(({ summaries: _s, ...p }) => p) }, () => {
       const t = new CliTable({ head: ['parameters', 'capital efficiency', 'shortfall VaR99 %', 'bad debt VaR99 %', 'honest slashed', 'zero-value', 'comp. paid %', 'delay p99', 'frontier'], style: { head: [], border: [] } })
       for (const p of result.points) t.push([p.label, fmt(p.capitalEfficiency, 3), fmt(p.shortfallVaR99, 4), fmt(p.badDebtVaR99, 4), p.honestSlashed, p.zeroValueLiquidations, fmt(p.compensationPaidPct), p.liquidationDelayP99Blocks, p.onFrontier ? 'yes' : ''])
-      return [t.toString(), `recommended: ${result.recommended.label}`, `why: ${result.rule}`, `sweep in ${path}; ${fmt(result.seconds, 1)} s`, JSON.stringify({ recommended: { collateralFactorBps: r.collateralFactorBps, liquidationThresholdBps: r.liquidationThresholdBps, liquidationBonusBps: r.liquidationBonusBps, keeperBonusBps: r.keeperBonusBps, insuranceBps: r.insuranceBps, closeFactorBps: r.closeFactorBps ?? 5_000, volatilitySlopeBps: r.volatilitySlopeBps ?? 0 } })].join('\n')
+      return [t.toString(), `recommended: ${result.recommended.label}`, `why: ${result.rule}`, `sweep in ${path}; ${fmt(result.seconds, 1)} s`, JSON.stringify({ recommended: { collateralFactorBps: r.collateralFactorBps, liquidationThresholdBps: r.liquidationThresholdBps, liquidationBonusBps: r.liquidationBonusBps, keeperBonusBps: r.keeperBonusBps, insuranceBps: r.insuranceBps, closeFactorBps: r.closeFactorBps ?? 5_000, minCollateralFactorBps: r.minCollateralFactorBps, volatilityWeightBps: r.volatilityWeightBps, maxVolatilityBps: r.maxVolatilityBps } })].join('\n')
     })
   },
 }

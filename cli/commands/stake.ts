@@ -2,7 +2,7 @@ import { formatUnits, maxUint256, parseUnits } from 'viem'
 import { cancelWithdrawal } from '../../node/chain/actions/cancelWithdrawal.ts'
 import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
 import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
-import { getHealthFactor, getMaxDealCollateral, getPosition } from '../../node/chain/actions/readMarket.ts'
+import { getEffectiveFactors, getHealthFactor, getMaxDealCollateral, getParameters, getPosition } from '../../node/chain/actions/readMarket.ts'
 import { requestWithdrawal } from '../../node/chain/actions/requestWithdrawal.ts'
 import { withdraw } from '../../node/chain/actions/withdraw.ts'
 import type { CommandSpec } from '../command.ts'
@@ -81,13 +81,24 @@ export const stakeStatus: CommandSpec = {
 type PositionStatus = Awaited<ReturnType<typeof positionStatus>>
 
 async function positionStatus({ clients, deployment }: Connection, provider = clients.wallet.account.address) {
-  const [position, healthFactor, canBack] = await Promise.all([
+  const [position, healthFactor, canBack, factors, parameters] = await Promise.all([
     getPosition(clients, { deployment, provider }),
     getHealthFactor(clients, { deployment, provider }).catch(() => undefined),
     getMaxDealCollateral(clients, { deployment, provider }).catch(() => undefined),
+    getEffectiveFactors(clients, { deployment }),
+    getParameters(clients, { deployment }),
   ])
-  return { provider, ...position, healthFactor, canBack }
+  // The market lowers both factors as the collateral's price gets more volatile (rule fixed at its creation).
+  const effective = {
+    collateralFactorBps: Number(factors.collateralFactorBps),
+    liquidationThresholdBps: Number(factors.liquidationThresholdBps),
+    baseCollateralFactorBps: parameters.collateralFactorBps,
+    baseLiquidationThresholdBps: parameters.liquidationThresholdBps,
+  }
+  return { provider, ...position, healthFactor, canBack, effective }
 }
+
+const bps = (value: number) => `${(value / 100).toFixed(2)}%`
 
 function describeStatus(status: PositionStatus, { tokens }: Connection): string {
   const collateral = (value: bigint) => `${formatUnits(value, tokens.collateral.decimals)} ${tokens.collateral.symbol}`
@@ -101,6 +112,7 @@ function describeStatus(status: PositionStatus, { tokens }: Connection): string 
     `obligations         ${payment(status.obligations)}`,
     `coverage            ${payment(status.coverage)}`,
     `health factor       ${hf}`,
+    `collateral factor   ${bps(status.effective.collateralFactorBps)} now (${bps(status.effective.baseCollateralFactorBps)} when calm), liquidation threshold ${bps(status.effective.liquidationThresholdBps)} (${bps(status.effective.baseLiquidationThresholdBps)})`,
     `can still back      ${status.canBack === undefined ? 'unknown (price feed stale)' : payment(status.canBack)}`,
   ].join('\n')
 }

@@ -26,12 +26,12 @@ export const allotMarketAbi = [
             "internalType": "contract IAggregatorV3"
           },
           {
-            "name": "owner",
+            "name": "arbiter",
             "type": "address",
             "internalType": "address"
           },
           {
-            "name": "arbiter",
+            "name": "feeRecipient",
             "type": "address",
             "internalType": "address"
           },
@@ -89,6 +89,31 @@ export const allotMarketAbi = [
                 "name": "maxPriceAge",
                 "type": "uint32",
                 "internalType": "uint32"
+              },
+              {
+                "name": "arbitrationWindow",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "minDealDuration",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "volatilityWeightBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "maxVolatilityBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "minCollateralFactorBps",
+                "type": "uint16",
+                "internalType": "uint16"
               }
             ]
           }
@@ -138,7 +163,33 @@ export const allotMarketAbi = [
   },
   {
     "type": "function",
+    "name": "FEE_RECIPIENT_DELAY",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "FULL_LIQUIDATION_HEALTH_FACTOR",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MAX_ARBITRATION_WINDOW",
     "inputs": [],
     "outputs": [
       {
@@ -165,6 +216,32 @@ export const allotMarketAbi = [
   {
     "type": "function",
     "name": "MAX_COLLATERAL_FACTOR_BPS",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MAX_DEAL_DURATION",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MAX_DECIMALS",
     "inputs": [],
     "outputs": [
       {
@@ -281,6 +358,19 @@ export const allotMarketAbi = [
   },
   {
     "type": "function",
+    "name": "MIN_ARBITRATION_WINDOW",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MIN_CHALLENGE_WINDOW",
     "inputs": [],
     "outputs": [
@@ -307,7 +397,33 @@ export const allotMarketAbi = [
   },
   {
     "type": "function",
+    "name": "MIN_DEAL_DURATION",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
     "name": "MIN_MAX_PRICE_AGE",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "MIN_MAX_VOLATILITY_BPS",
     "inputs": [],
     "outputs": [
       {
@@ -333,7 +449,7 @@ export const allotMarketAbi = [
   },
   {
     "type": "function",
-    "name": "acceptOwnership",
+    "name": "acceptFeeRecipient",
     "inputs": [],
     "outputs": [],
     "stateMutability": "nonpayable"
@@ -347,6 +463,19 @@ export const allotMarketAbi = [
         "name": "",
         "type": "address",
         "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "badDebt",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ],
     "stateMutability": "view"
@@ -394,6 +523,61 @@ export const allotMarketAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "closeExpiredDispute",
+    "inputs": [
+      {
+        "name": "terms",
+        "type": "tuple",
+        "internalType": "struct DealTerms",
+        "components": [
+          {
+            "name": "client",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "provider",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "price",
+            "type": "uint128",
+            "internalType": "uint128"
+          },
+          {
+            "name": "collateral",
+            "type": "uint128",
+            "internalType": "uint128"
+          },
+          {
+            "name": "jobHash",
+            "type": "bytes32",
+            "internalType": "bytes32"
+          },
+          {
+            "name": "deadline",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "expiry",
+            "type": "uint64",
+            "internalType": "uint64"
+          },
+          {
+            "name": "salt",
+            "type": "uint256",
+            "internalType": "uint256"
+          }
+        ]
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -626,6 +810,37 @@ export const allotMarketAbi = [
     ],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "effectiveFactors",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "feeRecipient",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
   },
   {
     "type": "function",
@@ -919,19 +1134,6 @@ export const allotMarketAbi = [
   },
   {
     "type": "function",
-    "name": "owner",
-    "inputs": [],
-    "outputs": [
-      {
-        "name": "",
-        "type": "address",
-        "internalType": "address"
-      }
-    ],
-    "stateMutability": "view"
-  },
-  {
-    "type": "function",
     "name": "parameters",
     "inputs": [],
     "outputs": [
@@ -989,6 +1191,31 @@ export const allotMarketAbi = [
             "name": "maxPriceAge",
             "type": "uint32",
             "internalType": "uint32"
+          },
+          {
+            "name": "arbitrationWindow",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "minDealDuration",
+            "type": "uint32",
+            "internalType": "uint32"
+          },
+          {
+            "name": "volatilityWeightBps",
+            "type": "uint16",
+            "internalType": "uint16"
+          },
+          {
+            "name": "maxVolatilityBps",
+            "type": "uint16",
+            "internalType": "uint16"
+          },
+          {
+            "name": "minCollateralFactorBps",
+            "type": "uint16",
+            "internalType": "uint16"
           }
         ]
       }
@@ -1010,13 +1237,18 @@ export const allotMarketAbi = [
   },
   {
     "type": "function",
-    "name": "pendingOwner",
+    "name": "pendingFeeRecipient",
     "inputs": [],
     "outputs": [
       {
         "name": "",
         "type": "address",
         "internalType": "address"
+      },
+      {
+        "name": "",
+        "type": "uint64",
+        "internalType": "uint64"
       }
     ],
     "stateMutability": "view"
@@ -1079,6 +1311,19 @@ export const allotMarketAbi = [
       }
     ],
     "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "proposeFeeRecipient",
+    "inputs": [
+      {
+        "name": "proposed",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [],
+    "stateMutability": "nonpayable"
   },
   {
     "type": "function",
@@ -1148,84 +1393,6 @@ export const allotMarketAbi = [
         "name": "providerAtFault",
         "type": "bool",
         "internalType": "bool"
-      }
-    ],
-    "outputs": [],
-    "stateMutability": "nonpayable"
-  },
-  {
-    "type": "function",
-    "name": "setArbiter",
-    "inputs": [
-      {
-        "name": "newArbiter",
-        "type": "address",
-        "internalType": "address"
-      }
-    ],
-    "outputs": [],
-    "stateMutability": "nonpayable"
-  },
-  {
-    "type": "function",
-    "name": "setParameters",
-    "inputs": [
-      {
-        "name": "params",
-        "type": "tuple",
-        "internalType": "struct Parameters",
-        "components": [
-          {
-            "name": "collateralFactorBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "liquidationThresholdBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "liquidationBonusBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "keeperBonusBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "insuranceBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "protocolFeeBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "disputeBondBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "challengeWindow",
-            "type": "uint32",
-            "internalType": "uint32"
-          },
-          {
-            "name": "unbondingPeriod",
-            "type": "uint32",
-            "internalType": "uint32"
-          },
-          {
-            "name": "maxPriceAge",
-            "type": "uint32",
-            "internalType": "uint32"
-          }
-        ]
       }
     ],
     "outputs": [],
@@ -1343,16 +1510,33 @@ export const allotMarketAbi = [
   },
   {
     "type": "function",
-    "name": "transferOwnership",
-    "inputs": [
-      {
-        "name": "newOwner",
-        "type": "address",
-        "internalType": "address"
-      }
-    ],
+    "name": "updateVolatility",
+    "inputs": [],
     "outputs": [],
     "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "volatility",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint80",
+        "internalType": "uint80"
+      },
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
   },
   {
     "type": "function",
@@ -1364,34 +1548,9 @@ export const allotMarketAbi = [
   {
     "type": "function",
     "name": "withdrawFees",
-    "inputs": [
-      {
-        "name": "to",
-        "type": "address",
-        "internalType": "address"
-      }
-    ],
+    "inputs": [],
     "outputs": [],
     "stateMutability": "nonpayable"
-  },
-  {
-    "type": "event",
-    "name": "ArbiterChanged",
-    "inputs": [
-      {
-        "name": "previousArbiter",
-        "type": "address",
-        "indexed": true,
-        "internalType": "address"
-      },
-      {
-        "name": "newArbiter",
-        "type": "address",
-        "indexed": true,
-        "internalType": "address"
-      }
-    ],
-    "anonymous": false
   },
   {
     "type": "event",
@@ -1667,6 +1826,37 @@ export const allotMarketAbi = [
   },
   {
     "type": "event",
+    "name": "DisputeExpired",
+    "inputs": [
+      {
+        "name": "dealId",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "client",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "refund",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "bond",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
     "name": "DisputeResolved",
     "inputs": [
       {
@@ -1686,6 +1876,50 @@ export const allotMarketAbi = [
         "type": "uint256",
         "indexed": false,
         "internalType": "uint256"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "FeeRecipientChanged",
+    "inputs": [
+      {
+        "name": "previous",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "current",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "FeeRecipientProposed",
+    "inputs": [
+      {
+        "name": "current",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "proposed",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "effectiveAt",
+        "type": "uint64",
+        "indexed": false,
+        "internalType": "uint64"
       }
     ],
     "anonymous": false
@@ -1755,101 +1989,120 @@ export const allotMarketAbi = [
   },
   {
     "type": "event",
-    "name": "OwnershipTransferStarted",
+    "name": "MarketConfigured",
     "inputs": [
       {
-        "name": "owner",
-        "type": "address",
-        "indexed": true,
-        "internalType": "address"
-      },
-      {
-        "name": "pendingOwner",
-        "type": "address",
-        "indexed": true,
-        "internalType": "address"
-      }
-    ],
-    "anonymous": false
-  },
-  {
-    "type": "event",
-    "name": "OwnershipTransferred",
-    "inputs": [
-      {
-        "name": "previousOwner",
-        "type": "address",
-        "indexed": true,
-        "internalType": "address"
-      },
-      {
-        "name": "newOwner",
-        "type": "address",
-        "indexed": true,
-        "internalType": "address"
-      }
-    ],
-    "anonymous": false
-  },
-  {
-    "type": "event",
-    "name": "ParametersChanged",
-    "inputs": [
-      {
-        "name": "params",
+        "name": "config",
         "type": "tuple",
         "indexed": false,
-        "internalType": "struct Parameters",
+        "internalType": "struct MarketConfig",
         "components": [
           {
-            "name": "collateralFactorBps",
-            "type": "uint16",
-            "internalType": "uint16"
+            "name": "paymentToken",
+            "type": "address",
+            "internalType": "contract IERC20"
           },
           {
-            "name": "liquidationThresholdBps",
-            "type": "uint16",
-            "internalType": "uint16"
+            "name": "collateralToken",
+            "type": "address",
+            "internalType": "contract IERC20"
           },
           {
-            "name": "liquidationBonusBps",
-            "type": "uint16",
-            "internalType": "uint16"
+            "name": "priceFeed",
+            "type": "address",
+            "internalType": "contract IAggregatorV3"
           },
           {
-            "name": "keeperBonusBps",
-            "type": "uint16",
-            "internalType": "uint16"
+            "name": "arbiter",
+            "type": "address",
+            "internalType": "address"
           },
           {
-            "name": "insuranceBps",
-            "type": "uint16",
-            "internalType": "uint16"
+            "name": "feeRecipient",
+            "type": "address",
+            "internalType": "address"
           },
           {
-            "name": "protocolFeeBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "disputeBondBps",
-            "type": "uint16",
-            "internalType": "uint16"
-          },
-          {
-            "name": "challengeWindow",
-            "type": "uint32",
-            "internalType": "uint32"
-          },
-          {
-            "name": "unbondingPeriod",
-            "type": "uint32",
-            "internalType": "uint32"
-          },
-          {
-            "name": "maxPriceAge",
-            "type": "uint32",
-            "internalType": "uint32"
+            "name": "params",
+            "type": "tuple",
+            "internalType": "struct Parameters",
+            "components": [
+              {
+                "name": "collateralFactorBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "liquidationThresholdBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "liquidationBonusBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "keeperBonusBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "insuranceBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "protocolFeeBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "disputeBondBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "challengeWindow",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "unbondingPeriod",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "maxPriceAge",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "arbitrationWindow",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "minDealDuration",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "volatilityWeightBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "maxVolatilityBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "minCollateralFactorBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              }
+            ]
           }
         ]
       }
@@ -1927,6 +2180,37 @@ export const allotMarketAbi = [
         "type": "bytes32",
         "indexed": false,
         "internalType": "bytes32"
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "event",
+    "name": "VolatilityUpdated",
+    "inputs": [
+      {
+        "name": "roundId",
+        "type": "uint80",
+        "indexed": false,
+        "internalType": "uint80"
+      },
+      {
+        "name": "price",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "variance",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
+      },
+      {
+        "name": "cutBps",
+        "type": "uint256",
+        "indexed": false,
+        "internalType": "uint256"
       }
     ],
     "anonymous": false
@@ -2013,6 +2297,28 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
+    "name": "ArbitrationWindowClosed",
+    "inputs": [
+      {
+        "name": "endedAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "ArbitrationWindowOpen",
+    "inputs": [
+      {
+        "name": "endsAt",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "ChallengeWindowClosed",
     "inputs": [
       {
@@ -2035,17 +2341,33 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
-    "name": "CloseFactorExceeded",
+    "name": "ClientsNotSenior",
     "inputs": [
       {
-        "name": "amount",
+        "name": "collateralFactorBps",
         "type": "uint256",
         "internalType": "uint256"
       },
       {
-        "name": "maxAmount",
+        "name": "keeperBonusBps",
         "type": "uint256",
         "internalType": "uint256"
+      },
+      {
+        "name": "insuranceBps",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "CloseFactorUsed",
+    "inputs": [
+      {
+        "name": "provider",
+        "type": "address",
+        "internalType": "address"
       }
     ]
   },
@@ -2159,6 +2481,33 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
+    "name": "DealTooShort",
+    "inputs": [
+      {
+        "name": "deadline",
+        "type": "uint64",
+        "internalType": "uint64"
+      },
+      {
+        "name": "earliestDeadline",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "DecimalsUnreadable",
+    "inputs": [
+      {
+        "name": "token",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "FeeOnTransferUnsupported",
     "inputs": [
       {
@@ -2175,6 +2524,17 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
+    "name": "FeeRecipientDelayNotPassed",
+    "inputs": [
+      {
+        "name": "effectiveAt",
+        "type": "uint64",
+        "internalType": "uint64"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "InsufficientCollateral",
     "inputs": [
       {
@@ -2184,6 +2544,27 @@ export const allotMarketAbi = [
       },
       {
         "name": "available",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "InsufficientMarketBalance",
+    "inputs": [
+      {
+        "name": "token",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "amount",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "balance",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -2267,6 +2648,11 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
+    "name": "NoFeeRecipientProposed",
+    "inputs": []
+  },
+  {
+    "type": "error",
     "name": "NoFeesAccrued",
     "inputs": []
   },
@@ -2310,18 +2696,7 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
-    "name": "NotOwner",
-    "inputs": [
-      {
-        "name": "caller",
-        "type": "address",
-        "internalType": "address"
-      }
-    ]
-  },
-  {
-    "type": "error",
-    "name": "NotPendingOwner",
+    "name": "NotFeeRecipient",
     "inputs": [
       {
         "name": "caller",
@@ -2412,6 +2787,17 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
+    "name": "SelfDeal",
+    "inputs": [
+      {
+        "name": "account",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "SignatureHighS",
     "inputs": []
   },
@@ -2442,6 +2828,27 @@ export const allotMarketAbi = [
       },
       {
         "name": "maxAge",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "TooManyDecimals",
+    "inputs": [
+      {
+        "name": "token",
+        "type": "address",
+        "internalType": "address"
+      },
+      {
+        "name": "decimals",
+        "type": "uint256",
+        "internalType": "uint256"
+      },
+      {
+        "name": "max",
         "type": "uint256",
         "internalType": "uint256"
       }
@@ -2491,6 +2898,17 @@ export const allotMarketAbi = [
   },
   {
     "type": "error",
+    "name": "VolatilityUpToDate",
+    "inputs": [
+      {
+        "name": "roundId",
+        "type": "uint80",
+        "internalType": "uint80"
+      }
+    ]
+  },
+  {
+    "type": "error",
     "name": "WithdrawalExceedsCollateral",
     "inputs": [
       {
@@ -2533,7 +2951,400 @@ export const allotMarketAbi = [
   }
 ] as const
 
-export const allotMarketBytecode = '0x610180604052348015610010575f5ffd5b506040516166a63803806166a683398101604081905261002f9161095b565b80516001600160a01b03163b5f0361006d5780516040516322a2d07b60e21b81526001600160a01b0390911660048201526024015b60405180910390fd5b80602001516001600160a01b03163b5f036100ac5760208101516040516322a2d07b60e21b81526001600160a01b039091166004820152602401610064565b60608101516001600160a01b031615806100d1575060808101516001600160a01b0316155b156100ef5760405163d92e233d60e01b815260040160405180910390fd5b6020810151815160408301516001600160a01b03918216928216929092149116158114610140576040808301519051636ade937960e11b81526001600160a01b039091166004820152602401610064565b60a082015161014e90610608565b600180826103175783604001516001600160a01b03163b5f036101955760408085015190516322a2d07b60e21b81526001600160a01b039091166004820152602401610064565b5f845f01516001600160a01b031663313ce5676040518163ffffffff1660e01b8152600401602060405180830381865afa1580156101d5573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906101f99190610aab565b60ff1690505f85604001516001600160a01b031663313ce5676040518163ffffffff1660e01b8152600401602060405180830381865afa15801561023f573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906102639190610aab565b60ff1686602001516001600160a01b031663313ce5676040518163ffffffff1660e01b8152600401602060405180830381865afa1580156102a6573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906102ca9190610aab565b60ff166102d79190610ae6565b90508082106102fc576102ea8183610af9565b6102f590600a610bef565b9350610314565b6103068282610af9565b61031190600a610bef565b92505b50505b83516001600160a01b039081166080908152602080870151831660a090815260408089015190941660c090815287151560e0526101008790526101208690524661014081905285517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f818601527f32781cfec364024aeaa56b08527e7978e8b0ee5d58a8578ee11ddc3464d113e4818801527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc66060820152948501523084830152845180850390920182529290920190925280519101206101605260608401515f80546001600160a01b039283166001600160a01b03199182161790915560808601516002805491909316911617905560a084015161054e9060a08101516003805460c084015160e085015161010086015163ffffffff60801b19938416600160801b61ffff978816810261ffff60901b1990811692909217600160901b958916860217600160a01b600160e01b031916600160a01b63ffffffff958616810263ffffffff60c01b191691909117600160c01b94861685021790975588516004805460208c015160408d015160608e015160808f0151610120909f015163ffffffff60a01b1994909c16958e1690960290961693909317928b16909702919091179590951691881690960261ffff60b01b191617600160b01b958716959095029490941765ffffffffffff60c01b19169590941690920263ffffffff60d01b191693909317600160d01b9390921692909202179055565b60608401516040516001600160a01b03909116905f907f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e0908290a360808401516040516001600160a01b03909116905f907f8baeb8e9be10c233f000f8215f52a1038a77bc736883d06f9022545ef1ab1a74908290a37fac6b06a66eaca659aed575cf06a829a8d7d3e243d487aa298432c11176c7a20c8460a001516040516105f79190610bfa565b60405180910390a150505050610d13565b805161063f907f636f6c6c61746572616c466163746f72427073000000000000000000000000009061ffff166103e861251c610856565b6106887f6c69717569646174696f6e5468726573686f6c64427073000000000000000000826020015161ffff16835f015161ffff1660016106809190610ae6565b6126ac610856565b5f6106cf612710836020015161ffff166001612710806106a89190610cdd565b6106b29190610af9565b6106bc9190610cf4565b6106c69190610af9565b6107d09061089f565b905061070b7f6c69717569646174696f6e426f6e757342707300000000000000000000000000836040015161ffff165f8461085660201b60201c565b6107386d6b6565706572426f6e757342707360901b836060015161ffff165f6107d061085660201b60201c565b6107636b696e737572616e636542707360a01b836080015161ffff165f61138861085660201b60201c565b6107906d70726f746f636f6c46656542707360901b8360a0015161ffff165f6103e861085660201b60201c565b6107bd6d64697370757465426f6e6442707360901b8360c0015161ffff165f61271061085660201b60201c565b6107ef6e6368616c6c656e676557696e646f7760881b8360e0015163ffffffff16603c62278d0061085660201b60201c565b6108236e1d5b989bdb991a5b99d4195c9a5bd9608a1b83610100015163ffffffff16610e106276a70061085660201b60201c565b6108526a6d6178507269636541676560a81b83610120015163ffffffff16603c62093a8061085660201b60201c565b5050565b8183108061086357508083115b1561089957604051631c29d19160e11b815260048101859052602481018490526044810183905260648101829052608401610064565b50505050565b5f8183106108ad57816108af565b825b90505b92915050565b60405160c081016001600160401b03811182821017156108e657634e487b7160e01b5f52604160045260245ffd5b60405290565b60405161014081016001600160401b03811182821017156108e657634e487b7160e01b5f52604160045260245ffd5b6001600160a01b038116811461092f575f5ffd5b50565b805161ffff81168114610943575f5ffd5b919050565b805163ffffffff81168114610943575f5ffd5b5f8183036101e08112801561096e575f5ffd5b506109776108b8565b83516109828161091b565b815260208401516109928161091b565b602082015260408401516109a58161091b565b604082015260608401516109b88161091b565b606082015260808401516109cb8161091b565b6080820152610140609f19830112156109e2575f5ffd5b6109ea6108ec565b91506109f860a08501610932565b8252610a0660c08501610932565b6020830152610a1760e08501610932565b6040830152610a296101008501610932565b6060830152610a3b6101208501610932565b6080830152610a4d6101408501610932565b60a0830152610a5f6101608501610932565b60c0830152610a716101808501610948565b60e0830152610a836101a08501610948565b610100830152610a966101c08501610948565b61012083015260a08101919091529392505050565b5f60208284031215610abb575f5ffd5b815160ff81168114610acb575f5ffd5b9392505050565b634e487b7160e01b5f52601160045260245ffd5b808201808211156108b2576108b2610ad2565b818103818111156108b2576108b2610ad2565b6001815b6001841115610b4757808504811115610b2b57610b2b610ad2565b6001841615610b3957908102905b60019390931c928002610b10565b935093915050565b5f82610b5d575060016108b2565b81610b6957505f6108b2565b8160018114610b7f5760028114610b8957610ba5565b60019150506108b2565b60ff841115610b9a57610b9a610ad2565b50506001821b6108b2565b5060208310610133831016604e8410600b8410161715610bc8575081810a6108b2565b610bd45f198484610b0c565b805f1904821115610be757610be7610ad2565b029392505050565b5f6108af8383610b4f565b815161ffff16815261014081016020830151610c1c602084018261ffff169052565b506040830151610c32604084018261ffff169052565b506060830151610c48606084018261ffff169052565b506080830151610c5e608084018261ffff169052565b5060a0830151610c7460a084018261ffff169052565b5060c0830151610c8a60c084018261ffff169052565b5060e0830151610ca260e084018263ffffffff169052565b50610100830151610cbc61010084018263ffffffff169052565b50610120830151610cd661012084018263ffffffff169052565b5092915050565b80820281158282048414176108b2576108b2610ad2565b5f82610d0e57634e487b7160e01b5f52601260045260245ffd5b500490565b60805160a05160c05160e0516101005161012051610140516101605161587b610e2b5f395f61113701525f61106b01525f8181613c6101528181614b160152614f7201525f8181613c3801528181614b3a0152614f9601525f81816115ca01528181613bca01528181613c050152818161462e01528181614ae601528181614dca0152614f4201525f818161052201528181613cb40152614e5d01525f8181610708015281816112b301528181611ddd015281816138d901526146b101525f818161041901528181610cd80152818161150901528181611a4301528181611db20152818161200f015281816121d6015281816124680152818161286e015281816133dd015281816146570152614686015261587b5ff3fe608060405234801561000f575f5ffd5b5060043610610367575f3560e01c8063741bef1a116101c9578063ae67e1c4116100fe578063d4570c1c1161009e578063e30c397811610079578063e30c3978146108ff578063f2fde38b14610912578063fa8b48bb14610925578063fe25e00a1461092e575f5ffd5b8063d4570c1c146108a2578063e067eb71146108cc578063e0768a01146108ec575f5ffd5b8063b7648fb9116100d9578063b7648fb91461073d578063b79023031461085f578063bad4a01f14610868578063bfffeec31461087b575f5ffd5b8063ae67e1c4146106f2578063b2016bd414610703578063b6db6cd71461072a575f5ffd5b8063890357301161016957806393e6244a1161014457806393e6244a146106a857806394db0595146106bb5780639ee679e8146106cc578063a032205c146106df575f5ffd5b8063890357301461058e5780638da5cb5b1461068c5780638e445d331461069e575f5ffd5b806379ba5097116101a457806379ba50971461056a5780637be7ce361461057257806383f491d4146104635780638469ca0914610585575f5ffd5b8063741bef1a1461051d5780637544aa441461054457806376f8996514610557575f5ffd5b80633e48216a1161029f578063564212891161023f5780636ad9f9df1161021a5780636ad9f9df146104ee5780636d947e4b146104935780636f7c4fd2146105015780636fa33a6a14610514575f5ffd5b806356421289146104af5780635891de72146104c25780635983068a146104df575f5ffd5b80634cbefb361161027a5780634cbefb361461047f57806351586ecb14610489578063519f0c8c1461049357806352ac183b1461049c575f5ffd5b80633e48216a1461046357806342b32de31461046c57806348ddab641461039b575f5ffd5b806321faec401161030a5780633013ce29116102e55780633013ce29146104145780633644e515146104535780633c95cba81461036b5780633ccfd60b1461045b575f5ffd5b806321faec40146103f0578063226112801461040357806327ff71141461040b575f5ffd5b8063164e68de11610345578063164e68de146103a45780631b0cef43146103b75780631c9c088a146103ca5780631e83409a146103dd575f5ffd5b80630bdc203b1461036b5780630c881fe41461038657806310c6188c1461039b575b5f5ffd5b610373603c81565b6040519081526020015b60405180910390f35b610399610394366004614fc3565b610941565b005b61037361138881565b6103996103b2366004614ff8565b610bb2565b6103996103c5366004615011565b610d0c565b6103996103d8366004614ff8565b610d7c565b6103996103eb366004614ff8565b610e2d565b6103736103fe36600461504a565b610f31565b610399610f49565b6103736126ac81565b61043b7f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b03909116815260200161037d565b610373611068565b610399611159565b6103736107d081565b61039961047a366004615065565b6112e9565b61037362093a8081565b61037362278d0081565b6103736103e881565b6103996104aa366004615090565b611468565b6103736104bd366004614ff8565b61153c565b6104ca6115c6565b6040805192835260208301919091520161037d565b610373670d2f13f7789f000081565b6103736104fc366004614ff8565b611608565b61037361050f3660046150a7565b61167a565b61037361251c81565b61043b7f000000000000000000000000000000000000000000000000000000000000000081565b610373610552366004614ff8565b611a97565b610399610565366004615011565b611acb565b610399611e20565b610399610580366004615128565b611ec9565b61037361271081565b61067f60408051610140810182525f80825260208201819052918101829052606081018290526080810182905260a0810182905260c0810182905260e08101829052610100810182905261012081019190915250604080516101408101825260045461ffff600160801b80830482168452600160901b80840483166020860152600160a01b808504841696860196909652600160b01b840483166060860152600160c01b80850484166080870152600354928304841660a087015290820490921660c085015263ffffffff948104851660e0850152048316610100830152600160d01b900490911661012082015290565b60405161037d9190615164565b5f5461043b906001600160a01b031681565b6103736276a70081565b6103996106b636600461504a565b612236565b6003546001600160801b0316610373565b6103996106da366004615090565b6124b8565b6103996106ed36600461504a565b612690565b6004546001600160801b0316610373565b61043b7f000000000000000000000000000000000000000000000000000000000000000081565b61039961073836600461504a565b6128aa565b6107f061074b366004614ff8565b6040805160a0810182525f80825260208201819052918101829052606081018290526080810191909152506001600160a01b03165f90815260076020908152604091829020825160a08101845281546001600160781b038116825260018301546001600160801b0381811695840195909552600160801b9182900485169583019590955290930490911660608301526002015467ffffffffffffffff16608082015290565b60405161037d91905f60a0820190506001600160801b0383511682526001600160801b0360208401511660208301526001600160801b0360408401511660408301526001600160801b03606084015116606083015267ffffffffffffffff608084015116608083015292915050565b61037360055481565b610399610876366004615090565b612ed9565b6103737f0f71c22de797f2e31fdf49cdedb626587e84e43c3492239c093f5e38b9ebaed181565b6103736108b0366004615247565b600860209081525f928352604080842090915290825290205481565b6108df6108da366004615090565b612f14565b60405161037d91906152ac565b6103996108fa3660046152eb565b612fab565b60015461043b906001600160a01b031681565b610399610920366004614ff8565b61343d565b610373610e1081565b60025461043b906001600160a01b031681565b5f546001600160a01b031633146109725760405163245aecd360e01b81523360048201526024015b60405180910390fd5b610989610984368390038301836153ca565b6134c1565b610b7861099b368390038301836153ca565b60a08101516003805460c084015160e08501516101008601517fffffffffffffffffffffffff00000000ffffffffffffffffffffffffffffffff938416600160801b61ffff97881681027fffffffffffffffffffffffff0000ffffffffffffffffffffffffffffffffffff90811692909217600160901b9589168602177fffffffff0000000000000000ffffffffffffffffffffffffffffffffffffffff16600160a01b63ffffffff95861681027fffffffff00000000ffffffffffffffffffffffffffffffffffffffffffffffff1691909117600160c01b94861685021790975588516004805460208c015160408d015160608e015160808f0151610120909f01517fffffffffffffffff00000000ffffffffffffffffffffffffffffffffffffffff94909c16958e1690960290961693909317928b1690970291909117959095169188169096027fffffffffffffffff0000ffffffffffffffffffffffffffffffffffffffffffff1617600160b01b95871695909502949094177fffff000000000000ffffffffffffffffffffffffffffffffffffffffffffffff16959094169092027fffff00000000ffffffffffffffffffffffffffffffffffffffffffffffffffff1693909317600160d01b9390921692909202179055565b7fac6b06a66eaca659aed575cf06a829a8d7d3e243d487aa298432c11176c7a20c81604051610ba79190615494565b60405180910390a150565b5f546001600160a01b03163314610bde5760405163245aecd360e01b8152336004820152602401610969565b60ff5f5c1615610c015760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506001600160a01b038116610c365760405163d92e233d60e01b815260040160405180910390fd5b6003546001600160801b03165f819003610c7c576040517f8d615b5700000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b600380546fffffffffffffffffffffffffffffffff191690556040518181526001600160a01b038316907fc0819c13be868895eb93e40eaceb96de976442fa1d404e5c55f14bb65a8c489a9060200160405180910390a2610cfe7f0000000000000000000000000000000000000000000000000000000000000000838361374b565b505f60ff19815c16815d5050565b60ff5f5c1615610d2f5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506001600160a01b038216610d645760405163d92e233d60e01b815260040160405180910390fd5b610d6e82826137b4565b5f60ff19815c16815d505050565b5f546001600160a01b03163314610da85760405163245aecd360e01b8152336004820152602401610969565b6001600160a01b038116610dcf5760405163d92e233d60e01b815260040160405180910390fd5b600280546001600160a01b0383811673ffffffffffffffffffffffffffffffffffffffff19831681179093556040519116919082907f8baeb8e9be10c233f000f8215f52a1038a77bc736883d06f9022545ef1ab1a74905f90a35050565b60ff5f5c1615610e505760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506001600160a01b0381165f90815260086020908152604080832033845290915281205490819003610ecc576040517ff81d1d880000000000000000000000000000000000000000000000000000000081526001600160a01b0383166004820152336024820152604401610969565b6001600160a01b0382165f8181526008602090815260408083203380855290835281842093909355518481529192917ff7a40077ff7a04c7e61f6f26fb13774259ddf1b6bce9ecf26a8276cdd3992683910160405180910390a3610cfe82338361374b565b5f610f43610f3d611068565b83613906565b92915050565b60ff5f5c1615610f6c5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50335f90815260076020526040812060018101549091600160801b9091046001600160801b031690819003610fc157604051639121b84f60e01b815260040160405180910390fd5b815481908390601090610fe5908490600160801b90046001600160801b031661558f565b82546101009290920a6001600160801b0381810219909316918316021790915560018401805490911690555060028201805467ffffffffffffffff1916905560405181815233907f2eed97477f07c07ec48f8f678f4e84f7c0de55bf33f51c3dc989b133530803199060200160405180910390a2505f905060ff19815c16815d50565b5f7f000000000000000000000000000000000000000000000000000000000000000046146111345750604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f6020808301919091527f32781cfec364024aeaa56b08527e7978e8b0ee5d58a8578ee11ddc3464d113e4828401527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608301524660808301523060a0808401919091528351808403909101815260c0909201909252805191012090565b507f000000000000000000000000000000000000000000000000000000000000000090565b60ff5f5c161561117c5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50335f90815260076020526040812060018101549091600160801b9091046001600160801b0316908190036111d157604051639121b84f60e01b815260040160405180910390fd5b600282015467ffffffffffffffff1642811115611226576040517faaf9401100000000000000000000000000000000000000000000000000000000815267ffffffffffffffff82166004820152602401610969565b82546001840154611255916001600160781b038116916001600160801b0390811691600160801b90041661397b565b6001830180546001600160801b0316905560028301805467ffffffffffffffff1916905560405182815233907f7084f5476618d8e60b11ef0d7d3f06914655adb8793e28ff7f018d4c76d505d59060200160405180910390a26112d97f0000000000000000000000000000000000000000000000000000000000000000338461374b565b505f91505060ff19815c16815d50565b5f6112fb6112f5611068565b84613906565b5f81815260066020526040902080549192509060ff16600181600781111561132557611325615278565b1461133c5761133c838263c75cc8e160e01b613996565b61134c6040860160208701614ff8565b6001600160a01b0316336001600160a01b031614611398576040517f1bd2224f000000000000000000000000000000000000000000000000000000008152336004820152602401610969565b6113a860c0860160a087016155c5565b67ffffffffffffffff164210611407576113c860c0860160a087016155c5565b6040517f6768091300000000000000000000000000000000000000000000000000000000815267ffffffffffffffff9091166004820152602401610969565b815467ffffffffffffffff42166101000268ffffffffffffffffff1990911617600217825560405184815283907fab14c33f77a05fafeba93466c450d59bfd30d642915aede2e49136cb3f966c399060200160405180910390a25050505050565b60ff5f5c161561148b5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50805f036114b957604051631f2a200560e01b815260040160405180910390fd5b8060055f8282546114ca91906155de565b909155505060405181815233907f8eb7fb1015a3c6d6716dcad4ea2d262bf9e0dedc36814696940cc9551b9dc8049060200160405180910390a261152f7f00000000000000000000000000000000000000000000000000000000000000003383613aea565b5f60ff19815c16815d5050565b6001600160a01b0381165f9081526007602052604081206004548154839161158d91600160801b9182900461ffff169161158791046001600160801b0316611582613bc7565b613c02565b90613c8c565b60018301546115a591906001600160801b03166155de565b82549091506115be9082906001600160781b0316613c9a565b949350505050565b5f5f7f0000000000000000000000000000000000000000000000000000000000000000156115f75750600191429150565b6115ff613cae565b90939092509050565b6001600160a01b0381165f90815260076020526040812080546001600160781b031680830361163b57505f199392505050565b600182015482546115be9183916001600160801b038083169261166d92600160801b91829004831692919004166155de565b611675613bc7565b613de6565b5f60ff815c161561169e5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506116bd6116b7611068565b85613906565b90506116cc6020850185614ff8565b6001600160a01b0316336001600160a01b0316146116ff57604051638ccfb28960e01b8152336004820152602401610969565b61170f60e0850160c086016155c5565b67ffffffffffffffff1642111561176f5761173060e0850160c086016155c5565b6040517f62a798cb00000000000000000000000000000000000000000000000000000000815267ffffffffffffffff9091166004820152602401610969565b61177f60c0850160a086016155c5565b67ffffffffffffffff16421061179f576113c860c0850160a086016155c5565b6117af6060850160408601615607565b6001600160801b03165f036117f0576040517f6bf09a5400000000000000000000000000000000000000000000000000000000815260040160405180910390fd5b5f81815260066020526040812090815460ff16600781111561181457611814615278565b1461184e576040517fbdaa099b00000000000000000000000000000000000000000000000000000000815260048101839052602401610969565b6118696118616040870160208801614ff8565b838686613e3f565b5f60078161187d6040890160208a01614ff8565b6001600160a01b0316815260208101919091526040015f90812091506118a96080880160608901615607565b82546118c7916001600160801b0316906001600160781b03166155de565b90506001600160781b0381111561190d576040517fff29cf0d00000000000000000000000000000000000000000000000000000000815260048101829052602401610969565b60045482545f9161193c91600160801b9182900461ffff169161158791046001600160801b0316611582613bc7565b9050808211156119ab578254600160781b900460ff1661195c575f61196b565b60018301546001600160801b03165b61197e906001600160801b0316826155de565b9050808211156119ab57604051632c1f8ef160e21b81526004810183905260248101829052604401610969565b82546effffffffffffffffffffffffffffff19166001600160781b038316178355835460ff191660011784556119e76040890160208a01614ff8565b6001600160a01b03166119fd60208a018a614ff8565b6001600160a01b0316867ff98d2120e8f7a67ad5d05baeb151b7dbfa846e964470106933a6c15cf6c1be2d8b604051611a369190615620565b60405180910390a4611a817f000000000000000000000000000000000000000000000000000000000000000033611a7360608c0160408d01615607565b6001600160801b0316613aea565b505f92505050805c60ff1916815d509392505050565b6001600160a01b0381165f90815260076020526040812054610f4390600160801b90046001600160801b0316611582613bc7565b60ff5f5c1615611aee5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50805f03611b1c57604051631f2a200560e01b815260040160405180910390fd5b5f611b25613bc7565b6001600160a01b0384165f9081526007602052604081208054600182015493945090926001600160781b038216926001600160801b0380831693600160801b90819004821693041690611b838585611b7d85876155de565b8a613de6565b9050670de0b6b3a76400008110611bc9576040517f03c2373a00000000000000000000000000000000000000000000000000000000815260048101829052602401610969565b5f611bd485876156d7565b90505f670d2f13f7789f00008310611bf757611bf282611388613c8c565b611bf9565b815b9050808a1115611c3f576040517ff227c8ad000000000000000000000000000000000000000000000000000000008152600481018b905260248101829052604401610969565b5f611c4a85876155de565b9050805f03611c90576040517f1ee6862d0000000000000000000000000000000000000000000000000000000081526001600160a01b038d166004820152602401610969565b5f611c9c8c838d614145565b909c5090505f611cac82896141d8565b9050611cf98b611cbc8f8c6155de565b6001820180546fffffffffffffffffffffffffffffffff19166001600160801b038316179055815460ff60781b1916901515600160781b02179055565b611d0381896156d7565b8b546001600160801b03918216600160801b029116178b55611d2581836156d7565b611d2f90886156d7565b8b60010160106101000a8154816001600160801b0302191690836001600160801b03160217905550336001600160a01b03168e6001600160a01b03167fa457abeae7105eb8bccbb20968069d940e939bc0c8d8b9c2c13aaed4755e68c38f85604051611da5929190918252602082015260400190565b60405180910390a3611dd87f0000000000000000000000000000000000000000000000000000000000000000338f613aea565b611e037f0000000000000000000000000000000000000000000000000000000000000000338461374b565b505f9a505060ff198a5c169850899750505050505050505d505050565b6001546001600160a01b03163314611e66576040517fa09b9a43000000000000000000000000000000000000000000000000000000008152336004820152602401610969565b5f80543373ffffffffffffffffffffffffffffffffffffffff19808316821784556001805490911690556040516001600160a01b0390921692909183917f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e091a350565b60ff5f5c1615611eec5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506002546001600160a01b03163314611f40576040517f720c75c2000000000000000000000000000000000000000000000000000000008152336004820152602401610969565b5f611f4c6112f5611068565b5f81815260066020526040902080549192509060ff166003816007811115611f7657611f76615278565b14611f8d57611f8d8382631837333f60e11b613996565b8154690100000000000000000090046001600160801b0316841561204657825478ffffffffffffffffffffffffffffffff0000000000000000ff1916600417835560408051600181526020810183905285917f5a5ac8b853b549bf2485e24863e0628003e891a2b72367623dd0b1c324eba8f9910160405180910390a26120417f000000000000000000000000000000000000000000000000000000000000000061203b6020890189614ff8565b836141ed565b612223565b6003545f9061207990600160801b900461ffff1661206a60608a0160408b01615607565b6001600160801b031690613c8c565b90505f8161208d60608a0160408b01615607565b6001600160801b03166120a091906156d7565b90505f6120d46120b660408b0160208c01614ff8565b6120c660808c0160608d01615607565b6001600160801b03166142a0565b6003805491925084915f906120f39084906001600160801b031661558f565b82546101009290920a6001600160801b0381810219909316919092169190910217905550855478ffffffffffffffffffffffffffffffff0000000000000000ff19166006178655604080515f81526020810186905288917f5a5ac8b853b549bf2485e24863e0628003e891a2b72367623dd0b1c324eba8f9910160405180910390a261218560408a0160208b01614ff8565b6001600160a01b0316877fae9af18745d0ce1d674a6d614f7ecfd6a909dd01e9b7ef7434f7faac00a9b8b584866040516121c9929190918252602082015260400190565b60405180910390a361221f7f000000000000000000000000000000000000000000000000000000000000000061220560408c0160208d01614ff8565b8661221085876155de565b61221a91906155de565b6141ed565b5050505b505f92505050805c60ff1916815d505050565b60ff5f5c16156122595760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f612273610f3d611068565b5f81815260066020526040902080549192509060ff16600281600781111561229d5761229d615278565b146122b4576122b48382635aba326d60e01b613996565b60036122c36020860186614ff8565b6001600160a01b0316336001600160a01b03161461234957805483545f9161230891600160a01b90910463ffffffff1690610100900467ffffffffffffffff166155de565b905080421015612347576040517f891b786100000000000000000000000000000000000000000000000000000000815260048101829052602401610969565b505b80545f9061236c90600160801b900461ffff1661206a6060890160408a01615607565b90505f816123806060890160408a01615607565b6001600160801b031661239391906156d7565b90505f6123b96123a960408a0160208b01614ff8565b6120c660808b0160608c01615607565b8454909150839085905f906123d89084906001600160801b031661558f565b82546101009290920a6001600160801b0381810219909316919092169190910217905550855460ff191660061786556124176040890160208a01614ff8565b6001600160a01b0316877fae9af18745d0ce1d674a6d614f7ecfd6a909dd01e9b7ef7434f7faac00a9b8b5848660405161245b929190918252602082015260400190565b60405180910390a36124a17f000000000000000000000000000000000000000000000000000000000000000061249760408b0160208c01614ff8565b61221a84866155de565b505f95505060ff19855c16935084925050505d5050565b60ff5f5c16156124db5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50805f0361250957604051631f2a200560e01b815260040160405180910390fd5b335f9081526007602052604090208054600160801b90046001600160801b03168083111561256d576040517f9246d11d0000000000000000000000000000000000000000000000000000000081526004810184905260248101829052604401610969565b5f61257884836156d7565b835460018501549192506125a1916001600160781b03909116906001600160801b03168361397b565b60018301545f906125c3908690600160801b90046001600160801b03166155de565b6003549091505f906125e290600160c01b900463ffffffff16426155de565b85546001600160801b03908116600160801b8683168102919091178855600188018054831692861690910291909117905560028601805467ffffffffffffffff191667ffffffffffffffff831690811790915560408051898152602081018690529081019190915290915033907fc29722dec02846edd345edd974b6b2e2ef1cd362630b000224fe33a6fa5481819060600160405180910390a2505f93505050815c60ff19169050815d5050565b60ff5f5c16156126b35760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f6126cd610f3d611068565b5f81815260066020526040902080549192509060ff1660028160078111156126f7576126f7615278565b1461270e5761270e8382635aba326d60e01b613996565b61271b6020850185614ff8565b6001600160a01b0316336001600160a01b03161461274e57604051638ccfb28960e01b8152336004820152602401610969565b6003805483545f9161277d91600160a01b90910463ffffffff1690610100900467ffffffffffffffff166155de565b90508042106127bb576040517f4046dd8100000000000000000000000000000000000000000000000000000000815260048101829052602401610969565b81545f906127ed90600160901b900461ffff166127de60608a0160408b01615607565b6001600160801b0316906143ae565b85546001600160801b03821669010000000000000000000278ffffffffffffffffffffffffffffffff0000000000000000ff19909116176003178655604051818152909150339087907f5b45d4c5a9292c9ae0d54c7f58e186ca0c1879f08e6b53e6c224fc93b00e9f2d9060200160405180910390a38015612894576128947f00000000000000000000000000000000000000000000000000000000000000003383613aea565b505f94505060ff19845c169250839150505d5050565b60ff5f5c16156128cd5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f6128e7610f3d611068565b90505f60065f8381526020019081526020015f2090506129716040518061020001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f151581526020015f151581525090565b815460ff16600181600781111561298a5761298a615278565b03612a375761299f60c0860160a087016155c5565b67ffffffffffffffff164210156129ff576129c060c0860160a087016155c5565b6040517fbd5145db00000000000000000000000000000000000000000000000000000000815267ffffffffffffffff9091166004820152602401610969565b612a0f6080860160608701615607565b612a1f6060870160408801615607565b6001600160801b039081168452166020830152612aad565b6004816007811115612a4b57612a4b615278565b03612a6057612a0f6080860160608701615607565b6005816007811115612a7457612a74615278565b03612a9b578254690100000000000000000090046001600160801b03166020830152612aad565b612aad848263d621f4af60e01b613996565b5f600781612ac16040890160208a01614ff8565b6001600160a01b03166001600160a01b031681526020019081526020015f2090505f612aed84836143bc565b8451909150158015612b025750610140840151155b8015612b105750836101c001515b15612b1f57612b1d613bc7565b505b836101c00151612b33578360200151612b3a565b8361014001515b825483905f90612b549084906001600160781b03166156ea565b82546001600160781b039182166101009390930a928302919092021990911617905550602081015182546001600160801b03918216600160801b0291161780835560ff600160781b9091041615612be35780516001830180546fffffffffffffffffffffffffffffffff19166001600160801b038316179055825460ff60781b1916901515600160781b021782555b836101e0015115612c135760408101516001830180546001600160801b03928316600160801b0292169190911790555b610100840151151580612c29575060c084015115155b15612c54578360c00151846101000151600554612c4691906156d7565b612c5091906155de565b6005555b610120840151151580612c6a575060e084015115155b15612ccd5760e0840151610120850151600454612ca39291612c94916001600160801b03166156d7565b612c9e91906155de565b6145e3565b600480546fffffffffffffffffffffffffffffffff19166001600160801b03929092169190911790555b836101c0015115612d235784546101a085015178ffffffffffffffffffffffffffffffff0000000000000000ff1990911669010000000000000000006001600160801b0390921691909102176005178555612d47565b845478ffffffffffffffffffffffffffffffff0000000000000000ff191660071785555b336001600160a01b0316867fe91999d2bbc686280462016bed2b06e65c8eff93cbe0374bd87a41dc0b4c7a9d865f01518761014001518861016001518961018001518a6101c00151612d99575f612da0565b8a6101a001515b604080519586526020860194909452928401919091526060830152608082015260a00160405180910390a3610100840151151580612de2575061012084015115155b15612e3557857f29e84975577fc4d6865740daaea8cc5341c649af98e7521e59e6104ebcbb3ae7856101000151866101200151604051612e2c929190918252602082015260400190565b60405180910390a25b836101c00151158015612e4c57506101a084015115155b15612ea757612e5e6020880188614ff8565b6001600160a01b0316867fc9072d0d707cbfd998e561d5ffa617a00cdd92f3ffc4f15f52347ddce2532a2b866101a00151604051612e9e91815260200190565b60405180910390a35b612ec6612eb76020890189614ff8565b8560400151866060015161462c565b6128943385608001518660a0015161462c565b60ff5f5c1615612efc5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d5061152f33826137b4565b604080516060810182525f80825260208201819052918101919091525f82815260066020526040908190208151606081019092528054829060ff166007811115612f6057612f60615278565b6007811115612f7157612f71615278565b81529054610100810467ffffffffffffffff166020830152690100000000000000000090046001600160801b031660409091015292915050565b60ff5f5c1615612fce5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f612fe5611068565b600354909150600160a01b810463ffffffff1690600160801b900461ffff16835f8167ffffffffffffffff81111561301f5761301f61535c565b604051908082528060200260200182016040528015613048578160200160208202803683370190505b5090505f8267ffffffffffffffff8111156130655761306561535c565b60405190808252806020026020018201604052801561308e578160200160208202803683370190505b5090505f5f5f5f5f5f5b8881101561330257368e8e838181106130b3576130b3615709565b9050610100020190505f6130c78e83613906565b5f8181526006602052604090209091506002815460ff1660078111156130ef576130ef615278565b146130fc575050506132fa565b6131096020840184614ff8565b6001600160a01b0316336001600160a01b03161415801561314457508054613141908f90610100900467ffffffffffffffff166155de565b42105b15613151575050506132fa565b6001600160a01b03881661316b6040850160208601614ff8565b6001600160a01b031614613212576001600160a01b038816156131f957878b8a8151811061319b5761319b615709565b60200260200101906001600160a01b031690816001600160a01b0316815250506131c588876142a0565b6131cf90886155de565b8a8a6131da8161571d565b9b50815181106131ec576131ec615709565b6020026020010181815250505b6132096040840160208501614ff8565b97505f96505f95505b5f6132278e61206a6060870160408801615607565b90505f8161323b6060870160408801615607565b6001600160801b031661324e91906156d7565b905061325a818a6155de565b985061326c6080860160608701615607565b61327f906001600160801b0316896155de565b975061328b82886155de565b835460ff1916600617845596506132a86040860160208701614ff8565b6001600160a01b0316847fae9af18745d0ce1d674a6d614f7ecfd6a909dd01e9b7ef7434f7faac00a9b8b583856040516132ec929190918252602082015260400190565b60405180910390a350505050505b600101613098565b506001600160a01b03841615613383578387868151811061332557613325615709565b60200260200101906001600160a01b031690816001600160a01b03168152505061334f84836142a0565b61335990846155de565b86866133648161571d565b97508151811061337657613376615709565b6020026020010181815250505b80156133ce576003546133a490612c9e9083906001600160801b03166155de565b600380546fffffffffffffffffffffffffffffffff19166001600160801b03929092169190911790555b5f5b85811015611e03576134357f000000000000000000000000000000000000000000000000000000000000000089838151811061340e5761340e615709565b602002602001015189848151811061342857613428615709565b60200260200101516141ed565b6001016133d0565b5f546001600160a01b031633146134695760405163245aecd360e01b8152336004820152602401610969565b6001805473ffffffffffffffffffffffffffffffffffffffff19166001600160a01b03831690811790915560405133907f38d16b8cac22d99fc7c124b9cd0de2d3fa1faef420bfe791d8c362d765e22700905f90a350565b6134f87f636f6c6c61746572616c466163746f7242707300000000000000000000000000825f015161ffff166103e861251c6146d7565b6135417f6c69717569646174696f6e5468726573686f6c64427073000000000000000000826020015161ffff16835f015161ffff16600161353991906155de565b6126ac6146d7565b5f613588612710836020015161ffff166001612710806135619190615735565b61356b91906156d7565b6135759190615760565b61357f91906156d7565b6107d0906141d8565b90506135be7f6c69717569646174696f6e426f6e757342707300000000000000000000000000836040015161ffff165f846146d7565b6135f47f6b6565706572426f6e7573427073000000000000000000000000000000000000836060015161ffff165f6107d06146d7565b61362a7f696e737572616e63654270730000000000000000000000000000000000000000836080015161ffff165f6113886146d7565b6136607f70726f746f636f6c4665654270730000000000000000000000000000000000008360a0015161ffff165f6103e86146d7565b6136967f64697370757465426f6e644270730000000000000000000000000000000000008360c0015161ffff165f6127106146d7565b6136d07f6368616c6c656e676557696e646f7700000000000000000000000000000000008360e0015163ffffffff16603c62278d006146d7565b61370c7f756e626f6e64696e67506572696f64000000000000000000000000000000000083610100015163ffffffff16610e106276a7006146d7565b6137477f6d6178507269636541676500000000000000000000000000000000000000000083610120015163ffffffff16603c62093a806146d7565b5050565b61375f6001600160a01b0384168383614733565b6137af576040517fbf182be80000000000000000000000000000000000000000000000000000000081526001600160a01b0380851660048301528316602482015260448101829052606401610969565b505050565b805f036137d457604051631f2a200560e01b815260040160405180910390fd5b6001600160a01b0382165f908152600760205260408120805490919061380b908490600160801b90046001600160801b03166155de565b60018301549091505f9061382f90600160801b90046001600160801b0316836155de565b90506001600160801b03811115613875576040517fff29cf0d00000000000000000000000000000000000000000000000000000000815260048101829052602401610969565b82546001600160801b03808416600160801b02911617835560405133906001600160a01b038716907ff1c0dd7e9b98bbff859029005ef89b127af049cd18df1a8d79f0b7e019911e56906138cc9088815260200190565b60405180910390a36138ff7f00000000000000000000000000000000000000000000000000000000000000003386613aea565b5050505050565b6040517f0f71c22de797f2e31fdf49cdedb626587e84e43c3492239c093f5e38b9ebaed18082525f9161010084602083013761012081207f1901000000000000000000000000000000000000000000000000000000000000825285600283015280602283015250604281209250505092915050565b818311156137af576137af838383613991613bc7565b61478b565b5f8260078111156139a9576139a9615278565b036139e3576040517f7133e9eb00000000000000000000000000000000000000000000000000000000815260048101849052602401610969565b7f38a3371f000000000000000000000000000000000000000000000000000000006001600160e01b0319821601613a3157828260405163c75cc8e160e01b815260040161096992919061577f565b7fa545cd93000000000000000000000000000000000000000000000000000000006001600160e01b0319821601613a7f578282604051635aba326d60e01b815260040161096992919061577f565b7fcf919982000000000000000000000000000000000000000000000000000000006001600160e01b0319821601613acd578282604051631837333f60e11b815260040161096992919061577f565b828260405163d621f4af60e01b815260040161096992919061577f565b5f613afd846001600160a01b03166147e0565b9050613b146001600160a01b038516843085614823565b613b64576040517fca7f5f0e0000000000000000000000000000000000000000000000000000000081526001600160a01b0380861660048301528416602482015260448101839052606401610969565b5f81613b78866001600160a01b03166147e0565b613b8291906156d7565b90508281146138ff576040517f6b74b9c90000000000000000000000000000000000000000000000000000000081526004810184905260248101829052604401610969565b5f7f000000000000000000000000000000000000000000000000000000000000000015613bf45750600190565b613bfc613cae565b50919050565b5f7f000000000000000000000000000000000000000000000000000000000000000015613c30575081610f43565b613c85613c5d7f000000000000000000000000000000000000000000000000000000000000000084615735565b84907f0000000000000000000000000000000000000000000000000000000000000000614882565b9392505050565b5f613c858383612710614882565b5f818311613ca8575f613c85565b50900390565b5f5f5f5f7f00000000000000000000000000000000000000000000000000000000000000006001600160a01b031663feaf968c6040518163ffffffff1660e01b815260040160a060405180830381865afa158015613d0e573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190613d3291906157ac565b509350509250505f8213613d75576040517f38ee04a700000000000000000000000000000000000000000000000000000000815260048101839052602401610969565b600454600160d01b900463ffffffff1642821180613d9b575080613d9983426156d7565b115b15613ddc576040517f2730eb480000000000000000000000000000000000000000000000000000000081526004810183905260248101829052604401610969565b5090939092509050565b5f845f03613df657505f196115be565b6004545f908590613e1690600160901b900461ffff166115878787613c02565b613e2091906155de565b9050613e3581670de0b6b3a764000088614882565b9695505050505050565b5f5f613e4c8585856149bd565b90925090506001600160e01b03198116158015613e7a5750856001600160a01b0316826001600160a01b0316145b15613e8657505061413f565b6001600160a01b0386163b15613fb4575f5f876001600160a01b0316878787604051602401613eb7939291906157fa565b60408051601f198184030181529181526020820180517bffffffffffffffffffffffffffffffffffffffffffffffffffffffff16630b135d3f60e11b17905251613f01919061582f565b5f60405180830381855afa9150503d805f8114613f39576040519150601f19603f3d011682016040523d82523d5f602084013e613f3e565b606091505b50915091505f828015613f5357506020825110155b15613f5f575060208101515b630b135d3f60e11b8114613faa576040517fa20b54050000000000000000000000000000000000000000000000000000000081526001600160a01b038a166004820152602401610969565b505050505061413f565b7fd3cc4a98000000000000000000000000000000000000000000000000000000006001600160e01b03198216016140015760405163058676ad60e31b815260048101849052602401610969565b7f3752265c000000000000000000000000000000000000000000000000000000006001600160e01b031982160161404b5760405163322b766960e21b815260040160405180910390fd5b7f458900fe000000000000000000000000000000000000000000000000000000006001600160e01b03198216016140b0578383604081811061408f5761408f615709565b604051635d3b7f8160e11b815292013560f81c600483015250602401610969565b7f7455a861000000000000000000000000000000000000000000000000000000006001600160e01b03198216016140fa57604051638baa579f60e01b815260040160405180910390fd5b6040517fefe0e6860000000000000000000000000000000000000000000000000000000081526001600160a01b03808416600483015287166024820152604401610969565b50505050565b6004545f908190819061416590600160a01b900461ffff166127106155de565b905061417a6141748783613c8c565b85614ae3565b9150848211156141cb578491506141a96141a26127108361419b8989613c02565b9190614b67565b87906141d8565b9550855f036141cb57604051631f2a200560e01b815260040160405180910390fd5b859250505b935093915050565b5f8183106141e65781613c85565b5090919050565b805f036141f957505050565b61420d6001600160a01b0384168383614733565b6137af576001600160a01b038084165f908152600860209081526040808320938616835292905290812080548392906142479084906155de565b92505081905550816001600160a01b0316836001600160a01b03167fe9452bb2e2b0e6cf560d1269f57cbd45a3a5a39dbe2cbe33db4b08e5febe69068360405161429391815260200190565b60405180910390a3505050565b6001600160a01b0382165f908152600760205260408120805482906142cf9085906001600160781b03166156d7565b82546effffffffffffffffffffffffffffff19166001600160781b03821617808455909150600160781b900460ff16156143a65760018201546001600160801b0316818111156143a45761432382826156d7565b6001840180546fffffffffffffffffffffffffffffffff19166001600160801b038516179055835460ff60781b1916831515600160781b021784559350856001600160a01b03167f1f6ec8be765784f48a88d1549d98a7dc3b7527622b3da812008a05a031eaaff98560405161439b91815260200190565b60405180910390a25b505b505092915050565b5f613c858383612710614b67565b6143eb6040518060a001604052805f81526020015f81526020015f81526020015f81526020015f151581525090565b6143f58383614bb6565b600454602085015191925061ffff600160b01b8204811692600160c01b90920416905f9081908190614428908790614cf6565b92509250925082885f015161443d91906155de565b60408901526060880182905260208801516144599082906156d7565b6101a089018190521580159061448157508560400151866020015161447e91906155de565b15155b15156101c089015261449c866144978388613c8c565b614cf6565b6101608b015260a08a015260808901526144ba866144978387613c8c565b6101808b015260e08a015260c08901526101a0880151158015906144e15750876101c00151155b156145b9576040805160a08101825260055481526004546001600160801b031660208201525f918101829052606088810151908201526080808901511515908201526101a08a0151909190614537908390614cf6565b6101208d01919091526101008c01919091526101a08b01805191925082916145609083906156d7565b9052506101a08a01511580159061457a5750602082015115155b15156101c08b01526101008a015160408b0180516145999083906155de565b9052506101208a015160608b0180516145b39083906155de565b90525050505b876101a0015188602001516145ce91906156d7565b88610140018181525050505050505092915050565b5f6001600160801b03821115614628576040517fff29cf0d00000000000000000000000000000000000000000000000000000000815260048101839052602401610969565b5090565b7f000000000000000000000000000000000000000000000000000000000000000015614681576137af7f00000000000000000000000000000000000000000000000000000000000000008461221a84866155de565b6146ac7f000000000000000000000000000000000000000000000000000000000000000084846141ed565b6137af7f000000000000000000000000000000000000000000000000000000000000000084836141ed565b818310806146e457508083115b1561413f576040517f3853a32200000000000000000000000000000000000000000000000000000000815260048101859052602481018490526044810183905260648101829052608401610969565b5f60405163a9059cbb60e01b81528360048201528260248201525f5f5260205f6044835f895af190508015614783573d801561477a5760015f5114601f3d11169250614781565b5f863b1192505b505b509392505050565b6004545f906147a990600160801b900461ffff166115878585613c02565b6147b390856155de565b9050808511156138ff57604051632c1f8ef160e21b81526004810186905260248101829052604401610969565b7f70a08231000000000000000000000000000000000000000000000000000000005f90815230600452602081602481855afa601f3d1181165f5102915050919050565b5f6040516323b872dd60e01b81528460048201528360248201528260448201525f5f5260205f6064835f8a5af190508015614879573d80156148705760015f5114601f3d11169250614877565b5f873b1192505b505b50949350505050565b5f838302815f1985870990505f82821061489c575f61489f565b60015b60ff16838303039050805f036148e957845f036148cf576040516349248f7760e01b815260040160405180910390fd5b8483816148de576148de61574c565b049350505050613c85565b808511614909576040516349248f7760e01b815260040160405180910390fd5b5f85806149185761491861574c565b878909905083811161492a575f61492d565b60015b938190039360ff16909103905f869003861680878161494e5761494e61574c565b0496508085816149605761496061574c565b0494505f81825f03816149755761497561574c565b04600101939093029490941760038702600290811880890282030280890282030280890282030280890282030280890282030280890290910302029450505050509392505050565b5f80604183146149d857505f905063058676ad60e31b6141d0565b8335602085013560408601355f1a7f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0821115614a2457505f935063322b766960e21b92506141d0915050565b8060ff16601b14158015614a3c57508060ff16601c14155b15614a5757505f9350635d3b7f8160e11b92506141d0915050565b604080515f8152602081018083528a905260ff831691810191909152606081018490526080810183905260019060a0016020604051602081039080840390855afa158015614aa7573d5f5f3e3d5ffd5b5050604051601f1901519550506001600160a01b038516614ad857505f9350638baa579f60e01b92506141d0915050565b505050935093915050565b5f7f000000000000000000000000000000000000000000000000000000000000000015614b11575081610f43565b613c857f0000000000000000000000000000000000000000000000000000000000000000614b5f7f000000000000000000000000000000000000000000000000000000000000000085615735565b859190614882565b5f614b73848484614882565b90508180614b8357614b8361574c565b83850915613c85575f198103614bac576040516349248f7760e01b815260040160405180910390fd5b6001019392505050565b614be56040518060a001604052805f81526020015f81526020015f81526020015f81526020015f151581525090565b5f5f614bef614dc6565b915091506040518060a00160405280855f01600f9054906101000a900460ff16614c19575f614c28565b60018601546001600160801b03165b6001600160801b0390811682528654600160801b90041660208201525f604082018190526060820185905283151560809092019190915260045491945090614ca19061ffff600160c01b8204811691614c8c91600160b01b909104166127106155de565b614c9691906155de565b6020880151906143ae565b9050811580614cc8575080614cba856020015185613c02565b8551614cc691906155de565b105b156143a457505050600191820154600160801b90046001600160801b031660408201526101e0929092015290565b5f5f5f835f03614d0d57505f915081905080614dbf565b8451848110614d1c5784614d1e565b805b8082038752602087015160408801519195508587039180820188881480614d43575080155b80614d5057508960800151155b15614d6657505f9550869450614dbf9350505050565b614d74848b60600151614f3f565b965080871115614d9257809650614d8f818b60600151613c02565b93505b83880195505f838810614da55783614da7565b875b9384900360208c015250509085039003604088015250505b9250925092565b5f5f7f000000000000000000000000000000000000000000000000000000000000000015614df75750600191829150565b60408051600481526024810182526020810180517bffffffffffffffffffffffffffffffffffffffffffffffffffffffff167ffeaf968c0000000000000000000000000000000000000000000000000000000017905290515f9182916001600160a01b037f00000000000000000000000000000000000000000000000000000000000000001691614e879161582f565b5f60405180830381855afa9150503d805f8114614ebf576040519150601f19603f3d011682016040523d82523d5f602084013e614ec4565b606091505b5091509150811580614ed7575060a08151105b15614ee757505f93849350915050565b604081015160808201515f82131580614eff57504281115b80614f215750600454600160d01b900463ffffffff16614f1f82426156d7565b115b15614f3357505f958695509350505050565b50946001945092505050565b5f7f000000000000000000000000000000000000000000000000000000000000000015614f6d575081610f43565b613c857f0000000000000000000000000000000000000000000000000000000000000000614fbb7f000000000000000000000000000000000000000000000000000000000000000085615735565b859190614b67565b5f610140828403128015614fd5575f5ffd5b509092915050565b80356001600160a01b0381168114614ff3575f5ffd5b919050565b5f60208284031215615008575f5ffd5b613c8582614fdd565b5f5f60408385031215615022575f5ffd5b61502b83614fdd565b946020939093013593505050565b5f6101008284031215613bfc575f5ffd5b5f610100828403121561505b575f5ffd5b613c858383615039565b5f5f6101208385031215615077575f5ffd5b6150818484615039565b94610100939093013593505050565b5f602082840312156150a0575f5ffd5b5035919050565b5f5f5f61012084860312156150ba575f5ffd5b6150c48585615039565b925061010084013567ffffffffffffffff8111156150e0575f5ffd5b8401601f810186136150f0575f5ffd5b803567ffffffffffffffff811115615106575f5ffd5b866020828401011115615117575f5ffd5b939660209190910195509293505050565b5f5f610120838503121561513a575f5ffd5b6151448484615039565b91506101008301358015158114615159575f5ffd5b809150509250929050565b815161ffff16815261014081016020830151615186602084018261ffff169052565b50604083015161519c604084018261ffff169052565b5060608301516151b2606084018261ffff169052565b5060808301516151c8608084018261ffff169052565b5060a08301516151de60a084018261ffff169052565b5060c08301516151f460c084018261ffff169052565b5060e083015161520c60e084018263ffffffff169052565b5061010083015161522661010084018263ffffffff169052565b5061012083015161524061012084018263ffffffff169052565b5092915050565b5f5f60408385031215615258575f5ffd5b61526183614fdd565b915061526f60208401614fdd565b90509250929050565b634e487b7160e01b5f52602160045260245ffd5b600881106152a857634e487b7160e01b5f52602160045260245ffd5b9052565b5f6060820190506152be82845161528c565b67ffffffffffffffff60208401511660208301526001600160801b03604084015116604083015292915050565b5f5f602083850312156152fc575f5ffd5b823567ffffffffffffffff811115615312575f5ffd5b8301601f81018513615322575f5ffd5b803567ffffffffffffffff811115615338575f5ffd5b8560208260081b840101111561534c575f5ffd5b6020919091019590945092505050565b634e487b7160e01b5f52604160045260245ffd5b604051610140810167ffffffffffffffff811182821017156153a057634e487b7160e01b5f52604160045260245ffd5b60405290565b803561ffff81168114614ff3575f5ffd5b803563ffffffff81168114614ff3575f5ffd5b5f6101408284031280156153dc575f5ffd5b506153e5615370565b6153ee836153a6565b81526153fc602084016153a6565b602082015261540d604084016153a6565b604082015261541e606084016153a6565b606082015261542f608084016153a6565b608082015261544060a084016153a6565b60a082015261545160c084016153a6565b60c082015261546260e084016153b7565b60e082015261547461010084016153b7565b61010082015261548761012084016153b7565b6101208201529392505050565b61014081016154ae826154a6856153a6565b61ffff169052565b6154ba602084016153a6565b61ffff1660208301526154cf604084016153a6565b61ffff1660408301526154e4606084016153a6565b61ffff1660608301526154f9608084016153a6565b61ffff16608083015261550e60a084016153a6565b61ffff1660a083015261552360c084016153a6565b61ffff1660c083015261553860e084016153b7565b63ffffffff1660e083015261555061010084016153b7565b63ffffffff1661010083015261556961012084016153b7565b63ffffffff8116610120840152615240565b634e487b7160e01b5f52601160045260245ffd5b6001600160801b038181168382160190811115610f4357610f4361557b565b803567ffffffffffffffff81168114614ff3575f5ffd5b5f602082840312156155d5575f5ffd5b613c85826155ae565b80820180821115610f4357610f4361557b565b80356001600160801b0381168114614ff3575f5ffd5b5f60208284031215615617575f5ffd5b613c85826155f1565b61010081016001600160a01b0361563684614fdd565b1682526001600160a01b0361564d60208501614fdd565b1660208301526001600160801b03615667604085016155f1565b166040830152615679606084016155f1565b6001600160801b031660608301526080838101359083015261569d60a084016155ae565b67ffffffffffffffff1660a08301526156b860c084016155ae565b67ffffffffffffffff811660c08401525060e092830135919092015290565b81810381811115610f4357610f4361557b565b6001600160781b038281168282160390811115610f4357610f4361557b565b634e487b7160e01b5f52603260045260245ffd5b5f6001820161572e5761572e61557b565b5060010190565b8082028115828204841417610f4357610f4361557b565b634e487b7160e01b5f52601260045260245ffd5b5f8261577a57634e487b7160e01b5f52601260045260245ffd5b500490565b82815260408101613c85602083018461528c565b805169ffffffffffffffffffff81168114614ff3575f5ffd5b5f5f5f5f5f60a086880312156157c0575f5ffd5b6157c986615793565b602087015160408801516060890151929750909550935091506157ee60808701615793565b90509295509295909350565b83815260406020820152816040820152818360608301375f818301606090810191909152601f909201601f1916010192915050565b5f82518060208501845e5f92019182525091905056fea26469706673582212200675a20f6c8a9899036b3cebb5dd383f215ccfbb679c805000604d9543e4ca4764736f6c63430008250033' as const
+export const allotMarketBytecode = '0x6103a0604052348015610010575f5ffd5b50604051616e2b380380616e2b83398101604081905261002f91610a76565b80516001600160a01b03163b5f0361006d5780516040516322a2d07b60e21b81526001600160a01b0390911660048201526024015b60405180910390fd5b80602001516001600160a01b03163b5f036100ac5760208101516040516322a2d07b60e21b81526001600160a01b039091166004820152602401610064565b60608101516001600160a01b031615806100d1575060808101516001600160a01b0316155b156100ef5760405163d92e233d60e01b815260040160405180910390fd5b6020810151815160408301516001600160a01b03918216928216929092149116158114610140576040808301519051636ade937960e11b81526001600160a01b039091166004820152602401610064565b60a082015161014e8161046a565b825160019081905f906101609061085b565b9050846102115785604001516001600160a01b03163b5f036101a65760408087015190516322a2d07b60e21b81526001600160a01b039091166004820152602401610064565b5f6101ba876040015161085b60201b60201c565b60208801516101c89061085b565b6101d29190610c39565b90508082106101f7576101e58183610c4c565b6101f090600a610d42565b935061020f565b6102018282610c4c565b61020c90600a610d42565b92505b505b85516001600160a01b039081166080526020870151811660a0526040870151811660c05260608701511660e05284151561010052610120839052610140829052466101605261030930604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f60208201527f32781cfec364024aeaa56b08527e7978e8b0ee5d58a8578ee11ddc3464d113e4918101919091527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608201524660808201526001600160a01b03821660a08201525f9060c001604051602081830303815290604052805190602001209050919050565b61018052835161ffff9081166101a052602085015181166101c052604085015181166101e0526060850151811661020052608085015181166102205260a085015181166102405260c0850151166102605260e084015163ffffffff9081166102805261010085015181166102a05261012085015181166102c05261014085015181166102e0526101608501511661030052846103aa578361018001516103ac565b5f5b61ffff908116610320526101a08501518116610340526101c085015185516103d8929182169116610c4c565b610360526101a08401516103f09061ffff1680610d4d565b6103ff906402540be400610d4d565b610380526080860151600380546001600160a01b0319166001600160a01b039092169190911790556040517fed2362226bc5e0ba60bb3b232120122e694038aea8588a5574f176bd2e01128990610457908890610d64565b60405180910390a1505050505050610f10565b80516104a1907f636f6c6c61746572616c466163746f72427073000000000000000000000000009061ffff166103e861251c610971565b6104ea7f6c69717569646174696f6e5468726573686f6c64427073000000000000000000826020015161ffff16835f015161ffff1660016104e29190610c39565b6126ac610971565b5f610531612710836020015161ffff1660016127108061050a9190610d4d565b6105149190610c4c565b61051e9190610ec4565b6105289190610c4c565b6107d0906109ba565b905061056d7f6c69717569646174696f6e426f6e757342707300000000000000000000000000836040015161ffff165f8461097160201b60201c565b61059a6d6b6565706572426f6e757342707360901b836060015161ffff165f6107d061097160201b60201c565b6105c56b696e737572616e636542707360a01b836080015161ffff165f61138861097160201b60201c565b6105d161271080610d4d565b826080015161ffff16836060015161ffff166127106105f09190610c39565b6105fa9190610c39565b835161060a919061ffff16610d4d565b111561064d5781516060830151608084015160405163498768c160e01b815261ffff93841660048201529183166024830152919091166044820152606401610064565b61067a6d70726f746f636f6c46656542707360901b8360a0015161ffff165f6103e861097160201b60201c565b6106a76d64697370757465426f6e6442707360901b8360c0015161ffff165f61271061097160201b60201c565b6106d96e6368616c6c656e676557696e646f7760881b8360e0015163ffffffff16603c62278d0061097160201b60201c565b61070d6e1d5b989bdb991a5b99d4195c9a5bd9608a1b83610100015163ffffffff16610e106276a70061097160201b60201c565b61073c6a6d6178507269636541676560a81b83610120015163ffffffff16603c62093a8061097160201b60201c565b610772706172626974726174696f6e57696e646f7760781b83610140015163ffffffff16610e1062278d0061097160201b60201c565b6107a56e36b4b72232b0b6223ab930ba34b7b760891b83610160015163ffffffff16603c62278d0061097160201b60201c565b6107e27f766f6c6174696c6974795765696768744270730000000000000000000000000083610180015161ffff165f61271061097160201b60201c565b6108136f6d6178566f6c6174696c69747942707360801b836101a0015161ffff16600a61271061097160201b60201c565b6108577f6d696e436f6c6c61746572616c466163746f7242707300000000000000000000836101c0015161ffff166103e8855f015161ffff1661097160201b60201c565b5050565b60408051600481526024810182526020810180516001600160e01b031663313ce56760e01b17905290515f91829182916001600160a01b038616916108a09190610ee3565b5f60405180830381855afa9150503d805f81146108d8576040519150601f19603f3d011682016040523d82523d5f602084013e6108dd565b606091505b50915091508115806108f0575060208151105b1561091957604051632d9c653960e01b81526001600160a01b0385166004820152602401610064565b8080602001905181019061092d9190610ef9565b9250601283111561096a57604051630b6bc3a760e01b81526001600160a01b03851660048201526024810184905260126044820152606401610064565b5050919050565b8183108061097e57508083115b156109b457604051631c29d19160e11b815260048101859052602481018490526044810183905260648101829052608401610064565b50505050565b5f8183106109c857816109ca565b825b90505b92915050565b60405160c081016001600160401b0381118282101715610a0157634e487b7160e01b5f52604160045260245ffd5b60405290565b6040516101e081016001600160401b0381118282101715610a0157634e487b7160e01b5f52604160045260245ffd5b6001600160a01b0381168114610a4a575f5ffd5b50565b805161ffff81168114610a5e575f5ffd5b919050565b805163ffffffff81168114610a5e575f5ffd5b5f81830361028081128015610a89575f5ffd5b50610a926109d3565b8351610a9d81610a36565b81526020840151610aad81610a36565b60208201526040840151610ac081610a36565b60408201526060840151610ad381610a36565b60608201526080840151610ae681610a36565b60808201526101e0609f1983011215610afd575f5ffd5b610b05610a07565b9150610b1360a08501610a4d565b8252610b2160c08501610a4d565b6020830152610b3260e08501610a4d565b6040830152610b446101008501610a4d565b6060830152610b566101208501610a4d565b6080830152610b686101408501610a4d565b60a0830152610b7a6101608501610a4d565b60c0830152610b8c6101808501610a63565b60e0830152610b9e6101a08501610a63565b610100830152610bb16101c08501610a63565b610120830152610bc46101e08501610a63565b610140830152610bd76102008501610a63565b610160830152610bea6102208501610a4d565b610180830152610bfd6102408501610a4d565b6101a0830152610c106102608501610a4d565b6101c083015260a08101919091529392505050565b634e487b7160e01b5f52601160045260245ffd5b808201808211156109cd576109cd610c25565b818103818111156109cd576109cd610c25565b6001815b6001841115610c9a57808504811115610c7e57610c7e610c25565b6001841615610c8c57908102905b60019390931c928002610c63565b935093915050565b5f82610cb0575060016109cd565b81610cbc57505f6109cd565b8160018114610cd25760028114610cdc57610cf8565b60019150506109cd565b60ff841115610ced57610ced610c25565b50506001821b6109cd565b5060208310610133831016604e8410600b8410161715610d1b575081810a6109cd565b610d275f198484610c5f565b805f1904821115610d3a57610d3a610c25565b029392505050565b5f6109ca8383610ca2565b80820281158282048414176109cd576109cd610c25565b81516001600160a01b0390811682526020808401518216908301526040808401518216908301526060808401518216908301526080808401519091169082015260a0828101518051610280840192610dc2919085019061ffff169052565b602081015161ffff811660c085015250604081015161ffff811660e085015250606081015161ffff811661010085015250608081015161ffff81166101208501525060a081015161ffff81166101408501525060c081015161ffff81166101608501525060e081015163ffffffff81166101808501525061010081015163ffffffff81166101a08501525061012081015163ffffffff81166101c08501525061014081015163ffffffff81166101e08501525061016081015163ffffffff81166102008501525061018081015161ffff8116610220850152506101a081015161ffff8116610240850152506101c0015161ffff81166102608401525092915050565b5f82610ede57634e487b7160e01b5f52601260045260245ffd5b500490565b5f82518060208501845e5f920191825250919050565b5f60208284031215610f09575f5ffd5b5051919050565b60805160a05160c05160e05161010051610120516101405161016051610180516101a0516101c0516101e05161020051610220516102405161026051610280516102a0516102c0516102e0516103005161032051610340516103605161038051615c5d6111ce5f395f61401401525f818161271d015261404301525f6126f301525f8181610e8b01528181611086015281816110d1015281816126c901526142cc01525f81816118c901528181611922015261269d01525f818161214301528181612671015261353201525f818161264501528181613e4e01528181613e94015261546a01525f81816126190152612af301525f81816125ed0152818161281f01528181612c8d015261378c01525f81816125c30152612ceb01525f818161224a015281816125990152818161288001526137ad01525f818161256f01528181614b5a01526151d201525f818161254501528181614b2001526151f601525f818161251b015261482601525f81816124f101528181612e5301526144b301525f818161153601528181611aa9015281816124c70152818161273e01528181612e290152614e3901525f610cf201525f610c2101525f81816143ac0152818161508101526154e601525f8181614383015281816150a5015261550a01525f81816115c0015281816143150152818161435001528181614cd7015281816150510152818161535b01526154b601525f818161095701526120ac01525f81816105a501528181610ed0015281816143f801526153c001525f818161068d01528181610e530152818161202f01528181613d230152614d5a01525f818161046001528181611404015281816114da01528181611bf2015281816120040152818161220d015281816123df015281816129aa01528181612ddc0152818161363a0152818161368f01528181613b9701528181614d000152614d2f0152615c5d5ff3fe608060405234801561000f575f5ffd5b50600436106103d5575f3560e01c8063733ec0c411610200578063b40c74b51161011f578063cce99230116100b4578063e0768a0111610084578063e0768a0114610910578063e4dcfa6e14610923578063f602b50e146103fe578063fa8b48bb14610836578063fe25e00a14610952575f5ffd5b8063cce992301461083f578063d1b8599a146108b3578063d4570c1c146108c6578063e067eb71146108f0575f5ffd5b8063bad4a01f116100ef578063bad4a01f146107f3578063bbcac55714610806578063bfffeec31461080f578063c4e1ad9314610836575f5ffd5b8063b40c74b5146106af578063b6db6cd7146106b7578063b7648fb9146106ca578063b7902303146107ea575f5ffd5b80638e445d3311610195578063a032205c11610165578063a032205c1461065e578063a12b02a8146104e9578063ae67e1c414610671578063b2016bd414610688575f5ffd5b80638e445d331461061e57806393e6244a1461062857806394db05951461063b5780639ee679e81461064b575f5ffd5b80637be7ce36116101d05780637be7ce36146105ed57806383f491d4146104aa5780638469ca09146106005780638903573014610609575f5ffd5b8063733ec0c41461058d578063741bef1a146105a05780637544aa44146105c757806376f89965146105da575f5ffd5b806346904840116102f75780635891de721161028c5780636ad9f9df1161025c5780636ad9f9df1461055e5780636bfbb36e146103d95780636d947e4b146104f35780636f7c4fd2146105715780636fa33a6a14610584575f5ffd5b80635891de72146105225780635983068a1461053f5780635d01fe741461054e57806369644c7514610556575f5ffd5b806351586ecb116102c757806351586ecb146103d9578063519f0c8c146104f357806352ac183b146104fc578063564212891461050f575f5ffd5b806346904840146104ce578063476343ee146104e157806348ddab64146104065780634cbefb36146104e9575f5ffd5b806327ff71141161036d5780633ccfd60b1161033d5780633ccfd60b146104a25780633e48216a146104aa5780633ef51846146104b357806342b32de3146104bb575f5ffd5b806327ff7114146104525780633013ce291461045b5780633644e5151461049a5780633c95cba8146103fe575f5ffd5b80631b0cef43116103a85780631b0cef431461040f5780631e83409a1461042457806321faec4014610437578063226112801461044a575f5ffd5b8063015d0a87146103d95780630417cf8e146103f65780630bdc203b146103fe57806310c6188c14610406575b5f5ffd5b6103e362278d0081565b6040519081526020015b60405180910390f35b6103e3601281565b6103e3603c81565b6103e361138881565b61042261041d366004615552565b610979565b005b61042261043236600461557a565b6109e9565b6103e36104453660046155a4565b610ae7565b610422610aff565b6103e36126ac81565b6104827f000000000000000000000000000000000000000000000000000000000000000081565b6040516001600160a01b0390911681526020016103ed565b6103e3610c1e565b610422610d14565b6103e36107d081565b610422610e89565b6104226104c93660046155bf565b611204565b600354610482906001600160a01b031681565b61042261134e565b6103e362093a8081565b6103e36103e881565b61042261050a3660046155ea565b611439565b6103e361051d36600461557a565b61150d565b61052a6115bc565b604080519283526020830191909152016103ed565b6103e3670d2f13f7789f000081565b6103e3600a81565b6104226115fe565b6103e361056c36600461557a565b6116fa565b6103e361057f366004615601565b61176c565b6103e361251c81565b61042261059b36600461557a565b611c46565b6104827f000000000000000000000000000000000000000000000000000000000000000081565b6103e36105d536600461557a565b611d23565b6104226105e8366004615552565b611d57565b6104226105fb366004615680565b612070565b6103e361271081565b610611612441565b6040516103ed91906156bc565b6103e36276a70081565b6104226106363660046155a4565b612772565b5f546001600160801b03166103e3565b6104226106593660046155ea565b6129f9565b61042261066c3660046155a4565b612bc5565b5f54600160801b90046001600160801b03166103e3565b6104827f000000000000000000000000000000000000000000000000000000000000000081565b61052a612e16565b6104226106c53660046155a4565b612e80565b61077c6106d836600461557a565b6040805160a0810182525f80825260208201819052918101829052606081018290526080810191909152506001600160a01b03165f90815260076020908152604091829020825160a08101845281546001600160781b038116825260018301546001600160801b0381811695840195909552600160801b918290048516958301959095529093049091166060830152600201546001600160401b0316608082015290565b6040516103ed91905f60a0820190506001600160801b0383511682526001600160801b0360208401511660208301526001600160801b0360408401511660408301526001600160801b0360608401511660608301526001600160401b03608084015116608083015292915050565b6103e360015481565b6104226108013660046155ea565b61346f565b6103e360025481565b6103e37f0f71c22de797f2e31fdf49cdedb626587e84e43c3492239c093f5e38b9ebaed181565b6103e3610e1081565b6040805160608101825260055469ffffffffffffffffffff8116808352600160501b82046001600160401b031660208401819052600160901b9092046001600160701b0316929093018290526040805169ffffffffffffffffffff90941684526020840192909252908201526060016103ed565b6104226108c13660046155a4565b6134aa565b6103e36108d436600461581b565b600960209081525f928352604080842090915290825290205481565b6109036108fe3660046155ea565b6136be565b6040516103ed9190615880565b61042261091e3660046158be565b61374e565b600454604080516001600160a01b0383168152600160a01b9092046001600160401b03166020830152016103ed565b6104827f000000000000000000000000000000000000000000000000000000000000000081565b60ff5f5c161561099c5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506001600160a01b0382166109d15760405163d92e233d60e01b815260040160405180910390fd5b6109db8282613c14565b5f60ff19815c16815d505050565b60ff5f5c1615610a0c5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506001600160a01b0381165f90815260096020908152604080832033845290915281205490819003610a7457604051631f03a3b160e31b81526001600160a01b03831660048201523360248201526044015b60405180910390fd5b6001600160a01b0382165f8181526009602090815260408083203380855290835281842093909355518481529192917ff7a40077ff7a04c7e61f6f26fb13774259ddf1b6bce9ecf26a8276cdd3992683910160405180910390a3610ad9823383613d50565b505f60ff19815c16815d5050565b5f610af9610af3610c1e565b83613daa565b92915050565b60ff5f5c1615610b225760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50335f90815260076020526040812060018101549091600160801b9091046001600160801b031690819003610b7757604051639121b84f60e01b815260040160405180910390fd5b815481908390601090610b9b908490600160801b90046001600160801b0316615941565b82546101009290920a6001600160801b0381810219909316918316021790915560018401805490911690555060028201805467ffffffffffffffff1916905560405181815233907f2eed97477f07c07ec48f8f678f4e84f7c0de55bf33f51c3dc989b133530803199060200160405180910390a2505f905060ff19815c16815d50565b5f7f00000000000000000000000000000000000000000000000000000000000000004614610cef5750604080517f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f6020808301919091527f32781cfec364024aeaa56b08527e7978e8b0ee5d58a8578ee11ddc3464d113e4828401527fc89efdaa54c0f20c7adf612882df0950f5a951637e0307cdcb4c672f298b8bc660608301524660808301523060a0808401919091528351808403909101815260c0909201909252805191012090565b905090565b507f000000000000000000000000000000000000000000000000000000000000000090565b60ff5f5c1615610d375760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50335f90815260076020526040812060018101549091600160801b9091046001600160801b031690819003610d8c57604051639121b84f60e01b815260040160405180910390fd5b60028201546001600160401b031642811115610dc65760405163aaf9401160e01b81526001600160401b0382166004820152602401610a6b565b82546001840154610df5916001600160781b038116916001600160801b0390811691600160801b900416613e04565b6001830180546001600160801b0316905560028301805467ffffffffffffffff1916905560405182815233907f7084f5476618d8e60b11ef0d7d3f06914655adb8793e28ff7f018d4c76d505d59060200160405180910390a2610e797f00000000000000000000000000000000000000000000000000000000000000003384613d50565b505f91505060ff19815c16815d50565b7f00000000000000000000000000000000000000000000000000000000000000005f03610ecb576040516367469d5160e01b81525f6004820152602401610a6b565b5f5f5f7f00000000000000000000000000000000000000000000000000000000000000006001600160a01b031663feaf968c6040518163ffffffff1660e01b815260040160a060405180830381865afa158015610f2a573d5f5f3e3d5ffd5b505050506040513d601f19601f82011682018060405250810190610f4e9190615979565b50935050925092505f610f618383613e1f565b90506001600160701b03811115610f8e576040516338ee04a760e01b815260048101849052602401610a6b565b6040805160608101825260055469ffffffffffffffffffff808216808452600160501b83046001600160401b03166020850152600160901b9092046001600160701b031693830193909352909186161161100c5780516040516367469d5160e01b815269ffffffffffffffffffff9091166004820152602401610a6b565b602081015160408201516001600160401b03909116906001600160701b03161561111c5760408201516001600160701b03165f8185116110555761105085836159c7565b61105f565b61105f82866159c7565b90505f61107f670de0b6b3a7640000611079848287613ec7565b90614003565b90506127107f0000000000000000000000000000000000000000000000000000000000000000670de0b6b3a76400006110b884806159da565b6110c29190615a05565b6110cc91906159da565b6110f87f00000000000000000000000000000000000000000000000000000000000000006127106159c7565b61110290876159da565b61110c9190615a24565b6111169190615a05565b93505050505b6040805160608101825269ffffffffffffffffffff88168082526001600160401b038416602083018190526001600160701b038716929093018290526005805471ffffffffffffffffffffffffffffffffffff1916909117600160501b9093029290921771ffffffffffffffffffffffffffffffffffff16600160901b9091021790557f482f216e65583037cc21cfbc40ba58bfb1b85d6757a4927a98c4fbe067ba67f08684836111cc81614011565b6040805169ffffffffffffffffffff9095168552602085019390935291830152606082015260800160405180910390a1505050505050565b5f611216611210610c1e565b84613daa565b5f81815260066020526040902080549192509060ff1660018160088111156112405761124061584c565b1461125757611257838263c75cc8e160e01b614071565b611267604086016020870161557a565b6001600160a01b0316336001600160a01b03161461129a57604051631bd2224f60e01b8152336004820152602401610a6b565b6112aa60c0860160a08701615a4d565b6001600160401b031642106112ee576112c960c0860160a08701615a4d565b604051636768091360e01b81526001600160401b039091166004820152602401610a6b565b81546001600160401b0342166101000268ffffffffffffffffff1990911617600217825560405184815283907fab14c33f77a05fafeba93466c450d59bfd30d642915aede2e49136cb3f966c399060200160405180910390a25050505050565b60ff5f5c16156113715760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f80546001600160801b0316908190036113ac57604051638d615b5760e01b815260040160405180910390fd5b6003545f80546001600160801b03191690556040518281526001600160a01b039091169081907fc0819c13be868895eb93e40eaceb96de976442fa1d404e5c55f14bb65a8c489a9060200160405180910390a261142a7f00000000000000000000000000000000000000000000000000000000000000008284614161565b505f905060ff19815c16815d50565b60ff5f5c161561145c5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50805f0361148a57604051631f2a200560e01b815260040160405180910390fd5b8060015f82825461149b9190615a24565b909155505060405181815233907f8eb7fb1015a3c6d6716dcad4ea2d262bf9e0dedc36814696940cc9551b9dc8049060200160405180910390a26115007f0000000000000000000000000000000000000000000000000000000000000000338361421e565b5f60ff19815c16815d5050565b6001600160a01b0381165f908152600760205260408120816115836115306142c9565b61155a907f00000000000000000000000000000000000000000000000000000000000000006159c7565b835461157d90600160801b90046001600160801b0316611578614312565b61434d565b906143d0565b600183015461159b91906001600160801b0316615a24565b82549091506115b49082906001600160781b03166143de565b949350505050565b5f5f7f0000000000000000000000000000000000000000000000000000000000000000156115ed5750600191429150565b6115f56143f2565b90939092509050565b604080518082019091526004546001600160a01b038116808352600160a01b9091046001600160401b0316602083015261164b5760405163b34def8960e01b815260040160405180910390fd5b80602001516001600160401b031642101561168a57602081015160405163077312bb60e51b81526001600160401b039091166004820152602401610a6b565b6003805482516001600160a01b0390811673ffffffffffffffffffffffffffffffffffffffff1983168117909355600480546001600160e01b03191690556040519116919082907f0bc21fe5c3ab742ff1d15b5c4477ffbacf1167e618228078fa625edebe7f331d905f90a35050565b6001600160a01b0381165f90815260076020526040812080546001600160781b031680830361172d57505f199392505050565b600182015482546115b49183916001600160801b038083169261175f92600160801b9182900483169291900416615a24565b611767614312565b614490565b5f60ff815c16156117905760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506117af6117a9610c1e565b85613daa565b90506117be602085018561557a565b6001600160a01b0316336001600160a01b0316146117f157604051638ccfb28960e01b8152336004820152602401610a6b565b611801604085016020860161557a565b6001600160a01b0316611817602086018661557a565b6001600160a01b03160361184057604051631139b62d60e01b8152336004820152602401610a6b565b61185060e0850160c08601615a4d565b6001600160401b03164211156118955761187060e0850160c08601615a4d565b6040516362a798cb60e01b81526001600160401b039091166004820152602401610a6b565b6118a560c0850160a08601615a4d565b6001600160401b031642106118c4576112c960c0850160a08601615a4d565b6118ee7f000000000000000000000000000000000000000000000000000000000000000042615a24565b6118fe60c0860160a08701615a4d565b6001600160401b031610156119715761191d60c0850160a08601615a4d565b6119477f000000000000000000000000000000000000000000000000000000000000000042615a24565b604051634bb472e960e11b81526001600160401b0390921660048301526024820152604401610a6b565b6119816060850160408601615a7c565b6001600160801b03165f036119a957604051631afc269560e21b815260040160405180910390fd5b5f81815260066020526040812090815460ff1660088111156119cd576119cd61584c565b146119ee5760405163bdaa099b60e01b815260048101839052602401610a6b565b611a09611a01604087016020880161557a565b83868661450a565b5f600781611a1d6040890160208a0161557a565b6001600160a01b0316815260208101919091526040015f9081209150611a496080880160608901615a7c565b8254611a67916001600160801b0316906001600160781b0316615a24565b90506001600160781b03811115611a9757604051600162d630f360e01b0319815260048101829052602401610a6b565b5f611aeb611aa36142c9565b611acd907f00000000000000000000000000000000000000000000000000000000000000006159c7565b845461157d90600160801b90046001600160801b0316611578614312565b905080821115611b5a578254600160781b900460ff16611b0b575f611b1a565b60018301546001600160801b03165b611b2d906001600160801b031682615a24565b905080821115611b5a57604051632c1f8ef160e21b81526004810183905260248101829052604401610a6b565b82546effffffffffffffffffffffffffffff19166001600160781b038316178355835460ff19166001178455611b966040890160208a0161557a565b6001600160a01b0316611bac60208a018a61557a565b6001600160a01b0316867ff98d2120e8f7a67ad5d05baeb151b7dbfa846e964470106933a6c15cf6c1be2d8b604051611be59190615a95565b60405180910390a4611c307f000000000000000000000000000000000000000000000000000000000000000033611c2260608c0160408d01615a7c565b6001600160801b031661421e565b505f92505050805c60ff1916815d509392505050565b6003546001600160a01b03163314611c7357604051636b6cc4ff60e01b8152336004820152602401610a6b565b6001600160a01b038116611c9a5760405163d92e233d60e01b815260040160405180910390fd5b5f611ca862093a8042615a24565b6040805180820182526001600160a01b0385168082526001600160401b0384166020928301819052600480546001600160e01b0319168317600160a01b8302179055925192835292935033917f9c0a93c80c4ba12a2add4957be6b770881ad80e5f3b6a158f61323dc8dd06c64910160405180910390a35050565b6001600160a01b0381165f90815260076020526040812054610af990600160801b90046001600160801b0316611578614312565b60ff5f5c1615611d7a5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50805f03611da857604051631f2a200560e01b815260040160405180910390fd5b5f611db1614312565b6001600160a01b0384165f9081526007602052604081208054600182015493945090926001600160781b038216926001600160801b0380831693600160801b90819004821693041690611e048284615a24565b90505f611e138686848b614490565b9050670de0b6b3a76400008110611e40576040516301e11b9d60e11b815260048101829052602401610a6b565b611e5e611e578b611e51888a6159c7565b84614765565b8a90614003565b9850885f03611e8b57604051635938a2cd60e11b81526001600160a01b038b166004820152602401610a6b565b5f611e998a84888a8d6147f9565b909a509050801580611ea9575089155b15611ed257604051631ee6862d60e01b81526001600160a01b038c166004820152602401610a6b565b5f611edd8287614003565b6001600160a01b038d165f90815260086020819052604090912080549293508d92909190611f219084906801000000000000000090046001600160c01b0316615b4a565b92506101000a8154816001600160c01b0302191690836001600160c01b03160217905550611f5a898c89611f559190615a24565b614887565b611f6481876159c7565b89546001600160801b03918216600160801b029116178955611f8681836159c7565b611f9090866159c7565b60018a0180546001600160801b03928316600160801b02921691909117905560405133906001600160a01b038e16907fa457abeae7105eb8bccbb20968069d940e939bc0c8d8b9c2c13aaed4755e68c390611ff7908f908790918252602082015260400190565b60405180910390a361202a7f0000000000000000000000000000000000000000000000000000000000000000338d61421e565b6120557f00000000000000000000000000000000000000000000000000000000000000003384613d50565b505f98505060ff19885c16965087955050505050505d505050565b60ff5f5c16156120935760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50336001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016146120ec576040516339063ae160e11b8152336004820152602401610a6b565b5f6120f8611210610c1e565b5f81815260066020526040902080549192509060ff1660038160088111156121225761212261584c565b14612139576121398382631837333f60e11b614071565b81545f90612176907f00000000000000000000000000000000000000000000000000000000000000009061010090046001600160401b0316615a24565b905080421061219b5760405163e5b24f4f60e01b815260048101829052602401610a6b565b8254600160481b90046001600160801b0316851561224457835468ffffffffffffffff01600160c81b031916600417845560408051600181526020810183905286917f5a5ac8b853b549bf2485e24863e0628003e891a2b72367623dd0b1c324eba8f9910160405180910390a261223f7f000000000000000000000000000000000000000000000000000000000000000061223960208a018a61557a565b83614161565b61242c565b5f6122887f000000000000000000000000000000000000000000000000000000000000000061227960608b0160408c01615a7c565b6001600160801b0316906143d0565b90505f8161229c60608b0160408c01615a7c565b6001600160801b03166122af91906159c7565b90505f6122e36122c560408c0160208d0161557a565b6122d560808d0160608e01615a7c565b6001600160801b03166148c7565b9050821561232a575f5461230a906123059085906001600160801b0316615a24565b6149a4565b5f80546001600160801b0319166001600160801b03929092169190911790555b865468ffffffffffffffff01600160c81b0319166006178755604080515f81526020810186905289917f5a5ac8b853b549bf2485e24863e0628003e891a2b72367623dd0b1c324eba8f9910160405180910390a261238e60408b0160208c0161557a565b6001600160a01b0316887fae9af18745d0ce1d674a6d614f7ecfd6a909dd01e9b7ef7434f7faac00a9b8b584866040516123d2929190918252602082015260400190565b60405180910390a36124287f000000000000000000000000000000000000000000000000000000000000000061240e60408d0160208e0161557a565b866124198587615a24565b6124239190615a24565b614161565b5050505b505f93505050815c60ff19169050815d505050565b604080516101e0810182525f80825260208201819052918101829052606081018290526080810182905260a0810182905260c0810182905260e08101829052610100810182905261012081018290526101408101829052610160810182905261018081018290526101a081018290526101c0810191909152604051806101e001604052807f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000063ffffffff1681526020017f000000000000000000000000000000000000000000000000000000000000000063ffffffff1681526020017f000000000000000000000000000000000000000000000000000000000000000063ffffffff1681526020017f000000000000000000000000000000000000000000000000000000000000000063ffffffff1681526020017f000000000000000000000000000000000000000000000000000000000000000063ffffffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f000000000000000000000000000000000000000000000000000000000000000061ffff1681526020017f00000000000000000000000000000000000000000000000000000000000000007f000000000000000000000000000000000000000000000000000000000000000061276791906159c7565b61ffff169052919050565b60ff5f5c16156127955760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f6127af610af3610c1e565b5f81815260066020526040902080549192509060ff1660028160088111156127d9576127d961584c565b146127f0576127f08382635aba326d60e01b614071565b6127fd602085018561557a565b6001600160a01b0316336001600160a01b03161461287a5781545f90612852907f00000000000000000000000000000000000000000000000000000000000000009061010090046001600160401b0316615a24565b9050804210156128785760405163891b786160e01b815260048101829052602401610a6b565b505b5f6128af7f00000000000000000000000000000000000000000000000000000000000000006122796060880160408901615a7c565b90505f816128c36060880160408901615a7c565b6001600160801b03166128d691906159c7565b90505f6128fc6128ec6040890160208a0161557a565b6122d560808a0160608b01615a7c565b9050821561293e575f5461291e906123059085906001600160801b0316615a24565b5f80546001600160801b0319166001600160801b03929092169190911790555b845460ff19166006178555612959604088016020890161557a565b6001600160a01b0316867fae9af18745d0ce1d674a6d614f7ecfd6a909dd01e9b7ef7434f7faac00a9b8b5848660405161299d929190918252602082015260400190565b60405180910390a36129e37f00000000000000000000000000000000000000000000000000000000000000006129d960408a0160208b0161557a565b6124238486615a24565b505f94505060ff19845c169250839150505d5050565b60ff5f5c1615612a1c5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d50805f03612a4a57604051631f2a200560e01b815260040160405180910390fd5b335f9081526007602052604090208054600160801b90046001600160801b031680831115612a9557604051639246d11d60e01b81526004810184905260248101829052604401610a6b565b5f612aa084836159c7565b83546001850154919250612ac9916001600160781b03909116906001600160801b031683613e04565b60018301545f90612aeb908690600160801b90046001600160801b0316615a24565b90505f612b187f000000000000000000000000000000000000000000000000000000000000000042615a24565b85546001600160801b03908116600160801b8683168102919091178855600188018054831692861690910291909117905560028601805467ffffffffffffffff19166001600160401b03831690811790915560408051898152602081018690529081019190915290915033907fc29722dec02846edd345edd974b6b2e2ef1cd362630b000224fe33a6fa5481819060600160405180910390a2505f93505050815c60ff19169050815d5050565b60ff5f5c1615612be85760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f612c02610af3610c1e565b5f81815260066020526040902080549192509060ff166002816008811115612c2c57612c2c61584c565b14612c4357612c438382635aba326d60e01b614071565b612c50602085018561557a565b6001600160a01b0316336001600160a01b031614612c8357604051638ccfb28960e01b8152336004820152602401610a6b565b81545f90612cc0907f00000000000000000000000000000000000000000000000000000000000000009061010090046001600160401b0316615a24565b9050804210612ce557604051634046dd8160e01b815260048101829052602401610a6b565b5f612d297f0000000000000000000000000000000000000000000000000000000000000000612d1a6060890160408a01615a7c565b6001600160801b0316906149d7565b845460037fffffffffffffff00000000000000000000000000000000000000000000000000909116610100426001600160401b0316027fffffffffffffff00000000000000000000000000000000ffffffffffffffffff1617600160481b6001600160801b0384160217178555604080518281529051919250339187917f5b45d4c5a9292c9ae0d54c7f58e186ca0c1879f08e6b53e6c224fc93b00e9f2d919081900360200190a38015612e0257612e027f0000000000000000000000000000000000000000000000000000000000000000338361421e565b505f93505050815c60ff19169050815d5050565b5f5f5f612e216142c9565b9050612e4d817f00000000000000000000000000000000000000000000000000000000000000006159c7565b612e77827f00000000000000000000000000000000000000000000000000000000000000006159c7565b92509250509091565b60ff5f5c1615612ea35760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f612ebd610af3610c1e565b90505f60065f8381526020019081526020015f209050612f476040518061020001604052805f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f81526020015f151581526020015f151581525090565b815460ff166001816008811115612f6057612f6061584c565b03612ff257612f7560c0860160a08701615a4d565b6001600160401b0316421015612fba57612f9560c0860160a08701615a4d565b60405163bd5145db60e01b81526001600160401b039091166004820152602401610a6b565b612fca6080860160608701615a7c565b612fda6060870160408801615a7c565b6001600160801b039081168452166020830152613062565b60048160088111156130065761300661584c565b0361301b57612fca6080860160608701615a7c565b600581600881111561302f5761302f61584c565b03613050578254600160481b90046001600160801b03166020830152613062565b613062848263d621f4af60e01b614071565b5f6007816130766040890160208a0161557a565b6001600160a01b03166001600160a01b031681526020019081526020015f2090505f6130a284836149e5565b84519091501580156130b75750610140840151155b80156130c55750836101c001515b156130d4576130d2614312565b505b836101c001516130e85783602001516130ef565b8361014001515b825483905f906131099084906001600160781b0316615b69565b82546001600160781b039182166101009390930a928302919092021990911617905550602081015182546001600160801b03918216600160801b0291161780835560ff600160781b90910416156131675761316782825f0151614887565b836101e00151156131975760408101516001830180546001600160801b03928316600160801b0292169190911790555b6101008401511515806131ad575060c084015115155b156131d8578360c001518461010001516001546131ca91906159c7565b6131d49190615a24565b6001555b6101208401511515806131ee575060e084015115155b156132455760e08401516101208501515f54613228929161321e91600160801b90046001600160801b03166159c7565b6123059190615a24565b5f80546001600160801b03928316600160801b0292169190911790555b836101c0015115801561325c57506101a084015115155b1561327d57836101a0015160025f8282546132779190615a24565b90915550505b836101c00151156132c35784546101a085015168ffffffffffffffff01600160c81b0319909116600160481b6001600160801b03909216919091021760051785556132dd565b845468ffffffffffffffff01600160c81b03191660071785555b336001600160a01b0316867fe91999d2bbc686280462016bed2b06e65c8eff93cbe0374bd87a41dc0b4c7a9d865f01518761014001518861016001518961018001518a6101c0015161332f575f613336565b8a6101a001515b604080519586526020860194909452928401919091526060830152608082015260a00160405180910390a3610100840151151580613378575061012084015115155b156133cb57857f29e84975577fc4d6865740daaea8cc5341c649af98e7521e59e6104ebcbb3ae78561010001518661012001516040516133c2929190918252602082015260400190565b60405180910390a25b836101c001511580156133e257506101a084015115155b1561343d576133f4602088018861557a565b6001600160a01b0316867fc9072d0d707cbfd998e561d5ffa617a00cdd92f3ffc4f15f52347ddce2532a2b866101a0015160405161343491815260200190565b60405180910390a35b61345c61344d602089018961557a565b85604001518660600151614cd5565b6129e33385608001518660a00151614cd5565b60ff5f5c16156134925760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d506115003382613c14565b60ff5f5c16156134cd5760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f6134e7610af3610c1e565b5f81815260066020526040902080549192509060ff1660038160088111156135115761351161584c565b14613528576135288382631837333f60e11b614071565b81545f90613565907f00000000000000000000000000000000000000000000000000000000000000009061010090046001600160401b0316615a24565b90508042101561358b57604051630c356ff360e11b815260048101829052602401610a6b565b8254600160481b90046001600160801b03165f6135b16128ec6040890160208a0161557a565b855468ffffffffffffffff01600160c81b031916600817865590506135d9602088018861557a565b6001600160a01b0316867f5c988ffe2d6d6f127e426bd2406c9c38cad5cf803edc48d87ae60ea39317ee2561361460608b0160408c01615a7c565b604080516001600160801b039092168252602082018790520160405180910390a361368a7f000000000000000000000000000000000000000000000000000000000000000061366660208a018a61557a565b8461367760608c0160408d01615a7c565b6001600160801b03166124239190615a24565b6129e37f000000000000000000000000000000000000000000000000000000000000000061223960408a0160208b0161557a565b604080516060810182525f80825260208201819052918101919091525f82815260066020526040908190208151606081019092528054829060ff16600881111561370a5761370a61584c565b600881111561371b5761371b61584c565b8152905461010081046001600160401b03166020830152600160481b90046001600160801b031660409091015292915050565b60ff5f5c16156137715760405163558a1e0360e11b815260040160405180910390fd5b60015f805c60ff19168217905d505f613788610c1e565b90507f00000000000000000000000000000000000000000000000000000000000000007f0000000000000000000000000000000000000000000000000000000000000000835f816001600160401b038111156137e6576137e6615b88565b60405190808252806020026020018201604052801561380f578160200160208202803683370190505b5090505f826001600160401b0381111561382b5761382b615b88565b604051908082528060200260200182016040528015613854578160200160208202803683370190505b5090505f5f5f5f5f5f5b88811015613ac757368e8e8381811061387957613879615b9c565b9050610100020190505f61388d8e83613daa565b5f8181526006602052604090209091506002815460ff1660088111156138b5576138b561584c565b146138c257505050613abf565b6138cf602084018461557a565b6001600160a01b0316336001600160a01b03161415801561390957508054613906908f9061010090046001600160401b0316615a24565b42105b1561391657505050613abf565b6001600160a01b038816613930604085016020860161557a565b6001600160a01b0316146139d7576001600160a01b038816156139be57878b8a8151811061396057613960615b9c565b60200260200101906001600160a01b031690816001600160a01b03168152505061398a88876148c7565b6139949088615a24565b8a8a61399f81615bb0565b9b50815181106139b1576139b1615b9c565b6020026020010181815250505b6139ce604084016020850161557a565b97505f96505f95505b5f6139ec8e6122796060870160408801615a7c565b90505f81613a006060870160408801615a7c565b6001600160801b0316613a1391906159c7565b9050613a1f818a615a24565b9850613a316080860160608701615a7c565b613a44906001600160801b031689615a24565b9750613a508288615a24565b835460ff191660061784559650613a6d604086016020870161557a565b6001600160a01b0316847fae9af18745d0ce1d674a6d614f7ecfd6a909dd01e9b7ef7434f7faac00a9b8b58385604051613ab1929190918252602082015260400190565b60405180910390a350505050505b60010161385e565b506001600160a01b03841615613b485783878681518110613aea57613aea615b9c565b60200260200101906001600160a01b031690816001600160a01b031681525050613b1484836148c7565b613b1e9084615a24565b8686613b2981615bb0565b975081518110613b3b57613b3b615b9c565b6020026020010181815250505b8015613b88575f54613b68906123059083906001600160801b0316615a24565b5f80546001600160801b0319166001600160801b03929092169190911790555b5f5b85811015613bf757613bef7f0000000000000000000000000000000000000000000000000000000000000000898381518110613bc857613bc8615b9c565b6020026020010151898481518110613be257613be2615b9c565b6020026020010151614161565b600101613b8a565b505f9a505060ff198a5c169850899750505050505050505d505050565b805f03613c3457604051631f2a200560e01b815260040160405180910390fd5b6001600160a01b0382165f9081526007602052604081208054909190613c6b908490600160801b90046001600160801b0316615a24565b60018301549091505f90613c8f90600160801b90046001600160801b031683615a24565b90506001600160801b03811115613cbf57604051600162d630f360e01b0319815260048101829052602401610a6b565b82546001600160801b03808416600160801b02911617835560405133906001600160a01b038716907ff1c0dd7e9b98bbff859029005ef89b127af049cd18df1a8d79f0b7e019911e5690613d169088815260200190565b60405180910390a3613d497f0000000000000000000000000000000000000000000000000000000000000000338661421e565b5050505050565b613d646001600160a01b0384168383614d80565b613da557613d728382614dd8565b6040516317e3057d60e31b81526001600160a01b0380851660048301528316602482015260448101829052606401610a6b565b505050565b6040517f0f71c22de797f2e31fdf49cdedb626587e84e43c3492239c093f5e38b9ebaed18082525f91610100846020830137610120812061190160f01b825285600283015280602283015250604281209250505092915050565b81831115613da557613da5838383613e1a614312565b614e27565b5f5f8313613e43576040516338ee04a760e01b815260048101849052602401610a6b565b42821180613e7957507f0000000000000000000000000000000000000000000000000000000000000000613e7783426159c7565b115b15613ec0576040516304e61d6960e31b8152600481018390527f00000000000000000000000000000000000000000000000000000000000000006024820152604401610a6b565b5090919050565b5f838302815f1985870990505f828210613ee1575f613ee4565b60015b60ff16838303039050805f03613f2e57845f03613f14576040516349248f7760e01b815260040160405180910390fd5b848381613f2357613f236159f1565b049350505050613ffc565b808511613f4e576040516349248f7760e01b815260040160405180910390fd5b5f8580613f5d57613f5d6159f1565b8789099050838111613f6f575f613f72565b60015b938190039360ff16909103905f8690038616808781613f9357613f936159f1565b049650808581613fa557613fa56159f1565b0494505f81825f0381613fba57613fba6159f1565b04600101939093029490941760038702600290811880890282030280890282030280890282030280890282030280890282030280890290910302029450505050505b9392505050565b5f818310613ec05750919050565b5f7f000000000000000000000000000000000000000000000000000000000000000061403d8382614003565b614067907f00000000000000000000000000000000000000000000000000000000000000006159da565b610af99190615a05565b5f8260088111156140845761408461584c565b036140a557604051637133e9eb60e01b815260048101849052602401610a6b565b6338a3371f60e01b6001600160e01b03198216016140da57828260405163c75cc8e160e01b8152600401610a6b929190615bc8565b63a545cd9360e01b6001600160e01b031982160161410f578282604051635aba326d60e01b8152600401610a6b929190615bc8565b6367c8ccc160e11b6001600160e01b0319821601614144578282604051631837333f60e11b8152600401610a6b929190615bc8565b828260405163d621f4af60e01b8152600401610a6b929190615bc8565b805f0361416d57505050565b6141816001600160a01b0384168383614d80565b613da55761418f8382614dd8565b6001600160a01b038084165f908152600960209081526040808320938616835292905290812080548392906141c5908490615a24565b92505081905550816001600160a01b0316836001600160a01b03167fe9452bb2e2b0e6cf560d1269f57cbd45a3a5a39dbe2cbe33db4b08e5febe69068360405161421191815260200190565b60405180910390a3505050565b5f614231846001600160a01b0316614e9e565b90506142486001600160a01b038516843085614ec8565b61427f5760405163653faf8760e11b81526001600160a01b0380861660048301528416602482015260448101839052606401610a6b565b5f81614293866001600160a01b0316614e9e565b61429d91906159c7565b9050828114613d4957604051636b74b9c960e01b81526004810184905260248101829052604401610a6b565b5f7f00000000000000000000000000000000000000000000000000000000000000005f036142f657505f90565b600554610cea90600160501b90046001600160401b0316614011565b5f7f00000000000000000000000000000000000000000000000000000000000000001561433f5750600190565b6143476143f2565b50919050565b5f7f00000000000000000000000000000000000000000000000000000000000000001561437b575081610af9565b613ffc6143a87f0000000000000000000000000000000000000000000000000000000000000000846159da565b84907f0000000000000000000000000000000000000000000000000000000000000000613ec7565b5f613ffc8383612710613ec7565b5f8183116143ec575f613ffc565b50900390565b5f5f5f5f7f00000000000000000000000000000000000000000000000000000000000000006001600160a01b031663feaf968c6040518163ffffffff1660e01b815260040160a060405180830381865afa158015614452573d5f5f3e3d5ffd5b505050506040513d601f19601f820116820180604052508101906144769190615979565b509350509250506144878282613e1f565b94909350915050565b5f845f036144a057505f196115b4565b5f846144e16144ad6142c9565b6144d7907f00000000000000000000000000000000000000000000000000000000000000006159c7565b61157d878761434d565b6144eb9190615a24565b905061450081670de0b6b3a764000088613ec7565b9695505050505050565b5f5f614517858585614f27565b90925090506001600160e01b031981161580156145455750856001600160a01b0316826001600160a01b0316145b1561455157505061475f565b6001600160a01b0386163b15614651575f5f876001600160a01b031687878760405160240161458293929190615bdc565b60408051601f198184030181529181526020820180516001600160e01b0316630b135d3f60e11b179052516145b79190615c11565b5f60405180830381855afa9150503d805f81146145ef576040519150601f19603f3d011682016040523d82523d5f602084013e6145f4565b606091505b50915091505f82801561460957506020825110155b15614615575060208101515b630b135d3f60e11b81146146475760405163a20b540560e01b81526001600160a01b038a166004820152602401610a6b565b505050505061475f565b631a79895360e31b6001600160e01b03198216016146855760405163058676ad60e31b815260048101849052602401610a6b565b630dd4899760e21b6001600160e01b03198216016146b65760405163322b766960e21b815260040160405180910390fd5b6322c4807f60e11b6001600160e01b031982160161470257838360408181106146e1576146e1615b9c565b604051635d3b7f8160e11b815292013560f81c600483015250602401610a6b565b637455a86160e01b6001600160e01b031982160161473357604051638baa579f60e01b815260040160405180910390fd5b6040516377f0734360e11b81526001600160a01b03808416600483015287166024820152604401610a6b565b50505050565b6001600160a01b0383165f90815260086020526040812080546001600160401b031643146147db575f670d2f13f7789f000084106147ae576147a9856113886143d0565b6147b0565b845b6001600160c01b03811668010000000000000000026001600160401b03431617909255509050613ffc565b546801000000000000000090046001600160c01b0316949350505050565b5f5f5f614806878561434d565b90505f61484a6148208761481a8a86615a24565b906143de565b6110798b7f00000000000000000000000000000000000000000000000000000000000000006143d0565b905061485f614859828b615a24565b8661504e565b925087831115614879578792506148768983614003565b98505b509697909650945050505050565b6001820180546001600160801b0319166001600160801b03831617905581546fff0000000000000000000000000000001916901515600160781b02179055565b6001600160a01b0382165f908152600760205260408120805482906148f69085906001600160781b03166159c7565b82546effffffffffffffffffffffffffffff19166001600160781b03821617808455909150600160781b900460ff161561499c5760018201546001600160801b03168181111561499a5761494a82826159c7565b93506149568383614887565b856001600160a01b03167f1f6ec8be765784f48a88d1549d98a7dc3b7527622b3da812008a05a031eaaff98560405161499191815260200190565b60405180910390a25b505b505092915050565b5f6001600160801b038211156149d357604051600162d630f360e01b0319815260048101839052602401610a6b565b5090565b5f613ffc83836127106150d2565b614a146040518060a001604052805f81526020015f81526020015f81526020015f81526020015f151581525090565b614a1e8383615121565b90505f5f5f614a31848760200151615287565b92509250925082865f0151614a469190615a24565b6040870152606086018290526020860151614a629082906159c7565b6101a0870181905215801590614a8a575083604001518460200151614a879190615a24565b15155b15156101c087018190525f90614aa0575f614aa7565b866101a001515b60208801518754614ac191906001600160781b03166159c7565b614acb9190615a24565b855160808701519192509015614b0957614afc86604001518760200151614af29190615a24565b876060015161434d565b614b069082615a24565b90505b614b1381836143de565b90505f614b4482611079867f00000000000000000000000000000000000000000000000000000000000000006143d0565b90505f614b7e614b5483856159c7565b611079877f00000000000000000000000000000000000000000000000000000000000000006143d0565b9050614b8a8883615287565b6101608d015260a08c015260808b0152614ba48882615287565b6101808d015260e08c015260c08b01526101a08a015115801590614bcb5750896101c00151155b15614ca9576040805160a08101825260015481525f8054600160801b90046001600160801b0316602083015291810182905260608a810151908201526080808b01511515908201526101a08c0151909190614c27908390615287565b6101208f01919091526101008e01919091526101a08d0180519192508291614c509083906159c7565b9052506101a08c015115801590614c6a5750602082015115155b15156101c08d01526101008c015160408d018051614c89908390615a24565b9052506101208c015160608d018051614ca3908390615a24565b90525050505b896101a001518a60200151614cbe91906159c7565b8a6101400181815250505050505050505092915050565b7f000000000000000000000000000000000000000000000000000000000000000015614d2a57613da57f0000000000000000000000000000000000000000000000000000000000000000846124238486615a24565b614d557f00000000000000000000000000000000000000000000000000000000000000008484614161565b613da57f00000000000000000000000000000000000000000000000000000000000000008483614161565b5f60405163a9059cbb60e01b81528360048201528260248201525f5f5260205f6044835f895af190508015614dd0573d8015614dc75760015f5114601f3d11169250614dce565b5f863b1192505b505b509392505050565b5f614deb836001600160a01b0316614e9e565b905081811015613da557604051637e1e0b7b60e01b81526001600160a01b03841660048201526024810183905260448101829052606401610a6b565b5f614e67614e336142c9565b614e5d907f00000000000000000000000000000000000000000000000000000000000000006159c7565b61157d858561434d565b614e719085615a24565b905080851115613d4957604051632c1f8ef160e21b81526004810186905260248101829052604401610a6b565b6370a0823160e01b5f90815230600452602081602481855afa601f3d1181165f5102915050919050565b5f6040516323b872dd60e01b81528460048201528360248201528260448201525f5f5260205f6064835f8a5af190508015614f1e573d8015614f155760015f5114601f3d11169250614f1c565b5f873b1192505b505b50949350505050565b5f8060418314614f4257505f905063058676ad60e31b615046565b8335602085013560408601355f1a7f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0821115614f8e57505f935063322b766960e21b9250615046915050565b8060ff16601b14158015614fa657508060ff16601c14155b15614fc157505f9350635d3b7f8160e11b9250615046915050565b604080515f8152602081018083528a905260ff831691810191909152606081018490526080810183905260019060a0016020604051602081039080840390855afa158015615011573d5f5f3e3d5ffd5b5050604051601f1901519550506001600160a01b03851661504257505f9350638baa579f60e01b9250615046915050565b5050505b935093915050565b5f7f00000000000000000000000000000000000000000000000000000000000000001561507c575081610af9565b613ffc7f00000000000000000000000000000000000000000000000000000000000000006150ca7f0000000000000000000000000000000000000000000000000000000000000000856159da565b859190613ec7565b5f6150de848484613ec7565b905081806150ee576150ee6159f1565b83850915613ffc575f198103615117576040516349248f7760e01b815260040160405180910390fd5b6001019392505050565b6151506040518060a001604052805f81526020015f81526020015f81526020015f81526020015f151581525090565b5f5f61515a615357565b915091506040518060a00160405280855f01600f9054906101000a900460ff16615184575f615193565b60018601546001600160801b03165b6001600160801b0390811682528654600160801b90041660208201525f60408201819052606082018590528315156080909201919091529093506152327f000000000000000000000000000000000000000000000000000000000000000061521d7f0000000000000000000000000000000000000000000000000000000000000000612710615a24565b6152279190615a24565b6020880151906149d7565b905081158061525957508061524b85602001518561434d565b85516152579190615a24565b105b1561499a57505050600191820154600160801b90046001600160801b031660408201526101e0929092015290565b5f5f5f835f0361529e57505f915081905080615350565b84518481106152ad57846152af565b805b80820387526020870151604088015191955085870391808201888814806152d4575080155b806152e157508960800151155b156152f757505f95508694506153509350505050565b615305848b606001516154b3565b96508087111561532357809650615320818b6060015161434d565b93505b83880195505f8388106153365783615338565b875b9384900360208c015250509085039003604088015250505b9250925092565b5f5f7f0000000000000000000000000000000000000000000000000000000000000000156153885750600191829150565b60408051600481526024810182526020810180516001600160e01b0316633fabe5a360e21b17905290515f9182916001600160a01b037f000000000000000000000000000000000000000000000000000000000000000016916153ea91615c11565b5f60405180830381855afa9150503d805f8114615422576040519150601f19603f3d011682016040523d82523d5f602084013e615427565b606091505b509150915081158061543a575060a08151105b1561544a57505f93849350915050565b604081015160808201515f8213158061546257504281115b8061549557507f000000000000000000000000000000000000000000000000000000000000000061549382426159c7565b115b156154a757505f958695509350505050565b50946001945092505050565b5f7f0000000000000000000000000000000000000000000000000000000000000000156154e1575081610af9565b613ffc7f000000000000000000000000000000000000000000000000000000000000000061552f7f0000000000000000000000000000000000000000000000000000000000000000856159da565b8591906150d2565b80356001600160a01b038116811461554d575f5ffd5b919050565b5f5f60408385031215615563575f5ffd5b61556c83615537565b946020939093013593505050565b5f6020828403121561558a575f5ffd5b613ffc82615537565b5f6101008284031215614347575f5ffd5b5f61010082840312156155b5575f5ffd5b613ffc8383615593565b5f5f61012083850312156155d1575f5ffd5b6155db8484615593565b94610100939093013593505050565b5f602082840312156155fa575f5ffd5b5035919050565b5f5f5f6101208486031215615614575f5ffd5b61561e8585615593565b92506101008401356001600160401b03811115615639575f5ffd5b8401601f81018613615649575f5ffd5b80356001600160401b0381111561565e575f5ffd5b86602082840101111561566f575f5ffd5b939660209190910195509293505050565b5f5f6101208385031215615692575f5ffd5b61569c8484615593565b915061010083013580151581146156b1575f5ffd5b809150509250929050565b815161ffff1681526101e0810160208301516156de602084018261ffff169052565b5060408301516156f4604084018261ffff169052565b50606083015161570a606084018261ffff169052565b506080830151615720608084018261ffff169052565b5060a083015161573660a084018261ffff169052565b5060c083015161574c60c084018261ffff169052565b5060e083015161576460e084018263ffffffff169052565b5061010083015161577e61010084018263ffffffff169052565b5061012083015161579861012084018263ffffffff169052565b506101408301516157b261014084018263ffffffff169052565b506101608301516157cc61016084018263ffffffff169052565b506101808301516157e461018084018261ffff169052565b506101a08301516157fc6101a084018261ffff169052565b506101c08301516158146101c084018261ffff169052565b5092915050565b5f5f6040838503121561582c575f5ffd5b61583583615537565b915061584360208401615537565b90509250929050565b634e487b7160e01b5f52602160045260245ffd5b6009811061587c57634e487b7160e01b5f52602160045260245ffd5b9052565b5f606082019050615892828451615860565b6001600160401b0360208401511660208301526001600160801b03604084015116604083015292915050565b5f5f602083850312156158cf575f5ffd5b82356001600160401b038111156158e4575f5ffd5b8301601f810185136158f4575f5ffd5b80356001600160401b03811115615909575f5ffd5b8560208260081b840101111561591d575f5ffd5b6020919091019590945092505050565b634e487b7160e01b5f52601160045260245ffd5b6001600160801b038181168382160190811115610af957610af961592d565b805169ffffffffffffffffffff8116811461554d575f5ffd5b5f5f5f5f5f60a0868803121561598d575f5ffd5b61599686615960565b602087015160408801516060890151929750909550935091506159bb60808701615960565b90509295509295909350565b81810381811115610af957610af961592d565b8082028115828204841417610af957610af961592d565b634e487b7160e01b5f52601260045260245ffd5b5f82615a1f57634e487b7160e01b5f52601260045260245ffd5b500490565b80820180821115610af957610af961592d565b80356001600160401b038116811461554d575f5ffd5b5f60208284031215615a5d575f5ffd5b613ffc82615a37565b80356001600160801b038116811461554d575f5ffd5b5f60208284031215615a8c575f5ffd5b613ffc82615a66565b61010081016001600160a01b03615aab84615537565b1682526001600160a01b03615ac260208501615537565b1660208301526001600160801b03615adc60408501615a66565b166040830152615aee60608401615a66565b6001600160801b0316606083015260808381013590830152615b1260a08401615a37565b6001600160401b031660a0830152615b2c60c08401615a37565b6001600160401b03811660c08401525060e092830135919092015290565b6001600160c01b038281168282160390811115610af957610af961592d565b6001600160781b038281168282160390811115610af957610af961592d565b634e487b7160e01b5f52604160045260245ffd5b634e487b7160e01b5f52603260045260245ffd5b5f60018201615bc157615bc161592d565b5060010190565b82815260408101613ffc6020830184615860565b83815260406020820152816040820152818360608301375f818301606090810191909152601f909201601f1916010192915050565b5f82518060208501845e5f92019182525091905056fea2646970667358221220b7e313a274fd149483e3eca3beab7dd5242416abaa5ada052ee95f237f5a1c6b64736f6c63430008250033' as const
+
+export const allotMarketFactoryAbi = [
+  {
+    "type": "constructor",
+    "inputs": [
+      {
+        "name": "marketCodeHash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "MARKET_CODE_HASH",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "createMarket",
+    "inputs": [
+      {
+        "name": "initCode",
+        "type": "bytes",
+        "internalType": "bytes"
+      },
+      {
+        "name": "config",
+        "type": "tuple",
+        "internalType": "struct MarketConfig",
+        "components": [
+          {
+            "name": "paymentToken",
+            "type": "address",
+            "internalType": "contract IERC20"
+          },
+          {
+            "name": "collateralToken",
+            "type": "address",
+            "internalType": "contract IERC20"
+          },
+          {
+            "name": "priceFeed",
+            "type": "address",
+            "internalType": "contract IAggregatorV3"
+          },
+          {
+            "name": "arbiter",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "feeRecipient",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "params",
+            "type": "tuple",
+            "internalType": "struct Parameters",
+            "components": [
+              {
+                "name": "collateralFactorBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "liquidationThresholdBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "liquidationBonusBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "keeperBonusBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "insuranceBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "protocolFeeBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "disputeBondBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "challengeWindow",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "unbondingPeriod",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "maxPriceAge",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "arbitrationWindow",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "minDealDuration",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "volatilityWeightBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "maxVolatilityBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "minCollateralFactorBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              }
+            ]
+          }
+        ]
+      }
+    ],
+    "outputs": [
+      {
+        "name": "market",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
+    "name": "isMarket",
+    "inputs": [
+      {
+        "name": "market",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "bool",
+        "internalType": "bool"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "marketCount",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "marketOf",
+    "inputs": [
+      {
+        "name": "id",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address",
+        "internalType": "address"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "function",
+    "name": "markets",
+    "inputs": [],
+    "outputs": [
+      {
+        "name": "",
+        "type": "address[]",
+        "internalType": "address[]"
+      }
+    ],
+    "stateMutability": "view"
+  },
+  {
+    "type": "event",
+    "name": "MarketCreated",
+    "inputs": [
+      {
+        "name": "market",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "creator",
+        "type": "address",
+        "indexed": true,
+        "internalType": "address"
+      },
+      {
+        "name": "id",
+        "type": "bytes32",
+        "indexed": true,
+        "internalType": "bytes32"
+      },
+      {
+        "name": "config",
+        "type": "tuple",
+        "indexed": false,
+        "internalType": "struct MarketConfig",
+        "components": [
+          {
+            "name": "paymentToken",
+            "type": "address",
+            "internalType": "contract IERC20"
+          },
+          {
+            "name": "collateralToken",
+            "type": "address",
+            "internalType": "contract IERC20"
+          },
+          {
+            "name": "priceFeed",
+            "type": "address",
+            "internalType": "contract IAggregatorV3"
+          },
+          {
+            "name": "arbiter",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "feeRecipient",
+            "type": "address",
+            "internalType": "address"
+          },
+          {
+            "name": "params",
+            "type": "tuple",
+            "internalType": "struct Parameters",
+            "components": [
+              {
+                "name": "collateralFactorBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "liquidationThresholdBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "liquidationBonusBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "keeperBonusBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "insuranceBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "protocolFeeBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "disputeBondBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "challengeWindow",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "unbondingPeriod",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "maxPriceAge",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "arbitrationWindow",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "minDealDuration",
+                "type": "uint32",
+                "internalType": "uint32"
+              },
+              {
+                "name": "volatilityWeightBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "maxVolatilityBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              },
+              {
+                "name": "minCollateralFactorBps",
+                "type": "uint16",
+                "internalType": "uint16"
+              }
+            ]
+          }
+        ]
+      }
+    ],
+    "anonymous": false
+  },
+  {
+    "type": "error",
+    "name": "MarketExists",
+    "inputs": [
+      {
+        "name": "market",
+        "type": "address",
+        "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "UnknownMarketCode",
+    "inputs": [
+      {
+        "name": "codeHash",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      },
+      {
+        "name": "expected",
+        "type": "bytes32",
+        "internalType": "bytes32"
+      }
+    ]
+  }
+] as const
+
+export const allotMarketFactoryBytecode = '0x60a0604052348015600e575f5ffd5b506040516107f83803806107f8833981016040819052602b916032565b6080526048565b5f602082840312156041575f5ffd5b5051919050565b60805161078b61006d5f395f81816078015281816101cd0152610208015261078b5ff3fe608060405234801561000f575f5ffd5b506004361061006f575f3560e01c8063a0cdfd861161004d578063a0cdfd86146100f4578063cb24b0931461011f578063ec97908214610147575f5ffd5b80633849c71b146100735780633ac2a032146100ad5780636ec934da146100c2575b5f5ffd5b61009a7f000000000000000000000000000000000000000000000000000000000000000081565b6040519081526020015b60405180910390f35b6100b561014f565b6040516100a491906103d1565b6100e46100d0366004610443565b60016020525f908152604090205460ff1681565b60405190151581526020016100a4565b610107610102366004610465565b6101af565b6040516001600160a01b0390911681526020016100a4565b61010761012d3660046104f0565b5f602081905290815260409020546001600160a01b031681565b60025461009a565b606060028054806020026020016040519081016040528092919081815260200182805480156101a557602002820191905f5260205f20905b81546001600160a01b03168152600190910190602001808311610187575b5050505050905090565b5f5f84846040516101c1929190610507565b604051809103902090507f0000000000000000000000000000000000000000000000000000000000000000811461023957604051633f051c3f60e21b8152600481018290527f000000000000000000000000000000000000000000000000000000000000000060248201526044015b60405180910390fd5b5f8360405160200161024b9190610693565b60408051601f1981840301815291815281516020928301205f818152928390529120549091506001600160a01b031680156102a457604051631cd614bf60e21b81526001600160a01b0382166004820152602401610230565b5f8787876040516020016102b89190610693565b60408051601f19818403018152908290526102d7939291602001610732565b6040516020818303038152906040529050828151602083015ff5945084610303576040513d5f823e3d81fd5b5f8381526020818152604080832080546001600160a01b038a1673ffffffffffffffffffffffffffffffffffffffff199182168117909255818552600193849052828520805460ff1916851790556002805494850181559094527f405787fa12a823e0f2b7631cc41b3ba8828b3321ca811111fa75cd3aa3bb5ace909201805490931682179092559051849133917f1a18d7c9ccff2ad7cda6d5bda4262c0d15afbb9ef5aa27f00da982b83b06b490906103be908b90610693565b60405180910390a4505050509392505050565b602080825282518282018190525f918401906040840190835b818110156104115783516001600160a01b03168352602093840193909201916001016103ea565b509095945050505050565b6001600160a01b0381168114610430575f5ffd5b50565b803561043e8161041c565b919050565b5f60208284031215610453575f5ffd5b813561045e8161041c565b9392505050565b5f5f5f8385036102a0811215610479575f5ffd5b843567ffffffffffffffff81111561048f575f5ffd5b8501601f8101871361049f575f5ffd5b803567ffffffffffffffff8111156104b5575f5ffd5b8760208284010111156104c6575f5ffd5b60209190910194509250610280601f19820112156104e2575f5ffd5b506020840190509250925092565b5f60208284031215610500575f5ffd5b5035919050565b818382375f9101908152919050565b803561ffff8116811461043e575f5ffd5b803563ffffffff8116811461043e575f5ffd5b61054f8261054783610516565b61ffff169052565b61055b60208201610516565b61ffff16602083015261057060408201610516565b61ffff16604083015261058560608201610516565b61ffff16606083015261059a60808201610516565b61ffff1660808301526105af60a08201610516565b61ffff1660a08301526105c460c08201610516565b61ffff1660c08301526105d960e08201610527565b63ffffffff1660e08301526105f16101008201610527565b63ffffffff1661010083015261060a6101208201610527565b63ffffffff166101208301526106236101408201610527565b63ffffffff1661014083015261063c6101608201610527565b63ffffffff166101608301526106556101808201610516565b61ffff1661018083015261066c6101a08201610516565b61ffff166101a08301526106836101c08201610516565b61ffff81166101c0840152505050565b610280810182356106a38161041c565b6001600160a01b0316825260208301356106bc8161041c565b6001600160a01b0316602083015260408301356106d88161041c565b6001600160a01b0316604083015260608301356106f48161041c565b6001600160a01b0316606083015261070e60808401610433565b6001600160a01b0316608083015261072c60a080840190850161053a565b92915050565b828482375f8382015f815283518060208601835e5f91019081529594505050505056fea2646970667358221220586faf0dbde0ca730663901432e5ae8175d4f82a431145f76f87fc7d25f7c53d64736f6c63430008250033' as const
 
 export const mockERC20Abi = [
   {
@@ -2885,7 +3696,7 @@ export const mockERC20Abi = [
   }
 ] as const
 
-export const mockERC20Bytecode = '0x60a060405234801561000f575f5ffd5b50604051610b94380380610b9483398101604081905261002e916100f2565b5f61003984826101fe565b50600161004683826101fe565b5060ff16608052506102bc9050565b634e487b7160e01b5f52604160045260245ffd5b5f82601f830112610078575f5ffd5b81516001600160401b0381111561009157610091610055565b604051601f8201601f19908116603f011681016001600160401b03811182821017156100bf576100bf610055565b6040528181528382016020018510156100d6575f5ffd5b8160208501602083015e5f918101602001919091529392505050565b5f5f5f60608486031215610104575f5ffd5b83516001600160401b03811115610119575f5ffd5b61012586828701610069565b602086015190945090506001600160401b03811115610142575f5ffd5b61014e86828701610069565b925050604084015160ff81168114610164575f5ffd5b809150509250925092565b600181811c9082168061018357607f821691505b6020821081036101a157634e487b7160e01b5f52602260045260245ffd5b50919050565b601f8211156101f957828211156101f957805f5260205f20601f840160051c60208510156101d257505f5b90810190601f840160051c035f5b818110156101f5575f838201556001016101e0565b5050505b505050565b81516001600160401b0381111561021757610217610055565b61022b81610225845461016f565b846101a7565b6020601f82116001811461025d575f83156102465750848201515b5f19600385901b1c1916600184901b1784556102b5565b5f84815260208120601f198516915b8281101561028c578785015182556020948501946001909201910161026c565b50848210156102a957868401515f19600387901b60f8161c191681555b505060018360011b0184555b5050505050565b6080516108c06102d45f395f61014e01526108c05ff3fe608060405234801561000f575f5ffd5b50600436106100da575f3560e01c806370a0823111610088578063a9059cbb11610063578063a9059cbb146101d1578063b84c8246146101e4578063c47f0027146101f7578063dd62ed3e1461020a575f5ffd5b806370a082311461019757806395d89b41146101b65780639dc29fac146101be575f5ffd5b806323b872dd116100b857806323b872dd14610136578063313ce5671461014957806340c10f1914610182575f5ffd5b806306fdde03146100de578063095ea7b3146100fc57806318160ddd1461011f575b5f5ffd5b6100e6610234565b6040516100f39190610582565b60405180910390f35b61010f61010a3660046105d2565b6102bf565b60405190151581526020016100f3565b61012860025481565b6040519081526020016100f3565b61010f6101443660046105fa565b61032b565b6101707f000000000000000000000000000000000000000000000000000000000000000081565b60405160ff90911681526020016100f3565b6101956101903660046105d2565b6103e9565b005b6101286101a5366004610634565b60036020525f908152604090205481565b6100e66103f8565b6101956101cc3660046105d2565b610405565b61010f6101df3660046105d2565b610410565b6101956101f2366004610654565b610425565b610195610205366004610654565b610437565b6101286102183660046106c2565b600460209081525f928352604080842090915290825290205481565b5f8054610240906106f3565b80601f016020809104026020016040519081016040528092919081815260200182805461026c906106f3565b80156102b75780601f1061028e576101008083540402835291602001916102b7565b820191905f5260205f20905b81548152906001019060200180831161029a57829003601f168201915b505050505081565b335f8181526004602090815260408083206001600160a01b038716808552925280832085905551919290917f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925906103199086815260200190565b60405180910390a35060015b92915050565b6001600160a01b0383165f9081526004602090815260408083203384529091528120545f1981146103d357828110156103a5576040517f192b9e4e00000000000000000000000000000000000000000000000000000000815233600482015260248101829052604481018490526064015b60405180910390fd5b6103af838261073f565b6001600160a01b0386165f9081526004602090815260408083203384529091529020555b6103de858585610443565b506001949350505050565b6103f45f8383610443565b5050565b60018054610240906106f3565b6103f4825f83610443565b5f61041c338484610443565b50600192915050565b60016104328284836107bc565b505050565b5f6104328284836107bc565b6001600160a01b03831661046d578060025f8282546104629190610877565b909155506104f69050565b6001600160a01b0383165f90815260036020526040902054818110156104d8576040517fdb42144d0000000000000000000000000000000000000000000000000000000081526001600160a01b0385166004820152602481018290526044810183905260640161039c565b6001600160a01b0384165f9081526003602052604090209082900390555b6001600160a01b03821661051257600280548290039055610530565b6001600160a01b0382165f9081526003602052604090208054820190555b816001600160a01b0316836001600160a01b03167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef8360405161057591815260200190565b60405180910390a3505050565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b80356001600160a01b03811681146105cd575f5ffd5b919050565b5f5f604083850312156105e3575f5ffd5b6105ec836105b7565b946020939093013593505050565b5f5f5f6060848603121561060c575f5ffd5b610615846105b7565b9250610623602085016105b7565b929592945050506040919091013590565b5f60208284031215610644575f5ffd5b61064d826105b7565b9392505050565b5f5f60208385031215610665575f5ffd5b823567ffffffffffffffff81111561067b575f5ffd5b8301601f8101851361068b575f5ffd5b803567ffffffffffffffff8111156106a1575f5ffd5b8560208284010111156106b2575f5ffd5b6020919091019590945092505050565b5f5f604083850312156106d3575f5ffd5b6106dc836105b7565b91506106ea602084016105b7565b90509250929050565b600181811c9082168061070757607f821691505b60208210810361072557634e487b7160e01b5f52602260045260245ffd5b50919050565b634e487b7160e01b5f52601160045260245ffd5b818103818111156103255761032561072b565b634e487b7160e01b5f52604160045260245ffd5b601f821115610432578282111561043257805f5260205f20601f840160051c602085101561079157505f5b90810190601f840160051c035f5b818110156107b4575f8382015560010161079f565b505050505050565b67ffffffffffffffff8311156107d4576107d4610752565b6107e8836107e283546106f3565b83610766565b5f601f841160018114610819575f85156108025750838201355b5f19600387901b1c1916600186901b178355610870565b5f83815260208120601f198716915b828110156108485786850135825560209485019460019092019101610828565b5086821015610864575f1960f88860031b161c19848701351681555b505060018560011b0183555b5050505050565b808201808211156103255761032561072b56fea2646970667358221220a0ff9582c39d7fc45cf12fdaf92a50a4fcc2014c396a596d8ebffab9a4ccfab264736f6c63430008250033' as const
+export const mockERC20Bytecode = '0x60a060405234801561000f575f5ffd5b50604051610b62380380610b6283398101604081905261002e916100f2565b5f61003984826101fe565b50600161004683826101fe565b5060ff16608052506102bc9050565b634e487b7160e01b5f52604160045260245ffd5b5f82601f830112610078575f5ffd5b81516001600160401b0381111561009157610091610055565b604051601f8201601f19908116603f011681016001600160401b03811182821017156100bf576100bf610055565b6040528181528382016020018510156100d6575f5ffd5b8160208501602083015e5f918101602001919091529392505050565b5f5f5f60608486031215610104575f5ffd5b83516001600160401b03811115610119575f5ffd5b61012586828701610069565b602086015190945090506001600160401b03811115610142575f5ffd5b61014e86828701610069565b925050604084015160ff81168114610164575f5ffd5b809150509250925092565b600181811c9082168061018357607f821691505b6020821081036101a157634e487b7160e01b5f52602260045260245ffd5b50919050565b601f8211156101f957828211156101f957805f5260205f20601f840160051c60208510156101d257505f5b90810190601f840160051c035f5b818110156101f5575f838201556001016101e0565b5050505b505050565b81516001600160401b0381111561021757610217610055565b61022b81610225845461016f565b846101a7565b6020601f82116001811461025d575f83156102465750848201515b5f19600385901b1c1916600184901b1784556102b5565b5f84815260208120601f198516915b8281101561028c578785015182556020948501946001909201910161026c565b50848210156102a957868401515f19600387901b60f8161c191681555b505060018360011b0184555b5050505050565b60805161088e6102d45f395f61014e015261088e5ff3fe608060405234801561000f575f5ffd5b50600436106100da575f3560e01c806370a0823111610088578063a9059cbb11610063578063a9059cbb146101d1578063b84c8246146101e4578063c47f0027146101f7578063dd62ed3e1461020a575f5ffd5b806370a082311461019757806395d89b41146101b65780639dc29fac146101be575f5ffd5b806323b872dd116100b857806323b872dd14610136578063313ce5671461014957806340c10f1914610182575f5ffd5b806306fdde03146100de578063095ea7b3146100fc57806318160ddd1461011f575b5f5ffd5b6100e6610234565b6040516100f39190610550565b60405180910390f35b61010f61010a3660046105a0565b6102bf565b60405190151581526020016100f3565b61012860025481565b6040519081526020016100f3565b61010f6101443660046105c8565b61032b565b6101707f000000000000000000000000000000000000000000000000000000000000000081565b60405160ff90911681526020016100f3565b6101956101903660046105a0565b6103d0565b005b6101286101a5366004610602565b60036020525f908152604090205481565b6100e66103df565b6101956101cc3660046105a0565b6103ec565b61010f6101df3660046105a0565b6103f7565b6101956101f2366004610622565b61040c565b610195610205366004610622565b61041e565b610128610218366004610690565b600460209081525f928352604080842090915290825290205481565b5f8054610240906106c1565b80601f016020809104026020016040519081016040528092919081815260200182805461026c906106c1565b80156102b75780601f1061028e576101008083540402835291602001916102b7565b820191905f5260205f20905b81548152906001019060200180831161029a57829003601f168201915b505050505081565b335f8181526004602090815260408083206001600160a01b038716808552925280832085905551919290917f8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925906103199086815260200190565b60405180910390a35060015b92915050565b6001600160a01b0383165f9081526004602090815260408083203384529091528120545f1981146103ba578281101561038c57604051630c95cf2760e11b815233600482015260248101829052604481018490526064015b60405180910390fd5b610396838261070d565b6001600160a01b0386165f9081526004602090815260408083203384529091529020555b6103c585858561042a565b506001949350505050565b6103db5f838361042a565b5050565b60018054610240906106c1565b6103db825f8361042a565b5f61040333848461042a565b50600192915050565b600161041982848361078a565b505050565b5f61041982848361078a565b6001600160a01b038316610454578060025f8282546104499190610845565b909155506104c49050565b6001600160a01b0383165f90815260036020526040902054818110156104a65760405163db42144d60e01b81526001600160a01b03851660048201526024810182905260448101839052606401610383565b6001600160a01b0384165f9081526003602052604090209082900390555b6001600160a01b0382166104e0576002805482900390556104fe565b6001600160a01b0382165f9081526003602052604090208054820190555b816001600160a01b0316836001600160a01b03167fddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef8360405161054391815260200190565b60405180910390a3505050565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b80356001600160a01b038116811461059b575f5ffd5b919050565b5f5f604083850312156105b1575f5ffd5b6105ba83610585565b946020939093013593505050565b5f5f5f606084860312156105da575f5ffd5b6105e384610585565b92506105f160208501610585565b929592945050506040919091013590565b5f60208284031215610612575f5ffd5b61061b82610585565b9392505050565b5f5f60208385031215610633575f5ffd5b823567ffffffffffffffff811115610649575f5ffd5b8301601f81018513610659575f5ffd5b803567ffffffffffffffff81111561066f575f5ffd5b856020828401011115610680575f5ffd5b6020919091019590945092505050565b5f5f604083850312156106a1575f5ffd5b6106aa83610585565b91506106b860208401610585565b90509250929050565b600181811c908216806106d557607f821691505b6020821081036106f357634e487b7160e01b5f52602260045260245ffd5b50919050565b634e487b7160e01b5f52601160045260245ffd5b81810381811115610325576103256106f9565b634e487b7160e01b5f52604160045260245ffd5b601f821115610419578282111561041957805f5260205f20601f840160051c602085101561075f57505f5b90810190601f840160051c035f5b81811015610782575f8382015560010161076d565b505050505050565b67ffffffffffffffff8311156107a2576107a2610720565b6107b6836107b083546106c1565b83610734565b5f601f8411600181146107e7575f85156107d05750838201355b5f19600387901b1c1916600186901b17835561083e565b5f83815260208120601f198716915b8281101561081657868501358255602094850194600190920191016107f6565b5086821015610832575f1960f88860031b161c19848701351681555b505060018560011b0183555b5050505050565b80820180821115610325576103256106f956fea264697066735822122058d64767c50a809f24abedfc775166571a4ad902e073be6553221ddb6312d41964736f6c63430008250033' as const
 
 export const mockPriceFeedAbi = [
   {
@@ -3125,4 +3936,4 @@ export const mockPriceFeedAbi = [
   }
 ] as const
 
-export const mockPriceFeedBytecode = '0x60a060405234801561000f575f5ffd5b50604051610a9d380380610a9d83398101604081905261002e916100f8565b60ff83166080525f6100408282610258565b5061004a82610052565b505050610345565b600180546001600160801b0319166001600160801b038316178082558190819060109061008e908390600160801b900464ffffffffff16610316565b82546101009290920a64ffffffffff8181021990931691831602179091558254600160a81b600160f81b031916600160a81b4290921691820264ffffffffff60d01b191617600160d01b91909102179091555050565b634e487b7160e01b5f52604160045260245ffd5b5f5f5f6060848603121561010a575f5ffd5b835160ff8116811461011a575f5ffd5b6020850151604086015191945092506001600160401b0381111561013c575f5ffd5b8401601f8101861361014c575f5ffd5b80516001600160401b03811115610165576101656100e4565b604051601f8201601f19908116603f011681016001600160401b0381118282101715610193576101936100e4565b6040528181528282016020018810156101aa575f5ffd5b8160208401602083015e5f602083830101528093505050509250925092565b600181811c908216806101dd57607f821691505b6020821081036101fb57634e487b7160e01b5f52602260045260245ffd5b50919050565b601f821115610253578282111561025357805f5260205f20601f840160051c602085101561022c57505f5b90810190601f840160051c035f5b8181101561024f575f8382015560010161023a565b5050505b505050565b81516001600160401b03811115610271576102716100e4565b6102858161027f84546101c9565b84610201565b6020601f8211600181146102b7575f83156102a05750848201515b5f19600385901b1c1916600184901b17845561030f565b5f84815260208120601f198516915b828110156102e657878501518255602094850194600190920191016102c6565b508482101561030357868401515f19600387901b60f8161c191681555b505060018360011b0184555b5050505050565b64ffffffffff818116838216019081111561033f57634e487b7160e01b5f52601160045260245ffd5b92915050565b60805161074061035d5f395f6101b301526107405ff3fe608060405234801561000f575f5ffd5b50600436106100c4575f3560e01c806350d25bcd1161007d57806399213cd81161005857806399213cd8146102815780639a6fc8f514610294578063feaf968c146102de575f5ffd5b806350d25bcd1461024f57806354fd4d50146102645780637284e4161461026c575f5ffd5b8063313ce567116100ad578063313ce567146101ae57806334a0e778146101ec5780633bccbbc914610232575f5ffd5b80631c12940a146100c85780631ecc7d8814610178575b5f5ffd5b6101766100d63660046105cc565b506001805464ffffffffff928316600160d01b0264ffffffffff60d01b19948416600160a81b027fffffffffffff0000000000ffffffffff0000000000000000000000000000000094909716600160801b02939093167fffffffffffff0000000000000000000000000000000000000000000000000000909116176fffffffffffffffffffffffffffffffff909416939093179390931716919091179055565b005b610176610186366004610618565b6001805464ffffffffff909216600160d01b0264ffffffffff60d01b19909216919091179055565b6101d57f000000000000000000000000000000000000000000000000000000000000000081565b60405160ff90911681526020015b60405180910390f35b6101766101fa36600461062f565b60018054911515600160f81b027effffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff909216919091179055565b600154600160f81b900460ff1660405190151581526020016101e3565b600154600f0b5b6040519081526020016101e3565b610256600481565b6102746102e6565b6040516101e39190610655565b61017661028f366004610618565b610371565b6102a76102a236600461068a565b61037d565b6040805169ffffffffffffffffffff968716815260208101959095528401929092526060830152909116608082015260a0016101e3565b6102a761042f565b5f80546102f2906106a3565b80601f016020809104026020016040519081016040528092919081815260200182805461031e906106a3565b80156103695780601f1061034057610100808354040283529160200191610369565b820191905f5260205f20905b81548152906001019060200180831161034c57829003601f168201915b505050505081565b61037a816104e6565b50565b6040805160a081018252600154600f81900b8252600160801b810464ffffffffff9081166020840152600160a81b8204811693830193909352600160d01b81049092166060820152600160f81b90910460ff1615801560808301525f91829182918291829190610400576040516339cbec9f60e01b815260040160405180910390fd5b805160408201516060909201519798600f9190910b9764ffffffffff9283169750919091169450879350915050565b6040805160a081018252600154600f81900b8252600160801b810464ffffffffff9081166020840152600160a81b8204811693830193909352600160d01b81049092166060820152600160f81b90910460ff1615801560808301525f918291829182918291906104b2576040516339cbec9f60e01b815260040160405180910390fd5b60208101518151604083015160609093015164ffffffffff92831699600f9290920b98509282169650911693508692509050565b600180547fffffffffffffffffffffffffffffffff00000000000000000000000000000000166fffffffffffffffffffffffffffffffff83161780825581908190601090610543908390600160801b900464ffffffffff166106db565b82546101009290920a64ffffffffff81810219909316918316021790915582547fff00000000000000000000ffffffffffffffffffffffffffffffffffffffffff16600160a81b4290921691820264ffffffffff60d01b191617600160d01b91909102179091555050565b803569ffffffffffffffffffff811681146105c7575f5ffd5b919050565b5f5f5f5f5f60a086880312156105e0575f5ffd5b6105e9866105ae565b945060208601359350604086013592506060860135915061060c608087016105ae565b90509295509295909350565b5f60208284031215610628575f5ffd5b5035919050565b5f6020828403121561063f575f5ffd5b8135801515811461064e575f5ffd5b9392505050565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b5f6020828403121561069a575f5ffd5b61064e826105ae565b600181811c908216806106b757607f821691505b6020821081036106d557634e487b7160e01b5f52602260045260245ffd5b50919050565b64ffffffffff818116838216019081111561070457634e487b7160e01b5f52601160045260245ffd5b9291505056fea2646970667358221220c026485968a5e5e705e526185f95653a0fc60498bebd7a15bc210bc82c143d2b64736f6c63430008250033' as const
+export const mockPriceFeedBytecode = '0x60a060405234801561000f575f5ffd5b50604051610a7f380380610a7f83398101604081905261002e916100f8565b60ff83166080525f6100408282610258565b5061004a82610052565b505050610345565b600180546001600160801b0319166001600160801b038316178082558190819060109061008e908390600160801b900464ffffffffff16610316565b82546101009290920a64ffffffffff8181021990931691831602179091558254600160a81b600160f81b031916600160a81b4290921691820264ffffffffff60d01b191617600160d01b91909102179091555050565b634e487b7160e01b5f52604160045260245ffd5b5f5f5f6060848603121561010a575f5ffd5b835160ff8116811461011a575f5ffd5b6020850151604086015191945092506001600160401b0381111561013c575f5ffd5b8401601f8101861361014c575f5ffd5b80516001600160401b03811115610165576101656100e4565b604051601f8201601f19908116603f011681016001600160401b0381118282101715610193576101936100e4565b6040528181528282016020018810156101aa575f5ffd5b8160208401602083015e5f602083830101528093505050509250925092565b600181811c908216806101dd57607f821691505b6020821081036101fb57634e487b7160e01b5f52602260045260245ffd5b50919050565b601f821115610253578282111561025357805f5260205f20601f840160051c602085101561022c57505f5b90810190601f840160051c035f5b8181101561024f575f8382015560010161023a565b5050505b505050565b81516001600160401b03811115610271576102716100e4565b6102858161027f84546101c9565b84610201565b6020601f8211600181146102b7575f83156102a05750848201515b5f19600385901b1c1916600184901b17845561030f565b5f84815260208120601f198516915b828110156102e657878501518255602094850194600190920191016102c6565b508482101561030357868401515f19600387901b60f8161c191681555b505060018360011b0184555b5050505050565b64ffffffffff818116838216019081111561033f57634e487b7160e01b5f52601160045260245ffd5b92915050565b60805161072261035d5f395f6101a401526107225ff3fe608060405234801561000f575f5ffd5b50600436106100b5575f3560e01c806350d25bcd1161007d57806399213cd81161005857806399213cd8146102725780639a6fc8f514610285578063feaf968c146102cf575f5ffd5b806350d25bcd1461024057806354fd4d50146102555780637284e4161461025d575f5ffd5b80631c12940a146100b95780631ecc7d8814610169578063313ce5671461019f57806334a0e778146101dd5780633bccbbc914610223575b5f5ffd5b6101676100c73660046105ae565b506001805464ffffffffff928316600160d01b0264ffffffffff60d01b19948416600160a81b027fffffffffffff0000000000ffffffffff0000000000000000000000000000000094909716600160801b02939093167fffffffffffff0000000000000000000000000000000000000000000000000000909116176fffffffffffffffffffffffffffffffff909416939093179390931716919091179055565b005b6101676101773660046105fa565b6001805464ffffffffff909216600160d01b0264ffffffffff60d01b19909216919091179055565b6101c67f000000000000000000000000000000000000000000000000000000000000000081565b60405160ff90911681526020015b60405180910390f35b6101676101eb366004610611565b60018054911515600160f81b027effffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff909216919091179055565b600154600160f81b900460ff1660405190151581526020016101d4565b600154600f0b5b6040519081526020016101d4565b610247600481565b6102656102d7565b6040516101d49190610637565b6101676102803660046105fa565b610362565b61029861029336600461066c565b61036e565b6040805169ffffffffffffffffffff968716815260208101959095528401929092526060830152909116608082015260a0016101d4565b610298610420565b5f80546102e390610685565b80601f016020809104026020016040519081016040528092919081815260200182805461030f90610685565b801561035a5780601f106103315761010080835404028352916020019161035a565b820191905f5260205f20905b81548152906001019060200180831161033d57829003601f168201915b505050505081565b61036b816104d7565b50565b6040805160a081018252600154600f81900b8252600160801b810464ffffffffff9081166020840152600160a81b8204811693830193909352600160d01b81049092166060820152600160f81b90910460ff1615801560808301525f918291829182918291906103f1576040516339cbec9f60e01b815260040160405180910390fd5b805160408201516060909201519798600f9190910b9764ffffffffff9283169750919091169450879350915050565b6040805160a081018252600154600f81900b8252600160801b810464ffffffffff9081166020840152600160a81b8204811693830193909352600160d01b81049092166060820152600160f81b90910460ff1615801560808301525f918291829182918291906104a3576040516339cbec9f60e01b815260040160405180910390fd5b60208101518151604083015160609093015164ffffffffff92831699600f9290920b98509282169650911693508692509050565b600180546fffffffffffffffffffffffffffffffff19166fffffffffffffffffffffffffffffffff83161780825581908190601090610525908390600160801b900464ffffffffff166106bd565b82546101009290920a64ffffffffff81810219909316918316021790915582547fff00000000000000000000ffffffffffffffffffffffffffffffffffffffffff16600160a81b4290921691820264ffffffffff60d01b191617600160d01b91909102179091555050565b803569ffffffffffffffffffff811681146105a9575f5ffd5b919050565b5f5f5f5f5f60a086880312156105c2575f5ffd5b6105cb86610590565b94506020860135935060408601359250606086013591506105ee60808701610590565b90509295509295909350565b5f6020828403121561060a575f5ffd5b5035919050565b5f60208284031215610621575f5ffd5b81358015158114610630575f5ffd5b9392505050565b602081525f82518060208401528060208501604085015e5f604082850101526040601f19601f83011684010191505092915050565b5f6020828403121561067c575f5ffd5b61063082610590565b600181811c9082168061069957607f821691505b6020821081036106b757634e487b7160e01b5f52602260045260245ffd5b50919050565b64ffffffffff81811683821601908111156106e657634e487b7160e01b5f52601160045260245ffd5b9291505056fea26469706673582212208fc4c0c1c949e87acf7c1672be0ef129b35c599defc0c35975388200440cd9e764736f6c63430008250033' as const

@@ -3,6 +3,8 @@
 export {
   allotMarketAbi,
   allotMarketBytecode,
+  allotMarketFactoryAbi,
+  allotMarketFactoryBytecode,
   mockERC20Abi,
   mockERC20Bytecode,
   mockPriceFeedAbi,

@@ -1,6 +1,7 @@
 // Builds the contracts with forge and writes contracts/abi/generated.ts: each
 // deployable contract's ABI `as const` (so viem infers argument and return
-// types) and its creation bytecode (so TypeScript can deploy without forge).
+// types) and its creation bytecode (so TypeScript can deploy without forge);
+// and contracts/abi/<Name>.json, the same ABIs for tools outside TypeScript.
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -10,9 +11,13 @@ import { foundryBinary } from '../../node/chain/foundry-binary.ts'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const contracts = [
   ['AllotMarket', 'AllotMarket.sol'],
+  ['AllotMarketFactory', 'AllotMarketFactory.sol'],
   ['MockERC20', 'MockERC20.sol'],
   ['MockPriceFeed', 'MockPriceFeed.sol'],
 ] as const
+
+/** The published JSON form of an ABI: what `contracts/abi/<name>.json` holds. */
+export const abiJson = (abi: unknown[]) => `${JSON.stringify(abi, null, 2)}\n`
 
 export type Artifact = { name: string; identifier: string; abi: unknown[]; bytecode: `0x${string}` }
 
@@ -46,5 +51,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     lines.push(`export const ${identifier}Bytecode = '${bytecode}' as const`, '')
   }
   writeFileSync(join(root, 'contracts', 'abi', 'generated.ts'), lines.join('\n'))
-  console.log(`wrote contracts/abi/generated.ts (${artifacts.map(({ name }) => name).join(', ')})`)
+  for (const { name, abi } of artifacts) writeFileSync(join(root, 'contracts', 'abi', `${name}.json`), abiJson(abi))
+  console.log(`wrote contracts/abi/generated.ts and contracts/abi/*.json (${artifacts.map(({ name }) => name).join(', ')})`)
 }

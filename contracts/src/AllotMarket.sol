@@ -28,9 +28,11 @@ import {DealTermsLib} from "./libraries/DealTermsLib.sol";
 
 /// @title AllotMarket
 /// @notice Escrow, collateral and liquidation for compute deals. See `IAllotMarket` for the rules.
-/// @dev A deal costs one storage slot (`DealState`); its terms travel in calldata and are re-hashed on every
-/// call. Inside a state-changing function: checks, accounting, storage writes, events, token transfers. The
-/// only storage written after a transfer is the `claimable` credit of a transfer that failed.
+/// @dev Every rule is an immutable set by the constructor; there is no owner and no setter. Create markets through
+/// `AllotMarketFactory` (one per configuration). A deal costs one storage slot (`DealState`); its terms travel in
+/// calldata and are re-hashed on every call. Inside a state-changing function: checks, accounting, storage
+/// writes, events, token transfers. The only storage written after a transfer is the `claimable` credit of a
+/// transfer that failed.
 contract AllotMarket is IAllotMarket {
     using MathLib for uint256;
     using SafeTransferLib for IERC20;
@@ -44,6 +46,11 @@ contract AllotMarket is IAllotMarket {
     /// @dev Below this health factor a position liquidator may cover all uncovered obligations at once.
     uint256 public constant FULL_LIQUIDATION_HEALTH_FACTOR = 0.95e18;
     uint256 public constant CLOSE_FACTOR_BPS = 5_000;
+    /// @dev Seconds between `proposeFeeRecipient` and the proposed recipient taking over.
+    uint256 public constant FEE_RECIPIENT_DELAY = 7 days;
+    /// @dev Most decimals a token or the feed may have: 18 + 18 + 18 keeps every scale factor far below 2^256
+    /// and 10^18 base units per token keeps real supplies within the 120-bit amount fields.
+    uint256 public constant MAX_DECIMALS = 18;
 
     uint256 public constant MIN_COLLATERAL_FACTOR_BPS = 1_000;
     uint256 public constant MAX_COLLATERAL_FACTOR_BPS = 9_500;
@@ -59,6 +66,11 @@ contract AllotMarket is IAllotMarket {
     uint256 public constant MAX_UNBONDING_PERIOD = 90 days;
     uint256 public constant MIN_MAX_PRICE_AGE = 1 minutes;
     uint256 public constant MAX_MAX_PRICE_AGE = 7 days;
+    uint256 public constant MIN_ARBITRATION_WINDOW = 1 hours;
+    uint256 public constant MAX_ARBITRATION_WINDOW = 30 days;
+    uint256 public constant MIN_DEAL_DURATION = 1 minutes;
+    uint256 public constant MAX_DEAL_DURATION = 30 days;
+    uint256 public constant MIN_MAX_VOLATILITY_BPS = 10;
 
     /// @inheritdoc IAllotMarket
     bytes32 public constant DEAL_TERMS_TYPEHASH = DealTermsLib.TYPEHASH;
@@ -73,6 +85,8 @@ contract AllotMarket is IAllotMarket {
     IERC20 public immutable collateralToken;
     /// @inheritdoc IAllotMarket
     IAggregatorV3 public immutable priceFeed;
+    /// @inheritdoc IAllotMarket
+    address public immutable arbiter;
 
     /// @dev With one token there is no oracle: collateral is worth its amount.
     bool internal immutable SAME_TOKEN;
@@ -83,43 +97,61 @@ contract AllotMarket is IAllotMarket {
     uint256 internal immutable INITIAL_CHAIN_ID;
     bytes32 internal immutable INITIAL_DOMAIN_SEPARATOR;
 
+    uint256 internal immutable CF_BPS;
+    uint256 internal immutable LT_BPS;
+    uint256 internal immutable LIQUIDATION_BONUS_BPS;
+    uint256 internal immutable KEEPER_BONUS_BPS;
+    uint256 internal immutable INSURANCE_BPS;
+    uint256 internal immutable PROTOCOL_FEE_BPS;
+    uint256 internal immutable DISPUTE_BOND_BPS;
+    uint256 internal immutable CHALLENGE_WINDOW;
+    uint256 internal immutable UNBONDING_PERIOD;
+    uint256 internal immutable MAX_PRICE_AGE;
+    uint256 internal immutable ARBITRATION_WINDOW;
+    uint256 internal immutable MIN_DURATION;
+    /// @dev Zero when volatility is not tracked (also for one-token markets, which have no price).
+    uint256 internal immutable VOLATILITY_WEIGHT_BPS;
+    uint256 internal immutable MAX_VOLATILITY_BPS;
+    /// @dev CF - minimum CF: the largest volatility cut.
+    uint256 internal immutable MAX_CUT_BPS;
+    /// @dev Per-round variance (WAD) at which the cut is complete: (maxVolatilityBps / BPS)^2.
+    uint256 internal immutable FULL_CUT_VARIANCE;
+
     /* ----------------------------------------------------------------------------------------- */
     /*                                          STORAGE                                          */
     /* ----------------------------------------------------------------------------------------- */
 
-    /// @inheritdoc IAllotMarket
-    address public owner;
-    /// @inheritdoc IAllotMarket
-    address public pendingOwner;
-    /// @inheritdoc IAllotMarket
-    address public arbiter;
-
-    /// @dev `Parameters` are stored in two slots, each next to the balance written by the calls that read
-    /// them: settlement reads its fee and window and adds to the fees in one slot; deal liquidation reads its
-    /// shares and price age and adds to the insurance collateral in the other.
-    struct SettlementSlot {
+    /// @dev Balances that settlement and deal liquidation add to, one slot.
+    struct Totals {
         uint128 feesAccrued;
-        uint16 protocolFeeBps;
-        uint16 disputeBondBps;
-        uint32 challengeWindow;
-        uint32 unbondingPeriod;
-    }
-
-    struct RiskSlot {
         uint128 insuranceCollateral;
-        uint16 collateralFactorBps;
-        uint16 liquidationThresholdBps;
-        uint16 liquidationBonusBps;
-        uint16 keeperBonusBps;
-        uint16 insuranceBps;
-        uint32 maxPriceAge;
     }
 
-    SettlementSlot internal _settlement;
-    RiskSlot internal _risk;
+    Totals internal _totals;
 
     /// @inheritdoc IAllotMarket
     uint256 public insuranceFund;
+    /// @inheritdoc IAllotMarket
+    uint256 public badDebt;
+
+    /// @inheritdoc IAllotMarket
+    address public feeRecipient;
+
+    struct FeeRecipientProposal {
+        address proposed;
+        uint64 effectiveAt;
+    }
+
+    FeeRecipientProposal internal _proposal;
+
+    /// @dev The volatility estimate, one slot.
+    struct VolatilityState {
+        uint80 roundId;
+        uint64 variance;
+        uint112 price;
+    }
+
+    VolatilityState internal _volatility;
 
     mapping(bytes32 dealId => DealState) internal _deals;
     /// @dev Storage form of `Position`. Slot 0 holds all that opening and settling a deal touch in the common
@@ -136,6 +168,16 @@ contract AllotMarket is IAllotMarket {
     }
 
     mapping(address provider => PositionData) internal _positions;
+
+    /// @dev Close factor per block: how much coverage position liquidators may still add to a provider in
+    /// `block`, fixed by the block's first liquidation.
+    struct CloseFactorState {
+        uint64 blockNumber;
+        uint192 left;
+    }
+
+    mapping(address provider => CloseFactorState) internal _closeFactor;
+
     /// @inheritdoc IAllotMarket
     mapping(address token => mapping(address account => uint256)) public claimable;
 
@@ -152,11 +194,6 @@ contract AllotMarket is IAllotMarket {
         _locked = false;
     }
 
-    modifier onlyOwner() {
-        if (msg.sender != owner) revert NotOwner(msg.sender);
-        _;
-    }
-
     /* ----------------------------------------------------------------------------------------- */
     /*                                        CONSTRUCTOR                                        */
     /* ----------------------------------------------------------------------------------------- */
@@ -164,38 +201,53 @@ contract AllotMarket is IAllotMarket {
     constructor(MarketConfig memory config) {
         if (address(config.paymentToken).code.length == 0) revert NotAContract(address(config.paymentToken));
         if (address(config.collateralToken).code.length == 0) revert NotAContract(address(config.collateralToken));
-        if (config.owner == address(0) || config.arbiter == address(0)) revert ZeroAddress();
+        if (config.arbiter == address(0) || config.feeRecipient == address(0)) revert ZeroAddress();
         bool same = address(config.paymentToken) == address(config.collateralToken);
         if (same != (address(config.priceFeed) == address(0))) revert InvalidPriceFeed(address(config.priceFeed));
-        _validate(config.params);
+        Parameters memory p = config.params;
+        _validate(p);
 
         uint256 num = 1;
         uint256 den = 1;
+        uint256 paymentDecimals = _decimals(address(config.paymentToken));
         if (!same) {
             if (address(config.priceFeed).code.length == 0) revert NotAContract(address(config.priceFeed));
             // value = amount / 10^cd x answer / 10^fd x 10^pd
-            uint256 up = config.paymentToken.decimals();
-            uint256 down = uint256(config.collateralToken.decimals()) + config.priceFeed.decimals();
-            if (up >= down) num = 10 ** (up - down);
-            else den = 10 ** (down - up);
+            uint256 down = _decimals(address(config.collateralToken)) + _decimals(address(config.priceFeed));
+            if (paymentDecimals >= down) num = 10 ** (paymentDecimals - down);
+            else den = 10 ** (down - paymentDecimals);
         }
 
         paymentToken = config.paymentToken;
         collateralToken = config.collateralToken;
         priceFeed = config.priceFeed;
+        arbiter = config.arbiter;
         SAME_TOKEN = same;
         PRICE_SCALE_NUM = num;
         PRICE_SCALE_DEN = den;
         INITIAL_CHAIN_ID = block.chainid;
         INITIAL_DOMAIN_SEPARATOR = DealTermsLib.domainSeparator(address(this));
 
-        owner = config.owner;
-        arbiter = config.arbiter;
-        _setParameters(config.params);
+        CF_BPS = p.collateralFactorBps;
+        LT_BPS = p.liquidationThresholdBps;
+        LIQUIDATION_BONUS_BPS = p.liquidationBonusBps;
+        KEEPER_BONUS_BPS = p.keeperBonusBps;
+        INSURANCE_BPS = p.insuranceBps;
+        PROTOCOL_FEE_BPS = p.protocolFeeBps;
+        DISPUTE_BOND_BPS = p.disputeBondBps;
+        CHALLENGE_WINDOW = p.challengeWindow;
+        UNBONDING_PERIOD = p.unbondingPeriod;
+        MAX_PRICE_AGE = p.maxPriceAge;
+        ARBITRATION_WINDOW = p.arbitrationWindow;
+        MIN_DURATION = p.minDealDuration;
+        VOLATILITY_WEIGHT_BPS = same ? 0 : p.volatilityWeightBps;
+        MAX_VOLATILITY_BPS = p.maxVolatilityBps;
+        MAX_CUT_BPS = uint256(p.collateralFactorBps) - p.minCollateralFactorBps;
+        FULL_CUT_VARIANCE = uint256(p.maxVolatilityBps) * p.maxVolatilityBps * 1e10;
 
-        emit OwnershipTransferred(address(0), config.owner);
-        emit ArbiterChanged(address(0), config.arbiter);
-        emit ParametersChanged(config.params);
+        feeRecipient = config.feeRecipient;
+
+        emit MarketConfigured(config);
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -223,7 +275,7 @@ contract AllotMarket is IAllotMarket {
         uint256 collateralAfter = collateral - amount;
         _requireBacked(pos.obligations, pos.coverage, collateralAfter);
         uint256 pending = pos.pendingWithdrawal + amount;
-        uint64 withdrawableAt = uint64(block.timestamp + _settlement.unbondingPeriod);
+        uint64 withdrawableAt = uint64(block.timestamp + UNBONDING_PERIOD);
 
         pos.collateral = uint128(collateralAfter);
         pos.pendingWithdrawal = uint128(pending);
@@ -275,8 +327,12 @@ contract AllotMarket is IAllotMarket {
     {
         dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
         if (msg.sender != terms.client) revert NotClient(msg.sender);
+        if (terms.client == terms.provider) revert SelfDeal(msg.sender);
         if (block.timestamp > terms.expiry) revert OfferExpired(terms.expiry);
         if (block.timestamp >= terms.deadline) revert DeadlinePassed(terms.deadline);
+        if (terms.deadline < block.timestamp + MIN_DURATION) {
+            revert DealTooShort(terms.deadline, block.timestamp + MIN_DURATION);
+        }
         if (terms.price == 0) revert ZeroDealPrice();
         DealState storage d = _deals[dealId];
         if (d.status != DealStatus.None) revert DealAlreadyExists(dealId);
@@ -286,7 +342,7 @@ contract AllotMarket is IAllotMarket {
         uint256 obligations = uint256(pos.obligations) + terms.collateral;
         if (obligations > type(uint120).max) revert AmountOverflow(obligations);
         // A stale price stops new deals even when coverage alone would back them.
-        uint256 backing = _valueDown(pos.collateral, _price()).bpsDown(_risk.collateralFactorBps);
+        uint256 backing = _valueDown(pos.collateral, _price()).bpsDown(CF_BPS - _cutBps());
         if (obligations > backing) {
             backing += pos.covered ? pos.coverage : 0;
             if (obligations > backing) revert InsufficientCollateral(obligations, backing);
@@ -321,16 +377,15 @@ contract AllotMarket is IAllotMarket {
         DealState storage d = _deals[dealId];
         DealStatus status = d.status;
         if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
-        SettlementSlot storage st = _settlement;
         if (msg.sender != terms.client) {
-            uint256 endsAt = uint256(d.committedAt) + st.challengeWindow;
+            uint256 endsAt = uint256(d.committedAt) + CHALLENGE_WINDOW;
             if (block.timestamp < endsAt) revert ChallengeWindowOpen(endsAt);
         }
 
-        uint256 fee = uint256(terms.price).bpsDown(st.protocolFeeBps);
+        uint256 fee = uint256(terms.price).bpsDown(PROTOCOL_FEE_BPS);
         uint256 providerAmount = terms.price - fee;
         uint256 released = _releaseObligation(terms.provider, terms.collateral);
-        st.feesAccrued += uint128(fee);
+        if (fee != 0) _totals.feesAccrued = _toUint128(_totals.feesAccrued + fee);
         d.status = DealStatus.Settled;
 
         emit DealSettled(dealId, terms.provider, providerAmount, fee);
@@ -341,8 +396,8 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     function settleMany(DealTerms[] calldata terms) external nonReentrant {
         bytes32 separator = DOMAIN_SEPARATOR();
-        uint256 challengeWindow = _settlement.challengeWindow;
-        uint256 feeBps = _settlement.protocolFeeBps;
+        uint256 challengeWindow = CHALLENGE_WINDOW;
+        uint256 feeBps = PROTOCOL_FEE_BPS;
         uint256 n = terms.length;
         // One payout per run of consecutive deals with the same provider; paid after every write.
         address[] memory payees = new address[](n);
@@ -382,7 +437,7 @@ contract AllotMarket is IAllotMarket {
             payees[runs] = provider;
             payouts[runs++] = payout + _releaseObligation(provider, obligationReleased);
         }
-        if (totalFee != 0) _settlement.feesAccrued = _toUint128(_settlement.feesAccrued + totalFee);
+        if (totalFee != 0) _totals.feesAccrued = _toUint128(_totals.feesAccrued + totalFee);
 
         for (uint256 i; i < runs; ++i) {
             _payOrCredit(paymentToken, payees[i], payouts[i]);
@@ -396,13 +451,14 @@ contract AllotMarket is IAllotMarket {
         DealStatus status = d.status;
         if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
         if (msg.sender != terms.client) revert NotClient(msg.sender);
-        SettlementSlot storage st = _settlement;
-        uint256 endsAt = uint256(d.committedAt) + st.challengeWindow;
+        uint256 endsAt = uint256(d.committedAt) + CHALLENGE_WINDOW;
         if (block.timestamp >= endsAt) revert ChallengeWindowClosed(endsAt);
 
-        uint256 bond = uint256(terms.price).bpsUp(st.disputeBondBps);
+        uint256 bond = uint256(terms.price).bpsUp(DISPUTE_BOND_BPS);
 
         d.status = DealStatus.Disputed;
+        // From here on `committedAt` dates the dispute: the arbitration window runs from it.
+        d.committedAt = uint64(block.timestamp);
         d.amount = uint128(bond);
 
         emit DealDisputed(dealId, msg.sender, bond);
@@ -417,6 +473,8 @@ contract AllotMarket is IAllotMarket {
         DealState storage d = _deals[dealId];
         DealStatus status = d.status;
         if (status != DealStatus.Disputed) _revertStatus(dealId, status, DealNotDisputed.selector);
+        uint256 endsAt = uint256(d.committedAt) + ARBITRATION_WINDOW;
+        if (block.timestamp >= endsAt) revert ArbitrationWindowClosed(endsAt);
         uint256 bond = d.amount;
 
         if (providerAtFault) {
@@ -427,10 +485,10 @@ contract AllotMarket is IAllotMarket {
 
             _payOrCredit(paymentToken, terms.client, bond);
         } else {
-            uint256 fee = uint256(terms.price).bpsDown(_settlement.protocolFeeBps);
+            uint256 fee = uint256(terms.price).bpsDown(PROTOCOL_FEE_BPS);
             uint256 providerAmount = terms.price - fee;
             uint256 released = _releaseObligation(terms.provider, terms.collateral);
-            _settlement.feesAccrued += uint128(fee);
+            if (fee != 0) _totals.feesAccrued = _toUint128(_totals.feesAccrued + fee);
             d.status = DealStatus.Settled;
             d.amount = 0;
 
@@ -439,6 +497,26 @@ contract AllotMarket is IAllotMarket {
 
             _payOrCredit(paymentToken, terms.provider, providerAmount + released + bond);
         }
+    }
+
+    /// @inheritdoc IAllotMarket
+    function closeExpiredDispute(DealTerms calldata terms) external nonReentrant {
+        bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
+        DealState storage d = _deals[dealId];
+        DealStatus status = d.status;
+        if (status != DealStatus.Disputed) _revertStatus(dealId, status, DealNotDisputed.selector);
+        uint256 endsAt = uint256(d.committedAt) + ARBITRATION_WINDOW;
+        if (block.timestamp < endsAt) revert ArbitrationWindowOpen(endsAt);
+        uint256 bond = d.amount;
+
+        uint256 released = _releaseObligation(terms.provider, terms.collateral);
+        d.status = DealStatus.DisputeExpired;
+        d.amount = 0;
+
+        emit DisputeExpired(dealId, terms.client, terms.price, bond);
+
+        _payOrCredit(paymentToken, terms.client, terms.price + bond);
+        _payOrCredit(paymentToken, terms.provider, released);
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -509,9 +587,10 @@ contract AllotMarket is IAllotMarket {
             insuranceFund = insuranceFund - o.fromInsurancePayment + o.sharePayment;
         }
         if (o.fromInsuranceCollateral != 0 || o.shareCollateral != 0) {
-            _risk.insuranceCollateral =
-                _toUint128(_risk.insuranceCollateral - o.fromInsuranceCollateral + o.shareCollateral);
+            _totals.insuranceCollateral =
+                _toUint128(_totals.insuranceCollateral - o.fromInsuranceCollateral + o.shareCollateral);
         }
+        if (!o.deferred && o.remaining != 0) badDebt += o.remaining;
         if (o.deferred) {
             d.status = DealStatus.Liquidating;
             d.amount = uint128(o.remaining);
@@ -538,8 +617,6 @@ contract AllotMarket is IAllotMarket {
     /// is deferred. Returns what the provider has left.
     function _compensate(Outcome memory o, PositionData storage pos) internal view returns (Source memory provider) {
         provider = _providerSource(o, pos);
-        uint256 keeperBonusBps = _risk.keeperBonusBps;
-        uint256 insuranceBps = _risk.insuranceBps;
 
         (uint256 pay, uint256 col, uint256 paidByProvider) = _take(provider, o.owed);
         o.clientPayment = o.refund + pay;
@@ -547,12 +624,19 @@ contract AllotMarket is IAllotMarket {
         o.remaining = o.owed - paidByProvider;
         o.deferred = o.remaining != 0 && provider.free + provider.pending != 0;
 
-        (o.keeperPayment, o.keeperCollateral, o.keeperBonus) = _take(provider, paidByProvider.bpsDown(keeperBonusBps));
-        (o.sharePayment, o.shareCollateral, o.insuranceShare) =
-            _take(provider, paidByProvider.bpsDown(insuranceBps));
+        // The bonuses come after every client: only from what the provider has above the obligations it keeps
+        // (its other deals, and this one's deferred rest).
+        uint256 kept = uint256(pos.obligations) - o.owed + (o.deferred ? o.remaining : 0);
+        uint256 equity = provider.payment;
+        if (provider.priced) equity += _valueDown(provider.free + provider.pending, provider.price);
+        equity = equity.zeroFloorSub(kept);
+        uint256 keeperWant = paidByProvider.bpsDown(KEEPER_BONUS_BPS).min(equity);
+        uint256 shareWant = paidByProvider.bpsDown(INSURANCE_BPS).min(equity - keeperWant);
+        (o.keeperPayment, o.keeperCollateral, o.keeperBonus) = _take(provider, keeperWant);
+        (o.sharePayment, o.shareCollateral, o.insuranceShare) = _take(provider, shareWant);
 
         if (o.remaining != 0 && !o.deferred) {
-            Source memory fund = Source(insuranceFund, _risk.insuranceCollateral, 0, provider.price, provider.priced);
+            Source memory fund = Source(insuranceFund, _totals.insuranceCollateral, 0, provider.price, provider.priced);
             uint256 fromFund;
             (o.fromInsurancePayment, o.fromInsuranceCollateral, fromFund) = _take(fund, o.remaining);
             o.remaining -= fromFund;
@@ -568,7 +652,7 @@ contract AllotMarket is IAllotMarket {
     function _providerSource(Outcome memory o, PositionData storage pos) internal view returns (Source memory s) {
         (uint256 price, bool priced) = _tryPrice();
         s = Source(pos.covered ? pos.coverage : 0, pos.collateral, 0, price, priced);
-        uint256 most = o.owed.bpsUp(BPS + _risk.keeperBonusBps + _risk.insuranceBps);
+        uint256 most = o.owed.bpsUp(BPS + KEEPER_BONUS_BPS + INSURANCE_BPS);
         if (!priced || s.payment + _valueDown(s.free, price) < most) {
             s.pending = pos.pendingWithdrawal;
             o.pendingRead = true;
@@ -584,20 +668,19 @@ contract AllotMarket is IAllotMarket {
         uint256 coverage = pos.coverage;
         uint256 free = pos.collateral;
         uint256 pending = pos.pendingWithdrawal;
-
-        uint256 hf = _healthFactor(obligations, coverage, free + pending, price);
-        if (hf >= WAD) revert PositionHealthy(hf);
-        // HF < 1 implies coverage < obligations.
-        uint256 uncovered = obligations - coverage;
-        uint256 maxAmount = hf < FULL_LIQUIDATION_HEALTH_FACTOR ? uncovered : uncovered.bpsDown(CLOSE_FACTOR_BPS);
-        if (amount > maxAmount) revert CloseFactorExceeded(amount, maxAmount);
         uint256 available = free + pending;
-        if (available == 0) revert NoCollateralToSeize(provider);
+
+        uint256 hf = _healthFactor(obligations, coverage, available, price);
+        if (hf >= WAD) revert PositionHealthy(hf);
+        amount = amount.min(_closeFactorLeft(provider, obligations - coverage, hf));
+        if (amount == 0) revert CloseFactorUsed(provider);
 
         uint256 seized;
-        (amount, seized) = _collateralForCoverage(amount, available, price);
+        (amount, seized) = _seize(amount, available, coverage, obligations, price);
+        if (seized == 0 || amount == 0) revert NoCollateralToSeize(provider);
         uint256 fromFree = seized.min(free);
 
+        _closeFactor[provider].left -= uint192(amount);
         _setCoverage(pos, coverage + amount);
         pos.collateral = uint128(free - fromFree);
         pos.pendingWithdrawal = uint128(pending - (seized - fromFree));
@@ -606,6 +689,58 @@ contract AllotMarket is IAllotMarket {
 
         _pull(paymentToken, msg.sender, amount);
         _push(collateralToken, msg.sender, seized);
+    }
+
+    /// @dev Collateral a position liquidator receives for `amount`. The bonus comes out of the provider's equity
+    /// only, so what backs the clients never shrinks; without enough collateral the liquidator buys all of it at par.
+    function _seize(uint256 amount, uint256 available, uint256 coverage, uint256 obligations, uint256 price)
+        internal
+        view
+        returns (uint256, uint256 seized)
+    {
+        uint256 value = _valueDown(available, price);
+        uint256 bonus = amount.bpsDown(LIQUIDATION_BONUS_BPS).min((value + coverage).zeroFloorSub(obligations));
+        seized = _toCollateralDown(amount + bonus, price);
+        if (seized > available) {
+            seized = available;
+            amount = amount.min(value);
+        }
+        return (amount, seized);
+    }
+
+    /// @dev What position liquidators may still cover for `provider` in this block: the close factor is taken
+    /// of the uncovered obligations at the block's first liquidation, so chained calls cannot exceed it.
+    function _closeFactorLeft(address provider, uint256 uncovered, uint256 hf) internal returns (uint256) {
+        CloseFactorState storage cf = _closeFactor[provider];
+        if (cf.blockNumber != block.number) {
+            uint256 allowed = hf < FULL_LIQUIDATION_HEALTH_FACTOR ? uncovered : uncovered.bpsDown(CLOSE_FACTOR_BPS);
+            cf.blockNumber = uint64(block.number);
+            cf.left = uint192(allowed);
+            return allowed;
+        }
+        return cf.left;
+    }
+
+    /// @inheritdoc IAllotMarket
+    function updateVolatility() external {
+        if (VOLATILITY_WEIGHT_BPS == 0) revert VolatilityUpToDate(0);
+        (uint80 roundId, int256 answer,, uint256 updatedAt,) = priceFeed.latestRoundData();
+        uint256 price = _checkAnswer(answer, updatedAt);
+        if (price > type(uint112).max) revert InvalidPrice(answer);
+        VolatilityState memory v = _volatility;
+        if (roundId <= v.roundId) revert VolatilityUpToDate(v.roundId);
+
+        uint256 variance = v.variance;
+        if (v.price != 0) {
+            uint256 previous = v.price;
+            uint256 move = price > previous ? price - previous : previous - price;
+            // A move of 100% or more counts as 100%: the estimate stays within 64 bits.
+            uint256 r = move.mulDivDown(WAD, previous).min(WAD);
+            variance = (variance * (BPS - VOLATILITY_WEIGHT_BPS) + (r * r / WAD) * VOLATILITY_WEIGHT_BPS) / BPS;
+        }
+        _volatility = VolatilityState(roundId, uint64(variance), uint112(price));
+
+        emit VolatilityUpdated(roundId, price, variance, _cut(variance));
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -636,53 +771,40 @@ contract AllotMarket is IAllotMarket {
     }
 
     /// @inheritdoc IAllotMarket
-    function setParameters(Parameters calldata params) external onlyOwner {
-        _validate(params);
-
-        _setParameters(params);
-
-        emit ParametersChanged(params);
-    }
-
-    /// @inheritdoc IAllotMarket
-    function setArbiter(address newArbiter) external onlyOwner {
-        if (newArbiter == address(0)) revert ZeroAddress();
-
-        address previous = arbiter;
-        arbiter = newArbiter;
-
-        emit ArbiterChanged(previous, newArbiter);
-    }
-
-    /// @inheritdoc IAllotMarket
-    function transferOwnership(address newOwner) external onlyOwner {
-        pendingOwner = newOwner;
-
-        emit OwnershipTransferStarted(msg.sender, newOwner);
-    }
-
-    /// @inheritdoc IAllotMarket
-    function acceptOwnership() external {
-        if (msg.sender != pendingOwner) revert NotPendingOwner(msg.sender);
-
-        address previous = owner;
-        owner = msg.sender;
-        pendingOwner = address(0);
-
-        emit OwnershipTransferred(previous, msg.sender);
-    }
-
-    /// @inheritdoc IAllotMarket
-    function withdrawFees(address to) external onlyOwner nonReentrant {
-        if (to == address(0)) revert ZeroAddress();
-        uint256 amount = _settlement.feesAccrued;
+    function withdrawFees() external nonReentrant {
+        uint256 amount = _totals.feesAccrued;
         if (amount == 0) revert NoFeesAccrued();
+        address to = feeRecipient;
 
-        _settlement.feesAccrued = 0;
+        _totals.feesAccrued = 0;
 
         emit FeesWithdrawn(to, amount);
 
-        _push(paymentToken, to, amount);
+        _payOrCredit(paymentToken, to, amount);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function proposeFeeRecipient(address proposed) external {
+        if (msg.sender != feeRecipient) revert NotFeeRecipient(msg.sender);
+        if (proposed == address(0)) revert ZeroAddress();
+        uint64 effectiveAt = uint64(block.timestamp + FEE_RECIPIENT_DELAY);
+
+        _proposal = FeeRecipientProposal(proposed, effectiveAt);
+
+        emit FeeRecipientProposed(msg.sender, proposed, effectiveAt);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function acceptFeeRecipient() external {
+        FeeRecipientProposal memory proposal = _proposal;
+        if (proposal.proposed == address(0)) revert NoFeeRecipientProposed();
+        if (block.timestamp < proposal.effectiveAt) revert FeeRecipientDelayNotPassed(proposal.effectiveAt);
+
+        address previous = feeRecipient;
+        feeRecipient = proposal.proposed;
+        delete _proposal;
+
+        emit FeeRecipientChanged(previous, proposal.proposed);
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -727,7 +849,7 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     function maxDealCollateral(address provider) external view returns (uint256) {
         PositionData storage pos = _positions[provider];
-        uint256 backing = uint256(pos.coverage) + _valueDown(pos.collateral, _price()).bpsDown(_risk.collateralFactorBps);
+        uint256 backing = uint256(pos.coverage) + _valueDown(pos.collateral, _price()).bpsDown(CF_BPS - _cutBps());
         return backing.zeroFloorSub(pos.obligations);
     }
 
@@ -743,31 +865,51 @@ contract AllotMarket is IAllotMarket {
     }
 
     /// @inheritdoc IAllotMarket
+    function effectiveFactors() external view returns (uint256, uint256) {
+        uint256 cut = _cutBps();
+        return (CF_BPS - cut, LT_BPS - cut);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function volatility() external view returns (uint80, uint256, uint256) {
+        VolatilityState memory v = _volatility;
+        return (v.roundId, v.price, v.variance);
+    }
+
+    /// @inheritdoc IAllotMarket
     function parameters() external view returns (Parameters memory) {
-        SettlementSlot storage st = _settlement;
-        RiskSlot storage risk = _risk;
         return Parameters({
-            collateralFactorBps: risk.collateralFactorBps,
-            liquidationThresholdBps: risk.liquidationThresholdBps,
-            liquidationBonusBps: risk.liquidationBonusBps,
-            keeperBonusBps: risk.keeperBonusBps,
-            insuranceBps: risk.insuranceBps,
-            protocolFeeBps: st.protocolFeeBps,
-            disputeBondBps: st.disputeBondBps,
-            challengeWindow: st.challengeWindow,
-            unbondingPeriod: st.unbondingPeriod,
-            maxPriceAge: risk.maxPriceAge
+            collateralFactorBps: uint16(CF_BPS),
+            liquidationThresholdBps: uint16(LT_BPS),
+            liquidationBonusBps: uint16(LIQUIDATION_BONUS_BPS),
+            keeperBonusBps: uint16(KEEPER_BONUS_BPS),
+            insuranceBps: uint16(INSURANCE_BPS),
+            protocolFeeBps: uint16(PROTOCOL_FEE_BPS),
+            disputeBondBps: uint16(DISPUTE_BOND_BPS),
+            challengeWindow: uint32(CHALLENGE_WINDOW),
+            unbondingPeriod: uint32(UNBONDING_PERIOD),
+            maxPriceAge: uint32(MAX_PRICE_AGE),
+            arbitrationWindow: uint32(ARBITRATION_WINDOW),
+            minDealDuration: uint32(MIN_DURATION),
+            volatilityWeightBps: uint16(VOLATILITY_WEIGHT_BPS),
+            maxVolatilityBps: uint16(MAX_VOLATILITY_BPS),
+            minCollateralFactorBps: uint16(CF_BPS - MAX_CUT_BPS)
         });
     }
 
     /// @inheritdoc IAllotMarket
+    function pendingFeeRecipient() external view returns (address, uint64) {
+        return (_proposal.proposed, _proposal.effectiveAt);
+    }
+
+    /// @inheritdoc IAllotMarket
     function feesAccrued() external view returns (uint256) {
-        return _settlement.feesAccrued;
+        return _totals.feesAccrued;
     }
 
     /// @inheritdoc IAllotMarket
     function insuranceCollateral() external view returns (uint256) {
-        return _risk.insuranceCollateral;
+        return _totals.insuranceCollateral;
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -838,23 +980,6 @@ contract AllotMarket is IAllotMarket {
         }
     }
 
-    /// @dev Collateral a position liquidator receives for paying `amount` into coverage, rounded down; when
-    /// `available` falls short, `amount` shrinks to what `available` pays for (rounded up).
-    function _collateralForCoverage(uint256 amount, uint256 available, uint256 price)
-        internal
-        view
-        returns (uint256, uint256 seized)
-    {
-        uint256 bonusBps = BPS + _risk.liquidationBonusBps;
-        seized = _toCollateralDown(amount.bpsDown(bonusBps), price);
-        if (seized > available) {
-            seized = available;
-            amount = amount.min(_valueDown(available, price).mulDivUp(BPS, bonusBps));
-            if (amount == 0) revert ZeroAmount();
-        }
-        return (amount, seized);
-    }
-
     /// @dev Sends a recipient its payment and collateral tokens, as one transfer when they are the same token.
     function _payOut(address to, uint256 payment, uint256 collateral) internal {
         if (SAME_TOKEN) {
@@ -870,14 +995,25 @@ contract AllotMarket is IAllotMarket {
     function _payOrCredit(IERC20 token, address to, uint256 amount) internal {
         if (amount == 0) return;
         if (!token.tryTransfer(to, amount)) {
+            _requireHeld(token, amount);
             claimable[address(token)][to] += amount;
             emit PayoutCredited(address(token), to, amount);
         }
     }
 
-    /// @dev For transfers to the caller itself, or to an address the owner chose: failure reverts.
+    /// @dev For transfers to the caller itself: failure reverts.
     function _push(IERC20 token, address to, uint256 amount) internal {
-        if (!token.tryTransfer(to, amount)) revert TransferFailed(address(token), to, amount);
+        if (!token.tryTransfer(to, amount)) {
+            _requireHeld(token, amount);
+            revert TransferFailed(address(token), to, amount);
+        }
+    }
+
+    /// @dev A transfer failed: tells a recipient that cannot receive (credited) from a market that no longer holds
+    /// what it owes (a token whose balance shrank), which must not be papered over with a credit.
+    function _requireHeld(IERC20 token, uint256 amount) internal view {
+        uint256 balance = token.balanceOfSelf();
+        if (balance < amount) revert InsufficientMarketBalance(address(token), amount, balance);
     }
 
     /// @dev Refuses tokens that deliver less than `amount`, which would break the accounting invariant.
@@ -900,7 +1036,7 @@ contract AllotMarket is IAllotMarket {
         internal
         view
     {
-        uint256 available = coverage + _valueDown(collateral, price).bpsDown(_risk.collateralFactorBps);
+        uint256 available = coverage + _valueDown(collateral, price).bpsDown(CF_BPS - _cutBps());
         if (obligations > available) revert InsufficientCollateral(obligations, available);
     }
 
@@ -910,7 +1046,7 @@ contract AllotMarket is IAllotMarket {
         returns (uint256)
     {
         if (obligations == 0) return type(uint256).max;
-        uint256 backing = _valueDown(collateral, price).bpsDown(_risk.liquidationThresholdBps) + coverage;
+        uint256 backing = _valueDown(collateral, price).bpsDown(LT_BPS - _cutBps()) + coverage;
         return backing.mulDivDown(WAD, obligations);
     }
 
@@ -937,10 +1073,26 @@ contract AllotMarket is IAllotMarket {
 
     function _readPrice() internal view returns (uint256, uint256) {
         (, int256 answer,, uint256 updatedAt,) = priceFeed.latestRoundData();
+        return (_checkAnswer(answer, updatedAt), updatedAt);
+    }
+
+    function _checkAnswer(int256 answer, uint256 updatedAt) internal view returns (uint256) {
         if (answer <= 0) revert InvalidPrice(answer);
-        uint256 maxAge = _risk.maxPriceAge;
-        if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) revert StalePrice(updatedAt, maxAge);
-        return (uint256(answer), updatedAt);
+        if (updatedAt > block.timestamp || block.timestamp - updatedAt > MAX_PRICE_AGE) {
+            revert StalePrice(updatedAt, MAX_PRICE_AGE);
+        }
+        return uint256(answer);
+    }
+
+    /// @dev How far volatility lowers CF and LT now (bps); a storage read only in markets that track it.
+    function _cutBps() internal view returns (uint256) {
+        if (VOLATILITY_WEIGHT_BPS == 0) return 0;
+        return _cut(_volatility.variance);
+    }
+
+    /// @dev Linear in the variance, complete at `FULL_CUT_VARIANCE`.
+    function _cut(uint256 variance) internal view returns (uint256) {
+        return MAX_CUT_BPS * variance.min(FULL_CUT_VARIANCE) / FULL_CUT_VARIANCE;
     }
 
     /// @dev Like `_price` but never reverts, so that refunds go ahead when the oracle is stale, invalid or broken.
@@ -956,7 +1108,7 @@ contract AllotMarket is IAllotMarket {
             answer := mload(add(ret, 0x40))
             updatedAt := mload(add(ret, 0x80))
         }
-        if (answer <= 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > _risk.maxPriceAge) {
+        if (answer <= 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > MAX_PRICE_AGE) {
             return (0, false);
         }
         return (uint256(answer), true);
@@ -976,20 +1128,12 @@ contract AllotMarket is IAllotMarket {
         return uint128(x);
     }
 
-    /// @dev Writes the parameters around the balances that share their slots.
-    function _setParameters(Parameters memory p) internal {
-        SettlementSlot storage st = _settlement;
-        st.protocolFeeBps = p.protocolFeeBps;
-        st.disputeBondBps = p.disputeBondBps;
-        st.challengeWindow = p.challengeWindow;
-        st.unbondingPeriod = p.unbondingPeriod;
-        RiskSlot storage risk = _risk;
-        risk.collateralFactorBps = p.collateralFactorBps;
-        risk.liquidationThresholdBps = p.liquidationThresholdBps;
-        risk.liquidationBonusBps = p.liquidationBonusBps;
-        risk.keeperBonusBps = p.keeperBonusBps;
-        risk.insuranceBps = p.insuranceBps;
-        risk.maxPriceAge = p.maxPriceAge;
+    /// @dev `decimals()` of a token or the feed, refusing what the amount fields and scale factors cannot carry.
+    function _decimals(address token) internal view returns (uint256 decimals) {
+        (bool ok, bytes memory ret) = token.staticcall(abi.encodeWithSignature("decimals()"));
+        if (!ok || ret.length < 32) revert DecimalsUnreadable(token);
+        decimals = abi.decode(ret, (uint256));
+        if (decimals > MAX_DECIMALS) revert TooManyDecimals(token, decimals, MAX_DECIMALS);
     }
 
     function _validate(Parameters memory p) internal pure {
@@ -1005,11 +1149,20 @@ contract AllotMarket is IAllotMarket {
         _checkBounds("liquidationBonusBps", p.liquidationBonusBps, 0, maxBonus);
         _checkBounds("keeperBonusBps", p.keeperBonusBps, 0, MAX_KEEPER_BONUS_BPS);
         _checkBounds("insuranceBps", p.insuranceBps, 0, MAX_INSURANCE_BPS);
+        // Clients first: a position backed at CF can pay every client and both bonuses at the opening price.
+        if (uint256(p.collateralFactorBps) * (BPS + p.keeperBonusBps + p.insuranceBps) > BPS * BPS) {
+            revert ClientsNotSenior(p.collateralFactorBps, p.keeperBonusBps, p.insuranceBps);
+        }
         _checkBounds("protocolFeeBps", p.protocolFeeBps, 0, MAX_PROTOCOL_FEE_BPS);
         _checkBounds("disputeBondBps", p.disputeBondBps, 0, MAX_DISPUTE_BOND_BPS);
         _checkBounds("challengeWindow", p.challengeWindow, MIN_CHALLENGE_WINDOW, MAX_CHALLENGE_WINDOW);
         _checkBounds("unbondingPeriod", p.unbondingPeriod, MIN_UNBONDING_PERIOD, MAX_UNBONDING_PERIOD);
         _checkBounds("maxPriceAge", p.maxPriceAge, MIN_MAX_PRICE_AGE, MAX_MAX_PRICE_AGE);
+        _checkBounds("arbitrationWindow", p.arbitrationWindow, MIN_ARBITRATION_WINDOW, MAX_ARBITRATION_WINDOW);
+        _checkBounds("minDealDuration", p.minDealDuration, MIN_DEAL_DURATION, MAX_DEAL_DURATION);
+        _checkBounds("volatilityWeightBps", p.volatilityWeightBps, 0, BPS);
+        _checkBounds("maxVolatilityBps", p.maxVolatilityBps, MIN_MAX_VOLATILITY_BPS, BPS);
+        _checkBounds("minCollateralFactorBps", p.minCollateralFactorBps, MIN_COLLATERAL_FACTOR_BPS, p.collateralFactorBps);
     }
 
     function _checkBounds(bytes32 name, uint256 value, uint256 min, uint256 max) internal pure {

@@ -59,8 +59,9 @@ contract DisputeTest is BaseTest {
     function test_dispute_zeroBond() public {
         Parameters memory p = defaultParameters();
         p.disputeBondBps = 0;
-        vm.prank(owner);
-        market.setParameters(p);
+        useParameters(p);
+        (t, dealId) = openDefault();
+        commit(t);
         vm.prank(client);
         market.dispute(t);
         assertEq(market.deal(dealId).amount, 0);
@@ -119,8 +120,8 @@ contract DisputeTest is BaseTest {
         bondBps = uint16(bound(bondBps, 0, 10_000));
         Parameters memory p = defaultParameters();
         p.disputeBondBps = bondBps;
-        vm.prank(owner);
-        market.setParameters(p);
+        useParameters(p);
+        deposit(provider, collateralWorth(2_000e6));
         DealTerms memory u = terms(provider, price, 1e6);
         bytes32 id = open(u);
         commit(u);

@@ -27,16 +27,12 @@ contract LiquidatePositionTest is BaseTest {
 
     function test_liquidatePosition_halfWhenMildlyUnhealthy() public {
         setPrice(1.7e8); // HF = 1,700 x 0.9 / 1,600 = 0.95625
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.CloseFactorExceeded.selector, 800e6 + 1, 800e6));
-        vm.prank(liquidator);
-        market.liquidatePosition(provider, 800e6 + 1);
-
-        // 800 buys 840 of collateral at 1.70
+        // 800 (asked for more: clamped to the close factor) buys 840 of collateral at 1.70
         uint256 seized = uint256(840e6) * 1e20 / 1.7e8;
         vm.expectEmit(address(market));
         emit IAllotMarket.PositionLiquidated(provider, liquidator, 800e6, seized);
         vm.prank(liquidator);
-        market.liquidatePosition(provider, 800e6);
+        market.liquidatePosition(provider, 800e6 + 1);
         Position memory p = pos(provider);
         assertEq(p.coverage, 800e6);
         assertEq(p.collateral, 1_000e18 - seized);
@@ -48,10 +44,11 @@ contract LiquidatePositionTest is BaseTest {
     function test_liquidatePosition_fullWhenVeryUnhealthy() public {
         setPrice(1.6e8); // HF 0.9
         vm.prank(liquidator);
-        market.liquidatePosition(provider, 1_500e6); // buys 1,575 of collateral at 1.60
+        // No equity above the obligations (1,600 against 1,600): no bonus, 1,500 buys 1,500 of collateral.
+        market.liquidatePosition(provider, 1_500e6);
         Position memory p = pos(provider);
         assertEq(p.coverage, 1_500e6);
-        assertEq(p.collateral, 1_000e18 - 984.375e18);
+        assertEq(p.collateral, 1_000e18 - 937.5e18);
         assertGt(market.healthFactor(provider), 0.9e18); // the position is healthier than before
     }
 
@@ -67,8 +64,8 @@ contract LiquidatePositionTest is BaseTest {
     }
 
     function test_liquidatePosition_revertsOnStalePrice() public {
-        skip(1 hours + 1);
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp - 1 hours - 1, 1 hours));
+        skip(1 days + 1);
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp - 1 days - 1, 1 days));
         market.liquidatePosition(provider, 1);
     }
 
@@ -76,13 +73,14 @@ contract LiquidatePositionTest is BaseTest {
         setPrice(0.5e8); // collateral worth 500 against 1,600
         vm.prank(liquidator);
         market.liquidatePosition(provider, 1_600e6);
-        // all 1,000 tokens (worth 500) for 500 / 1.05, rounded up
-        uint256 paid = (uint256(500e6) * 10_000 + 10_499) / 10_500;
+        // all 1,000 tokens (worth 500) at par: no equity, no bonus
+        uint256 paid = 500e6;
         assertEq(pos(provider).collateral, 0);
         assertEq(pos(provider).coverage, paid);
         assertEq(collateralToken.balanceOf(liquidator), 1_000e18);
         assertEq(usd.balanceOf(liquidator), 10_000e6 - paid);
 
+        vm.roll(block.number + 1);
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NoCollateralToSeize.selector, provider));
         vm.prank(liquidator);
         market.liquidatePosition(provider, 1);
@@ -104,10 +102,10 @@ contract LiquidatePositionTest is BaseTest {
         market.requestWithdrawal(500e18);
         setPrice(1e8); // HF = 1,500 x 0.9 / 1,600 = 0.84: pending collateral counts, and is seized
         vm.prank(liquidator);
-        market.liquidatePosition(provider, 1_200e6); // seizes 1,260 tokens: 1,000 free, 260 pending
+        market.liquidatePosition(provider, 1_200e6); // no equity: seizes 1,200 tokens, 1,000 free, 200 pending
         Position memory p = pos(provider);
         assertEq(p.collateral, 0);
-        assertEq(p.pendingWithdrawal, 240e18);
+        assertEq(p.pendingWithdrawal, 300e18);
     }
 
     function test_coverageReleasedOnSettle() public {
@@ -129,7 +127,7 @@ contract LiquidatePositionTest is BaseTest {
         setPrice(1.6e8);
         vm.prank(liquidator);
         market.liquidatePosition(provider, 1_600e6);
-        // 1,600 of coverage backs the open deal by itself; the 475 tokens left (worth 760) back 608 more.
+        // 1,600 of coverage backs the open deal by itself; no collateral is left to back more.
         uint256 left = pos(provider).collateral;
         assertEq(market.maxDealCollateral(provider), left * 1.6e8 / 1e20 * 8 / 10);
     }

@@ -192,15 +192,15 @@ contract OpenDealTest is BaseTest {
 
     function test_openDeal_revertsOnStalePrice() public {
         bytes memory signature = sign(PROVIDER_KEY, t);
-        feed.setUpdatedAt(block.timestamp - 1 hours - 1);
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp - 1 hours - 1, 1 hours));
+        feed.setUpdatedAt(block.timestamp - 1 days - 1);
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp - 1 days - 1, 1 days));
         openAs(client, signature);
     }
 
     function test_openDeal_revertsOnFuturePrice() public {
         bytes memory signature = sign(PROVIDER_KEY, t);
         feed.setUpdatedAt(block.timestamp + 1);
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp + 1, 1 hours));
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp + 1, 1 days));
         openAs(client, signature);
     }
 
@@ -274,7 +274,7 @@ contract OpenDealTest is BaseTest {
         public
     {
         price = uint128(bound(price, 1, 1e18));
-        deadlineIn = uint64(bound(deadlineIn, 1, 365 days));
+        deadlineIn = uint64(bound(deadlineIn, 60, 365 days));
         expiryIn = uint64(bound(expiryIn, 0, 365 days));
         t.price = price;
         t.deadline = uint64(block.timestamp) + deadlineIn;

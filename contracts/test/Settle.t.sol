@@ -104,8 +104,7 @@ contract SettleTest is BaseTest {
         feeBps = uint16(bound(feeBps, 0, 1000));
         Parameters memory p = defaultParameters();
         p.protocolFeeBps = feeBps;
-        vm.prank(owner);
-        market.setParameters(p);
+        useParameters(p);
         deposit(provider, collateralWorth(2_000e6));
         DealTerms memory t = terms(provider, price, 100e6);
         open(t);

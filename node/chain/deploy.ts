@@ -1,8 +1,9 @@
-import { parseUnits, type Address, type Hex } from 'viem'
+import { keccak256, parseUnits, zeroAddress, type Address, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import {
-  allotMarketAbi,
   allotMarketBytecode,
+  allotMarketFactoryAbi,
+  allotMarketFactoryBytecode,
   mockERC20Abi,
   mockERC20Bytecode,
   mockPriceFeedAbi,
@@ -10,38 +11,13 @@ import {
 } from '../../contracts/abi/index.ts'
 import { logger } from '../log/logger.ts'
 import { createChainClients, devPrivateKeys, type ChainClients } from './clients.ts'
+import { createMarket, defaultMarketParameters, type MarketParameters } from './createMarket.ts'
 import type { Deployment } from './deployment.ts'
 import { toChainError } from './errors.ts'
 
 const log = logger('chain:deploy')
 
-/** The market's risk parameters, in basis points and seconds. */
-export type MarketParameters = {
-  collateralFactorBps: number
-  liquidationThresholdBps: number
-  liquidationBonusBps: number
-  keeperBonusBps: number
-  insuranceBps: number
-  protocolFeeBps: number
-  disputeBondBps: number
-  challengeWindow: number
-  unbondingPeriod: number
-  maxPriceAge: number
-}
-
-/** The parameters a local market starts with (PRODUCT.md: CF 0.8, LT 0.9). */
-export const defaultMarketParameters: MarketParameters = {
-  collateralFactorBps: 8_000,
-  liquidationThresholdBps: 9_000,
-  liquidationBonusBps: 500,
-  keeperBonusBps: 500,
-  insuranceBps: 1_000,
-  protocolFeeBps: 100,
-  disputeBondBps: 1_000,
-  challengeWindow: 3_600,
-  unbondingPeriod: 7 * 24 * 3_600,
-  maxPriceAge: 24 * 3_600,
-}
+export { defaultMarketParameters, type MarketParameters }
 
 export type DeployDevMarketParameters = {
   rpcUrl: string
@@ -60,9 +36,10 @@ export type DeployDevMarketParameters = {
 
 /**
  * Deploys a complete local market: a 6-decimal payment token, a collateral token
- * with its price feed (or none when collateral is the payment token), and the
- * market, owned by the deployer who is also the arbiter; then mints tokens to the
- * accounts to fund.
+ * with its price feed (or none when collateral is the payment token), the market
+ * factory, and a market created through it with the default parameters (the
+ * deployer is its arbiter and fee recipient; nobody owns it); then mints tokens to
+ * the accounts to fund.
  *
  * @returns the deployment record to write to the deployment file.
  */
@@ -80,16 +57,12 @@ export async function deployDevMarket(parameters: DeployDevMarketParameters): Pr
       priceFeed = await deploy(clients, mockPriceFeedAbi, mockPriceFeedBytecode, [8, collateralPrice, 'ALS / tUSD'])
     }
     const params = { ...defaultMarketParameters, ...parameters.parameters }
-    const market = await deploy(clients, allotMarketAbi, allotMarketBytecode, [
-      {
-        paymentToken,
-        collateralToken,
-        priceFeed: priceFeed ?? '0x0000000000000000000000000000000000000000',
-        owner: deployer,
-        arbiter: deployer,
-        params,
-      },
-    ])
+    const factory = await deploy(clients, allotMarketFactoryAbi, allotMarketFactoryBytecode, [keccak256(allotMarketBytecode)])
+    const { market } = await createMarket(clients, {
+      factory,
+      config: { paymentToken, collateralToken, priceFeed: priceFeed ?? zeroAddress, arbiter: deployer, feeRecipient: deployer, params },
+      signal,
+    })
     if (parameters.fund) {
       for (const account of parameters.fund.accounts) {
         signal?.throwIfAborted()
@@ -98,7 +71,7 @@ export async function deployDevMarket(parameters: DeployDevMarketParameters): Pr
       }
     }
     log('market %s deployed on chain %d', market, chainId)
-    return { chainId, rpcUrl, market, paymentToken, collateralToken, priceFeed, deploymentBlock }
+    return { chainId, rpcUrl, market, factory, markets: [market], paymentToken, collateralToken, priceFeed, deploymentBlock }
   } catch (error) {
     throw toChainError(error, { functionName: 'deploy', rpcUrl })
   }

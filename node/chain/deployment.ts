@@ -9,7 +9,12 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/).transform((value) => get
 const deploymentSchema = z.object({
   chainId: z.number().int().positive(),
   rpcUrl: z.string().optional(),
+  /** The market this node trades in (the default market of the deployment); its address is its id. */
   market: address,
+  /** The factory that created the market; absent in files written before markets were created through one. */
+  factory: address.optional(),
+  /** Markets known to this deployment (the factory may hold more: `allot market list` reads them all). */
+  markets: z.array(address).optional(),
   paymentToken: address,
   collateralToken: address,
   /** Absent when collateral is the payment token: then no feed is needed. */

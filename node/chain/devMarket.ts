@@ -8,7 +8,7 @@ import type { Deployment } from './deployment.ts'
 export type DevMarket = {
   anvil: Anvil
   deployment: Deployment
-  /** Clients for anvil's dev accounts, in key order; index 0 deployed the market and is its owner and arbiter. */
+  /** Clients for anvil's dev accounts, in key order; index 0 deployed the market and is its arbiter and fee recipient (nobody owns it). */
   accounts: ChainClients[]
   clientsFor: (privateKey: Hex) => ChainClients
   stop: () => Promise<void>

@@ -18,7 +18,8 @@ export type PositionLiquidationAmountParameters = {
  * The most a keeper may pay into an unhealthy position's coverage in one `liquidatePosition`,
  * by the market's close factor: half of the uncovered obligations (rounded down, as the contract
  * does), all of them below HF 0.95; zero for a healthy position; never more than `balance`.
- * The market may lower it further when the provider's collateral cannot pay for it.
+ * The market clamps what it is asked for (to this close factor, counted per block and provider, and
+ * to what the provider's collateral pays for), so asking for this much never reverts for being too much.
  *
  * @example
  * positionLiquidationAmount({ position, healthFactor: 9n * 10n ** 17n, balance }) // ≤ (obligations − coverage) / 2

@@ -21,7 +21,7 @@ export class TransactionRevertedError extends BaseError {
 }
 
 /** The market's answers to a liquidation that someone else already made (or made unnecessary). */
-export const lostRaceErrorNames: ReadonlySet<string> = new Set(['DealNotLiquidatable', 'PositionHealthy', 'CloseFactorExceeded'])
+export const lostRaceErrorNames: ReadonlySet<string> = new Set(['DealNotLiquidatable', 'PositionHealthy', 'CloseFactorUsed'])
 
 /** Whether an error is the market saying that another caller got there first. */
 export function isLostRace(error: unknown): error is ContractRevertError {

@@ -123,8 +123,12 @@ export type Skipped = { kind: 'deal' | 'position'; target: Hex; reason: SkipReas
 /** Something failed: the endpoint, a read, or a liquidation that was not a lost race. The keeper goes on. */
 export type KeeperError = { kind?: 'deal' | 'position'; target?: Hex; error: Error }
 
+/** This keeper took a new price round into the market's volatility estimate; the factors now in force. */
+export type VolatilityUpdated = { collateralFactorBps: bigint; liquidationThresholdBps: bigint; hash: Hash }
+
 /** The keeper's events; `event.detail` carries the typed value. */
 export type KeeperEvents = {
+  volatility: VolatilityUpdated
   liquidated: Liquidation
   lostRace: LostRace
   skipped: Skipped

@@ -1,7 +1,7 @@
 import { erc20Abi, parseEventLogs, type Address, type Hex, type TransactionReceipt } from 'viem'
 import { allotMarketAbi } from '../../contracts/abi/index.ts'
 import { ensureAllowance } from '../chain/actions/ensureAllowance.ts'
-import { getDeal, getHealthFactor, getParameters, getPosition } from '../chain/actions/readMarket.ts'
+import { getDeal, getEffectiveFactors, getHealthFactor, getParameters, getPosition } from '../chain/actions/readMarket.ts'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { ContractRevertError, toChainError } from '../chain/errors.ts'
@@ -177,9 +177,6 @@ export class DefaultKeeper implements Keeper {
     const changes = await this.#book.apply(events)
     for (const event of events) {
       switch (event.eventName) {
-        case 'ParametersChanged':
-          this.#parameters = Promise.resolve(event.args.params)
-          break
         case 'CollateralDeposited':
         case 'WithdrawalRequested':
         case 'WithdrawalCancelled':
@@ -238,6 +235,31 @@ export class DefaultKeeper implements Keeper {
     for (const provider of this.#book.providers()) this.#dirtyProviders.add(provider)
     this.#retryDeferred = true
     this.#check()
+    if (!this.#inFlight.has('volatility')) this.#track('volatility', () => this.#updateVolatility())
+  }
+
+  /**
+   * A new feed round: takes it into the market's volatility estimate, which moves the effective
+   * collateral factor and liquidation threshold. Someone else having done it first is no error.
+   */
+  async #updateVolatility(): Promise<void> {
+    const parameters = await this.#readParameters()
+    if (parameters.volatilityWeightBps === 0 || !this.#deployment.priceFeed) return
+    // Liquidations the new price started go first: they are urgent, this is bookkeeping.
+    await Promise.allSettled([...this.#inFlight].filter(([key]) => key !== 'volatility').map(([, work]) => work))
+    try {
+      const { hash } = await this.#sender.send('updateVolatility', [], { signal: this.#controller?.signal })
+      const { collateralFactorBps, liquidationThresholdBps } = await getEffectiveFactors(this.#clients, { deployment: this.#deployment })
+      this.#log('volatility updated (tx %s): effective CF %d bps, LT %d bps', hash, collateralFactorBps, liquidationThresholdBps)
+      this.#emit('volatility', { collateralFactorBps, liquidationThresholdBps, hash })
+      // Lower factors may have made positions unhealthy.
+      for (const provider of this.#book.providers()) this.#dirtyProviders.add(provider)
+      this.#check()
+    } catch (error) {
+      if (this.#stopped && isAbort(error)) return
+      if (error instanceof ContractRevertError && error.errorName === 'VolatilityUpToDate') return
+      this.#emitError({ error: this.#named(error, 'updateVolatility') })
+    }
   }
 
   async #reset(): Promise<void> {

@@ -14,12 +14,13 @@ import type { SimCall, SimChain } from './simChain.ts'
  * changes (a market factory, a bad-debt ledger, a volatility rule), this file changes, not the agents.
  */
 
-/** Risk parameters a simulated market is created with; fields the deployed contract lacks are reported in `SimMarket.ignored`. */
+/**
+ * Rules a simulated market is created with (the factory's `MarketParameters`, volatility rule included);
+ * fields the contract cannot take are reported in `SimMarket.ignored`.
+ */
 export type SimMarketParameters = MarketParameters & {
-  /** Share of uncovered obligations one position liquidation may cover (the contract on main fixes 50%). */
+  /** Share of uncovered obligations position liquidations may cover per block (the contract fixes 50 %). */
   closeFactorBps?: number
-  /** Volatility rule (not in the contract on main): how far effective CF/LT fall per unit of annualized volatility. */
-  volatilitySlopeBps?: number
 }
 
 export const defaultSimMarketParameters: SimMarketParameters = { ...defaultMarketParameters }
@@ -71,6 +72,8 @@ export type SimMarket = {
   feedOperator: PrivateKeyAccount
   signTerms: (provider: PrivateKeyAccount, terms: DealTerms) => Promise<Hex>
   readPositions: (providers: readonly Address[]) => Promise<Map<Address, SimPosition>>
+  /** CF and LT in force now (the volatility rule lowers them as the feed's variance rises), basis points. */
+  readFactors: () => Promise<{ collateralFactorBps: number; liquidationThresholdBps: number }>
   decode: (receipts: Iterable<TransactionReceipt>) => SimEvent[]
   /** The market's books for the accounting identity: what it holds and what its storage says it owes. */
   readBooks: (input: { providers: readonly Address[]; escrow: bigint; claimants: readonly { token: Address; account: Address }[] }) => Promise<MarketBooks>
@@ -82,7 +85,7 @@ export type MarketBooks = {
   insuranceFund: bigint
   insuranceCollateral: bigint
   fees: bigint
-  /** Bad debt the market itself records (0 where the contract keeps no ledger: then it is summed from events). */
+  /** Bad debt the market's own ledger records (`badDebt()`). */
   recordedBadDebt: bigint
 }
 
@@ -93,10 +96,9 @@ export type MarketBooks = {
  * const market = await deploySimMarket(chain, { parameters: defaultSimMarketParameters, collateralPrice: 2n * 10n ** 8n })
  */
 export async function deploySimMarket(chain: SimChain, { parameters, collateralPrice }: { parameters: SimMarketParameters; collateralPrice: bigint }): Promise<SimMarket> {
-  const { closeFactorBps, volatilitySlopeBps, ...contractParameters } = parameters
+  const { closeFactorBps, ...contractParameters } = parameters
   const ignored: string[] = []
-  if (closeFactorBps !== undefined && closeFactorBps !== 5_000) ignored.push(`closeFactorBps=${closeFactorBps} (fixed at 5000 by this contract)`)
-  if (volatilitySlopeBps) ignored.push(`volatilitySlopeBps=${volatilitySlopeBps} (no volatility rule in this contract)`)
+  if (closeFactorBps !== undefined && closeFactorBps !== 5_000) ignored.push(`closeFactorBps=${closeFactorBps} (fixed at 5000 per block by this contract)`)
   const deployment = await deployDevMarket({ rpcUrl: chain.rpcUrl, chainId: chain.anvil.chainId, collateralPrice, parameters: contractParameters })
   const { market, paymentToken, collateralToken } = deployment
   const priceFeed = deployment.priceFeed!
@@ -135,6 +137,10 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
         }),
       )
       return new Map(rows)
+    },
+    async readFactors() {
+      const [collateralFactorBps, liquidationThresholdBps] = (await chain.public.readContract({ address: market, abi: allotMarketAbi, functionName: 'effectiveFactors' } as never)) as [bigint, bigint]
+      return { collateralFactorBps: Number(collateralFactorBps), liquidationThresholdBps: Number(liquidationThresholdBps) }
     },
     decode(receipts) {
       const events: SimEvent[] = []
@@ -176,12 +182,13 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
     async readBooks({ providers, escrow, claimants }) {
       const view = (functionName: string, args: readonly unknown[] = []) => chain.public.readContract({ address: market, abi: allotMarketAbi, functionName, args } as never) as Promise<bigint>
       const balance = (token: Address) => chain.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [market] })
-      const [paymentHeld, collateralHeld, insuranceFund, insuranceCollateral, fees, positions, credits] = await Promise.all([
+      const [paymentHeld, collateralHeld, insuranceFund, insuranceCollateral, fees, recordedBadDebt, positions, credits] = await Promise.all([
         balance(paymentToken),
         balance(collateralToken),
         view('insuranceFund'),
         view('insuranceCollateral'),
         view('feesAccrued'),
+        view('badDebt'),
         Promise.all(providers.map((provider) => chain.public.readContract({ address: market, abi: allotMarketAbi, functionName: 'position', args: [provider] }))),
         Promise.all(claimants.map(async ({ token, account }) => ({ token, amount: await view('claimable', [token, account]) }))),
       ])
@@ -193,7 +200,7 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
         insuranceFund,
         insuranceCollateral,
         fees,
-        recordedBadDebt: 0n,
+        recordedBadDebt,
       }
     },
   }

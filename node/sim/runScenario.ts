@@ -257,6 +257,9 @@ function createRun(ctx: RunContext) {
   let gasMultiplier = 1
   let blockNumber = 0
   let escrow = 0n
+  let badDebtUnits = 0n
+  /** CF and LT in force (the volatility rule moves them), read after every block. */
+  let factors = { collateralFactorBps: parameters.collateralFactorBps, liquidationThresholdBps: parameters.liquidationThresholdBps }
   const claimants: { token: Address; account: Address }[] = []
   const samples: BlockSample[] = []
   const quitting = new Set<number>()
@@ -302,7 +305,7 @@ function createRun(ctx: RunContext) {
     const coverage = position ? Number(position.coverage) / PAYMENT : 0
     return cf() * collateral * feedPrice + coverage - obligations - extra
   }
-  const cf = () => parameters.collateralFactorBps / 10_000
+  const cf = () => factors.collateralFactorBps / 10_000
 
   async function step(t: number, dt: number, trading: boolean) {
     let mark = Date.now()
@@ -466,7 +469,7 @@ function createRun(ctx: RunContext) {
     mark = Date.now()
     // Positions after the block, for eligibility, health factors and capital efficiency.
     const watched = providers.filter((p) => joined.has(p.index)).map((p) => p.account.address)
-    positions = await market.readPositions(watched)
+    ;[positions, factors] = await Promise.all([market.readPositions(watched), market.readFactors()])
     trackPositions(elapsed)
     trackDeals(t, elapsed)
     sample(t, opened.length, demand)
@@ -563,6 +566,7 @@ function createRun(ctx: RunContext) {
           break
         }
         case 'badDebt':
+          badDebtUnits += event.amount
           m.badDebt += Number(event.amount) / PAYMENT
           break
         case 'positionLiquidated': {
@@ -621,7 +625,7 @@ function createRun(ctx: RunContext) {
     const obligations = Number(position.obligations) / PAYMENT
     if (obligations === 0) return Infinity
     const collateral = Number(position.collateral + position.pendingWithdrawal) / 1e18
-    return ((collateral * atPrice * parameters.liquidationThresholdBps) / 10_000 + Number(position.coverage) / PAYMENT) / obligations
+    return ((collateral * atPrice * factors.liquidationThresholdBps) / 10_000 + Number(position.coverage) / PAYMENT) / obligations
   }
 
   function trackPositions(elapsed: number) {
@@ -679,6 +683,8 @@ function createRun(ctx: RunContext) {
     checks++
     m.insuranceFund = Number(books.insuranceFund) / PAYMENT
     if (books.payment.held !== books.payment.owed) throw new AccountingBrokenError({ token: 'payment', held: books.payment.held, owed: books.payment.owed, block: BigInt(blockNumber) })
+    // The market's public insolvency ledger must equal the shortfalls it announced.
+    if (books.recordedBadDebt !== badDebtUnits) throw new AccountingBrokenError({ token: 'bad-debt ledger', held: books.recordedBadDebt, owed: badDebtUnits, block: BigInt(blockNumber) })
     if (books.collateral.held !== books.collateral.owed) throw new AccountingBrokenError({ token: 'collateral', held: books.collateral.held, owed: books.collateral.owed, block: BigInt(blockNumber) })
   }
 

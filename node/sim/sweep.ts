@@ -30,24 +30,28 @@ export function sweepGrid(base: SimMarketParameters, size: 'small' | 'full' = 's
   const bonuses = size === 'full' ? [300, 500, 800] : [500]
   const keeperBonuses = size === 'full' ? [300, 500] : [500]
   const closeFactors = size === 'full' ? [5_000, 10_000] : [5_000]
-  const volatility = size === 'full' ? [0, 2_000] : [0]
+  // The volatility rule: off (CF never cut) or on (cut down to this many bps below CF at full volatility).
+  const volatility = size === 'full' ? [0, 2_000] : [2_000]
   const grid: SimMarketParameters[] = []
   for (const cf of cfs)
     for (const gap of gaps)
       for (const liquidationBonusBps of bonuses)
         for (const keeperBonusBps of keeperBonuses)
           for (const closeFactorBps of closeFactors)
-            for (const volatilitySlopeBps of volatility) {
+            for (const cut of volatility) {
               const liquidationThresholdBps = Math.min(9_800, cf + gap)
-              // The contract's bound: LT × (1 + bonus) < 1, so that a position liquidation raises the health factor.
+              // The contract's bounds: LT × (1 + bonus) < 1, so that a position liquidation raises the health factor,
+              // and CF × (1 + keeper bonus + insurance share) <= 1, so that clients are paid first.
               if ((liquidationThresholdBps * (10_000 + liquidationBonusBps)) / 10_000 >= 10_000) continue
-              grid.push({ ...base, collateralFactorBps: cf, liquidationThresholdBps, liquidationBonusBps, keeperBonusBps, closeFactorBps, volatilitySlopeBps })
+              if (cf * (10_000 + keeperBonusBps + base.insuranceBps) > 10_000 * 10_000) continue
+              const minCollateralFactorBps = Math.max(1_000, cf - cut)
+              grid.push({ ...base, collateralFactorBps: cf, liquidationThresholdBps, liquidationBonusBps, keeperBonusBps, closeFactorBps, minCollateralFactorBps })
             }
   return grid
 }
 
 export const label = (p: SimMarketParameters) =>
-  `CF ${p.collateralFactorBps / 100}% LT ${p.liquidationThresholdBps / 100}% bonus ${p.liquidationBonusBps / 100}% keeper ${p.keeperBonusBps / 100}% close ${(p.closeFactorBps ?? 5_000) / 100}% vol ${(p.volatilitySlopeBps ?? 0) / 100}%`
+  `CF ${p.collateralFactorBps / 100}% LT ${p.liquidationThresholdBps / 100}% bonus ${p.liquidationBonusBps / 100}% keeper ${p.keeperBonusBps / 100}% close ${(p.closeFactorBps ?? 5_000) / 100}% CF at full volatility ${p.minCollateralFactorBps / 100}%`
 
 /**
  * Runs every parameter set of the grid over the crash scenarios, marks the Pareto frontier of capital

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createPublicClient, http } from 'viem'
-import { allotMarketAbi } from '../../contracts/abi/index.ts'
+import { allotMarketAbi, allotMarketFactoryAbi } from '../../contracts/abi/index.ts'
+import { defaultMarketParameters } from '../../node/chain/createMarket.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 
 let home: string
@@ -27,6 +28,11 @@ test('chain dev --json brings up a market a viem user can call, and stops on abo
   const client = createPublicClient({ transport: http(printed.rpcUrl) })
   const parameters = await client.readContract({ address: file.market, abi: allotMarketAbi, functionName: 'parameters' })
   assert.is(parameters.collateralFactorBps, 8000)
+  // The market was created by the factory with the default parameters, and is its only market so far.
+  assert.equal(parameters, { ...defaultMarketParameters })
+  assert.equal(file.markets, [file.market])
+  const created = await client.readContract({ address: file.factory, abi: allotMarketFactoryAbi, functionName: 'markets' })
+  assert.equal(created, [file.market])
   assert.is(await cli.stop(), 0)
   await assert.not.ok(await client.getChainId().then(() => true, () => false), 'chain still answering after stop')
 })

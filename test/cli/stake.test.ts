@@ -42,8 +42,29 @@ test('stake deposit approves once, deposits, and status shows the position', asy
   assert.is(status.code, 0)
   // 100 ALS at 2 tUSD, collateral factor 0.8: 160 tUSD of deals.
   assert.is(status.json().canBack, '160000000')
+  // The factors in force now: the calm market's, until its price feed turns volatile.
+  assert.equal(status.json().effective, { collateralFactorBps: 8000, liquidationThresholdBps: 9000, baseCollateralFactorBps: 8000, baseLiquidationThresholdBps: 9000 })
   const human = await runCli(['stake', 'status'], { env: env() })
   assert.match(human.stdout, /health factor\s+∞/)
+  assert.match(human.stdout, /collateral factor\s+80\.00% now \(80\.00% when calm\), liquidation threshold 90\.00% \(90\.00%\)/)
+})
+
+test('market list shows the markets the factory created, the default one marked, with their fixed rules', async () => {
+  const deployment = JSON.parse(await readFile(join(home, 'deployment.json'), 'utf8'))
+  const listed = await runCli(['market', 'list', '--json'], { env: env() })
+  assert.is(listed.code, 0, listed.stderr + listed.stdout)
+  const markets = listed.json()
+  assert.is(markets.length, 1)
+  assert.is(markets[0].market.toLowerCase(), deployment.market.toLowerCase())
+  assert.is(markets[0].default, true)
+  assert.is(markets[0].parameters.minDealDuration, 60)
+  assert.is(markets[0].effective.collateralFactorBps, '8000')
+  assert.is(markets[0].badDebt, '0')
+  const human = await runCli(['market', 'list'], { env: env() })
+  // The file keeps addresses as the chain returned them; the CLI prints them checksummed.
+  assert.match(human.stdout, new RegExp(`1 market from factory ${deployment.factory}`, 'i'))
+  assert.match(human.stdout, new RegExp(deployment.market, 'i'))
+  assert.match(human.stdout, 'default')
 })
 
 test('a wrong keystore password fails with its name and changes nothing', async () => {

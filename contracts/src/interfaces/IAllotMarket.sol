@@ -22,17 +22,23 @@ struct DealTerms {
     uint256 salt;
 }
 
-/// @notice Risk and fee parameters. Every field is checked against hard bounds (see `AllotMarket` constants).
+/// @notice Risk and fee parameters, fixed when the market is created and never changed: new parameters mean a
+/// new market. Every field is checked against hard bounds (see `AllotMarket` constants).
 struct Parameters {
-    /// @dev CF: a deal opens only if obligations after it <= CF x value(free collateral) + coverage.
+    /// @dev CF: a deal opens only if obligations after it <= CF_eff x value(free collateral) + coverage, where
+    /// CF_eff = CF - volatility cut (see `effectiveFactors`).
     uint16 collateralFactorBps;
-    /// @dev LT (> CF): health factor = (value(collateral + pending) x LT + coverage) / obligations.
+    /// @dev LT (> CF): health factor = (value(collateral + pending) x LT_eff + coverage) / obligations, with
+    /// LT_eff = LT - volatility cut.
     uint16 liquidationThresholdBps;
-    /// @dev Extra collateral value a position liquidator receives on top of what it pays into coverage.
+    /// @dev Extra collateral value a position liquidator receives on top of what it pays into coverage, capped
+    /// at the provider's equity above its obligations.
     uint16 liquidationBonusBps;
-    /// @dev Keeper's share of the compensation a deal liquidation takes from the provider, paid by the provider on top.
+    /// @dev Keeper's share of the compensation a deal liquidation takes from the provider, paid by the provider
+    /// on top, only from what is left after every client is backed. Bound: CF x (1 + keeper + insurance) <= 1.
     uint16 keeperBonusBps;
-    /// @dev Insurance fund's share of the compensation a deal liquidation takes from the provider, paid by the provider on top.
+    /// @dev Insurance fund's share of the compensation a deal liquidation takes from the provider, paid like the
+    /// keeper bonus (after the clients).
     uint16 insuranceBps;
     /// @dev Taken from the price when a deal settles.
     uint16 protocolFeeBps;
@@ -44,16 +50,29 @@ struct Parameters {
     uint32 unbondingPeriod;
     /// @dev Oldest oracle answer (seconds) the market accepts.
     uint32 maxPriceAge;
+    /// @dev Seconds the arbiter has to resolve a dispute; after it anyone may close it with the default outcome.
+    uint32 arbitrationWindow;
+    /// @dev Shortest deal: `deadline` must be at least this many seconds after `openDeal`.
+    uint32 minDealDuration;
+    /// @dev Weight of the newest feed round in the exponentially weighted variance (0: volatility not tracked).
+    uint16 volatilityWeightBps;
+    /// @dev Per-round price move (standard deviation, bps) at which the volatility cut is complete.
+    uint16 maxVolatilityBps;
+    /// @dev CF_eff at full volatility (<= CF); LT_eff falls by the same cut.
+    uint16 minCollateralFactorBps;
 }
 
-/// @notice Constructor argument.
-/// @dev `priceFeed` must be address(0) exactly when `paymentToken == collateralToken` (collateral is then worth its amount).
+/// @notice What a market is created with; all of it is immutable.
+/// @dev `priceFeed` must be address(0) exactly when `paymentToken == collateralToken` (collateral is then worth
+/// its amount).
 struct MarketConfig {
     IERC20 paymentToken;
     IERC20 collateralToken;
     IAggregatorV3 priceFeed;
-    address owner;
+    /// @dev Decides disputes within `arbitrationWindow`; can touch nothing else.
     address arbiter;
+    /// @dev Receives protocol fees; changes only through `proposeFeeRecipient` + `FEE_RECIPIENT_DELAY`.
+    address feeRecipient;
     Parameters params;
 }
 
@@ -88,14 +107,16 @@ enum DealStatus {
     Liquidating,
     /// @dev Final: the provider was paid.
     Settled,
-    /// @dev Final: the client was refunded and compensated (or the shortfall was recorded).
-    Liquidated
+    /// @dev Final: the client was refunded and compensated (or the shortfall was recorded as bad debt).
+    Liquidated,
+    /// @dev Final: the arbiter did not answer in time and the dispute was closed with the default outcome.
+    DisputeExpired
 }
 
 /// @notice The one storage slot a deal has.
 struct DealState {
     DealStatus status;
-    /// @dev When the result was committed (unix seconds); zero before.
+    /// @dev When the result was committed (unix seconds); zero before. `Disputed`: when the dispute began.
     uint64 committedAt;
     /// @dev `Disputed`: the client's bond. `Liquidating`: compensation still owed to the client. Otherwise zero.
     uint128 amount;
@@ -103,18 +124,41 @@ struct DealState {
 
 /// @title IAllotMarket
 /// @notice Escrow, collateral and liquidation for compute deals between clients and providers.
-/// @dev Accounting invariant, per token: balanceOf(market) == escrowed prices + dispute bonds + collateral
-/// + pending withdrawals + coverage + insurance fund (both parts) + fees + claimable credits (summed over both
-/// roles when the payment and collateral tokens are the same); only a direct transfer to the market makes the
-/// left side larger. Fee-on-transfer tokens are refused (`FeeOnTransferUnsupported`); rebasing tokens are not
-/// supported. Tokens are trusted not to burn all gas: a recipient whose transfer reverts or returns false is
-/// credited in `claimable` instead (`PayoutCredited`) and never blocks anyone else.
-/// Coverage rule: coverage never exceeds obligations; whenever obligations shrink below coverage (a settlement),
-/// the excess is paid to the provider with its payout (`CoverageReleased`).
+/// @dev No key can change a market. Tokens, price feed, arbiter and every parameter are immutable (a new rule
+/// means a new market, created by anyone through `AllotMarketFactory`); there is no owner. The arbiter can only
+/// decide disputes, within `arbitrationWindow`; the fee recipient can only receive the protocol fees and hand that
+/// role on after `FEE_RECIPIENT_DELAY`. Nothing any key does moves escrow, collateral, coverage or claims.
+///
+/// Token assumptions (the market is only sound for tokens that meet them; the factory checks what it can):
+/// - ERC-20 with `decimals()` at most 18 for either token and for the feed (checked at creation,
+///   `TooManyDecimals`, `DecimalsUnreadable`);
+/// - no fee on transfer (checked on every pull, `FeeOnTransferUnsupported`);
+/// - no rebasing or other balance change the market did not make: a shrinking balance makes payouts revert
+///   with `InsufficientMarketBalance` rather than pay one account from another's deposit;
+/// - `transfer` and `transferFrom` either revert, return false, or return true / nothing, and do not burn all
+///   gas; a recipient whose transfer fails (blocklisted, reverting hook) is credited in `claimable` instead
+///   (`PayoutCredited`) and never blocks anyone else;
+/// - total supply below 2^120 base units (amount fields are 120 and 128 bits);
+/// - the price feed is a Chainlink-style aggregator whose `roundId` grows with every new answer.
+///
+/// Accounting invariant, per token: balanceOf(market) == escrowed prices + dispute bonds + collateral + pending
+/// withdrawals + coverage + insurance fund (both parts) + fees + claimable credits (summed over both roles when
+/// the payment and collateral tokens are the same); only a direct transfer to the market makes the left side
+/// larger. Coverage never exceeds obligations; whenever obligations shrink below coverage (a settlement), the
+/// excess is paid to the provider with its payout (`CoverageReleased`).
+///
+/// Clients first: on default the client's refund and compensation are paid before the keeper bonus and the
+/// insurance share, which come only from the provider's equity above its remaining obligations; the creation
+/// bound CF x (1 + keeperBonus + insurance) <= 1 keeps that equity there at the price a deal opened at.
+/// What neither the provider nor the insurance fund can pay is recorded as bad debt (`CompensationShortfall`,
+/// `badDebt`).
 interface IAllotMarket {
     /* ----------------------------------------------------------------------------------------- */
     /*                                           EVENTS                                          */
     /* ----------------------------------------------------------------------------------------- */
+
+    /// @notice Emitted once, by the constructor: the rules this market keeps for ever.
+    event MarketConfigured(MarketConfig config);
 
     event CollateralDeposited(address indexed provider, address indexed from, uint256 amount);
     /// @param amount Added by this request. @param pendingWithdrawal Total now pending.
@@ -130,6 +174,9 @@ interface IAllotMarket {
     event DealDisputed(bytes32 indexed dealId, address indexed client, uint256 bond);
     /// @param bond Returned to the client (at fault) or paid to the provider (not at fault).
     event DisputeResolved(bytes32 indexed dealId, bool providerAtFault, uint256 bond);
+    /// @notice The arbiter did not answer within `arbitrationWindow`; the default outcome applied: the price and
+    /// the bond went back to the client and the provider's obligation was released (no fee, no compensation).
+    event DisputeExpired(bytes32 indexed dealId, address indexed client, uint256 refund, uint256 bond);
     /// @param refund Price returned to the client (non-zero only on the first liquidation call of a deal).
     /// @param compensation Payment-unit value paid to the client in this call (provider and insurance fund together).
     /// @param keeperBonus Payment-unit value paid to the caller. @param insuranceShare Payment-unit value added to the insurance fund.
@@ -145,7 +192,8 @@ interface IAllotMarket {
     );
     /// @notice The insurance fund paid part of a defaulted deal's compensation.
     event InsuranceUsed(bytes32 indexed dealId, uint256 paymentAmount, uint256 collateralAmount);
-    /// @notice Compensation nobody could pay: the provider and the insurance fund are empty. The deal is final.
+    /// @notice Bad debt realized: compensation neither the provider nor the insurance fund could pay. The deal is
+    /// final and `badDebt` grows by `amount`.
     event CompensationShortfall(bytes32 indexed dealId, address indexed client, uint256 amount);
     event PositionLiquidated(
         address indexed provider, address indexed liquidator, uint256 repaid, uint256 collateralSeized
@@ -155,11 +203,11 @@ interface IAllotMarket {
     /// @notice A transfer to `account` failed, so the amount was credited to `claimable(token, account)`.
     event PayoutCredited(address indexed token, address indexed account, uint256 amount);
     event Claimed(address indexed token, address indexed account, uint256 amount);
+    /// @notice A new feed round entered the volatility estimate. @param variance Per-round variance, WAD.
+    event VolatilityUpdated(uint80 roundId, uint256 price, uint256 variance, uint256 cutBps);
 
-    event ParametersChanged(Parameters params);
-    event ArbiterChanged(address indexed previousArbiter, address indexed newArbiter);
-    event OwnershipTransferStarted(address indexed owner, address indexed pendingOwner);
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
+    event FeeRecipientProposed(address indexed current, address indexed proposed, uint64 effectiveAt);
+    event FeeRecipientChanged(address indexed previous, address indexed current);
     event FeesWithdrawn(address indexed to, uint256 amount);
     event InsuranceFunded(address indexed from, uint256 amount);
 
@@ -168,20 +216,25 @@ interface IAllotMarket {
     /* ----------------------------------------------------------------------------------------- */
 
     // access
-    error NotOwner(address caller);
-    error NotPendingOwner(address caller);
     error NotArbiter(address caller);
     error NotClient(address caller);
     error NotProvider(address caller);
+    error NotFeeRecipient(address caller);
     error Reentrancy();
 
-    // configuration
+    // configuration (checked once, at creation)
     error ZeroAddress();
     error NotAContract(address account);
     /// @notice `priceFeed` must be zero exactly when the two tokens are the same.
     error InvalidPriceFeed(address priceFeed);
     /// @param name The `Parameters` field, as a short string.
     error ParameterOutOfBounds(bytes32 name, uint256 value, uint256 min, uint256 max);
+    /// @notice CF x (1 + keeper bonus + insurance share) > 1: clients would not be paid before the bonuses.
+    error ClientsNotSenior(uint256 collateralFactorBps, uint256 keeperBonusBps, uint256 insuranceBps);
+    /// @notice A token or the feed reports more decimals than the market's amount fields can carry.
+    error TooManyDecimals(address token, uint256 decimals, uint256 max);
+    /// @notice `decimals()` reverted or returned something that is not a uint8.
+    error DecimalsUnreadable(address token);
 
     // amounts and tokens
     error ZeroAmount();
@@ -191,12 +244,20 @@ interface IAllotMarket {
     error FeeOnTransferUnsupported(uint256 expected, uint256 received);
     error TransferFailed(address token, address to, uint256 amount);
     error TransferFromFailed(address token, address from, uint256 amount);
+    /// @notice The market holds less of `token` than it owes (a rebasing or otherwise misbehaving token): the
+    /// payout is refused rather than paid out of other users' deposits.
+    error InsufficientMarketBalance(address token, uint256 amount, uint256 balance);
     error NothingToClaim(address token, address account);
     error NoFeesAccrued();
+    /// @notice The proposed fee recipient takes over only at `effectiveAt`.
+    error FeeRecipientDelayNotPassed(uint64 effectiveAt);
+    error NoFeeRecipientProposed();
 
     // oracle
     error StalePrice(uint256 updatedAt, uint256 maxAge);
     error InvalidPrice(int256 answer);
+    /// @notice The feed has no round newer than the last one the volatility estimate took in.
+    error VolatilityUpToDate(uint80 roundId);
 
     // signatures
     error InvalidSignatureLength(uint256 length);
@@ -210,6 +271,10 @@ interface IAllotMarket {
 
     // deals
     error ZeroDealPrice();
+    /// @notice The client and the provider of a deal are the same account.
+    error SelfDeal(address account);
+    /// @notice The deadline is closer than the market's `minDealDuration`.
+    error DealTooShort(uint64 deadline, uint256 earliestDeadline);
     error OfferExpired(uint64 expiry);
     error DeadlinePassed(uint64 deadline);
     error DeadlineNotReached(uint64 deadline);
@@ -223,15 +288,21 @@ interface IAllotMarket {
     error ChallengeWindowOpen(uint256 endsAt);
     /// @notice Disputes were possible only before `endedAt`.
     error ChallengeWindowClosed(uint256 endedAt);
+    /// @notice The arbiter may still answer until `endsAt`; only then may anyone close the dispute.
+    error ArbitrationWindowOpen(uint256 endsAt);
+    /// @notice The arbiter's time ended at `endedAt`; the dispute now closes with the default outcome.
+    error ArbitrationWindowClosed(uint256 endedAt);
 
     // positions
-    /// @notice Obligations after the call would exceed CF x collateral value + coverage.
+    /// @notice Obligations after the call would exceed CF_eff x collateral value + coverage.
     error InsufficientCollateral(uint256 required, uint256 available);
     error WithdrawalExceedsCollateral(uint256 amount, uint256 collateral);
     error NoPendingWithdrawal();
     error WithdrawalLocked(uint64 withdrawableAt);
     error PositionHealthy(uint256 healthFactor);
-    error CloseFactorExceeded(uint256 amount, uint256 maxAmount);
+    /// @notice This block's close factor for the provider is used up; try again in a later block.
+    error CloseFactorUsed(address provider);
+    /// @notice The liquidation would seize no collateral (the provider has none, or the amount is too small).
     error NoCollateralToSeize(address provider);
 
     /* ----------------------------------------------------------------------------------------- */
@@ -245,7 +316,7 @@ interface IAllotMarket {
     function depositCollateralFor(address provider, uint256 amount) external;
 
     /// @notice Moves `amount` of free collateral into the pending withdrawal and restarts the unbonding clock.
-    /// @dev Refused when obligations > CF x value(collateral after) + coverage (needs a fresh price unless
+    /// @dev Refused when obligations > CF_eff x value(collateral after) + coverage (needs a fresh price unless
     /// coverage alone backs the obligations). Pending collateral stays slashable until `withdraw`.
     function requestWithdrawal(uint256 amount) external;
 
@@ -268,7 +339,8 @@ interface IAllotMarket {
     /// `SignerMismatch`) are for providers without code, `InvalidContractSignature` for those with code.
     /// @return dealId The EIP-712 digest of `terms`; also the deal's key.
     /// @dev Needs a fresh positive price when the tokens differ. The caller must be `terms.client`, so a leaked
-    /// signature cannot be used to open a deal on someone else's behalf.
+    /// signature cannot be used to open a deal on someone else's behalf. Refused when the client is the provider
+    /// (`SelfDeal`) or the deadline is closer than `minDealDuration` (`DealTooShort`).
     function openDeal(DealTerms calldata terms, bytes calldata providerSignature) external returns (bytes32 dealId);
 
     /// @notice The provider commits the hash of its result, strictly before the deadline.
@@ -277,7 +349,6 @@ interface IAllotMarket {
     /// @notice Pays the provider price less the protocol fee and releases the obligation.
     /// @dev The client may settle a committed deal at once; anyone may after the challenge window. A failed
     /// payout is credited to `claimable`. Coverage above the obligations that remain is paid to the provider too.
-    /// The fee is the `protocolFeeBps` in force at settlement.
     function settle(DealTerms calldata terms) external;
 
     /// @notice `settle` for many deals; deals that are not settleable by the caller are skipped, not reverted.
@@ -286,33 +357,46 @@ interface IAllotMarket {
 
     /// @notice The client disputes a committed deal inside the challenge window and posts
     /// `disputeBondBps x price` payment tokens as a bond.
-    /// @dev Funds stay locked until the arbiter resolves; there is no timeout.
+    /// @dev The arbiter has `arbitrationWindow` seconds to answer; after that `closeExpiredDispute` ends it.
     function dispute(DealTerms calldata terms) external;
 
-    /// @notice The arbiter decides a dispute. At fault: the bond goes back to the client and the deal becomes
-    /// `Defaulted` (liquidatable). Not at fault: the deal settles as in `settle` and the bond goes to the provider.
+    /// @notice The arbiter decides a dispute, before the arbitration window ends. At fault: the bond goes back to
+    /// the client and the deal becomes `Defaulted` (liquidatable). Not at fault: the deal settles as in `settle`
+    /// and the bond goes to the provider.
     function resolveDispute(DealTerms calldata terms, bool providerAtFault) external;
+
+    /// @notice Anyone, once the arbitration window has passed without an answer: the default outcome. The
+    /// client gets its price and its bond back, the provider's obligation is released (no compensation, no fee),
+    /// and the deal becomes `DisputeExpired`. No funds wait on a silent arbiter.
+    function closeExpiredDispute(DealTerms calldata terms) external;
 
     /// @notice Liquidates a deal that is `Open` past its deadline, `Defaulted`, or `Liquidating`.
     /// @dev Order of payment: the client's price is refunded from escrow (never waits for the oracle); the
     /// compensation `terms.collateral` is taken from the provider's coverage, then free collateral, then pending
-    /// withdrawal (at the oracle price), then the insurance fund (payment tokens, then collateral tokens).
-    /// The caller gets `keeperBonusBps` and the insurance fund `insuranceBps` of the compensation the provider paid,
-    /// taken from what the provider has left (best effort). If the price is stale or invalid when a
-    /// collateral-token source must be used, everything not needing the price is still done, the remainder is
-    /// recorded on the deal (`Liquidating`, `amount` = still owed, kept in the provider's obligations) and a later
-    /// call completes it; a call that could do nothing reverts with the oracle error. What nobody can pay is
-    /// emitted as `CompensationShortfall` and the deal becomes final.
+    /// withdrawal (at the oracle price), then the insurance fund (payment tokens, then collateral tokens). Only
+    /// then the caller gets `keeperBonusBps` and the insurance fund `insuranceBps` of the compensation the provider
+    /// paid, capped at the provider's equity above the obligations it still has (the other clients come first).
+    /// If the price is stale or invalid when a collateral-token source must be used, everything not needing the
+    /// price is still done, the remainder is recorded on the deal (`Liquidating`) and a later call completes it; a
+    /// call that could do nothing reverts with the oracle error. What nobody can pay is bad debt.
     function liquidateDeal(DealTerms calldata terms) external;
 
-    /// @notice While HF < 1, the caller pays `amount` payment tokens into `provider`'s coverage and receives
-    /// collateral worth `amount x (1 + liquidationBonusBps)` at the oracle price (free collateral first, then pending).
-    /// @dev `amount` <= 50% of the uncovered obligations (obligations - coverage), 100% when HF < 0.95.
-    /// When the collateral is not enough, `amount` is reduced to what the available collateral pays for.
+    /// @notice While HF < 1, the caller pays up to `amount` payment tokens into `provider`'s coverage and receives
+    /// collateral worth what it paid plus a bonus at the oracle price (free collateral first, then pending).
+    /// @dev `amount` is clamped, never refused for being too large: to the close factor (50% of the uncovered
+    /// obligations at the block's first liquidation, 100% when HF < 0.95), counted per block and provider, and to
+    /// what the provider's collateral pays for. The bonus (`liquidationBonusBps`) is capped at the provider's
+    /// equity above its obligations, so a liquidation never lowers what backs the clients' claims. A call that
+    /// would seize nothing reverts (`NoCollateralToSeize`).
     function liquidatePosition(address provider, uint256 amount) external;
 
+    /// @notice Anyone: takes the feed's latest round into the volatility estimate (O(1); the keeper calls it).
+    /// @dev variance = (1 - w) x variance + w x r^2 with r = (p - p_prev) / p_prev between the last round taken in
+    /// and this one. Reverts `VolatilityUpToDate` when there is no newer round.
+    function updateVolatility() external;
+
     /* ----------------------------------------------------------------------------------------- */
-    /*                                      CLAIMS AND ADMIN                                     */
+    /*                                      CLAIMS AND FEES                                      */
     /* ----------------------------------------------------------------------------------------- */
 
     /// @notice Sends the caller its credited balance of `token` (payouts that failed earlier).
@@ -321,19 +405,15 @@ interface IAllotMarket {
     /// @notice Anyone may add payment tokens to the insurance fund.
     function fundInsurance(uint256 amount) external;
 
-    /// @notice Owner only. Every field must lie within the hard bounds.
-    /// @dev Fee, window and bond changes apply to deals already open.
-    function setParameters(Parameters calldata params) external;
+    /// @notice Anyone: sends all accrued protocol fees (payment tokens) to the fee recipient.
+    function withdrawFees() external;
 
-    function setArbiter(address newArbiter) external;
+    /// @notice The fee recipient names its successor; `acceptFeeRecipient` makes it effective after
+    /// `FEE_RECIPIENT_DELAY`. Proposing again restarts the delay.
+    function proposeFeeRecipient(address proposed) external;
 
-    /// @notice First step of a two-step ownership transfer; `acceptOwnership` by `newOwner` completes it.
-    function transferOwnership(address newOwner) external;
-
-    function acceptOwnership() external;
-
-    /// @notice Owner only: sends all accrued protocol fees (payment tokens) to `to`.
-    function withdrawFees(address to) external;
+    /// @notice Anyone, once the delay has passed: the proposed fee recipient takes over.
+    function acceptFeeRecipient() external;
 
     /* ----------------------------------------------------------------------------------------- */
     /*                                           VIEWS                                           */
@@ -350,11 +430,11 @@ interface IAllotMarket {
 
     function position(address provider) external view returns (Position memory);
 
-    /// @notice WAD; type(uint256).max with no obligations. Counts free and pending collateral.
+    /// @notice WAD; type(uint256).max with no obligations. Counts free and pending collateral, at LT_eff.
     /// @dev Reverts with the oracle error when the price is needed and stale.
     function healthFactor(address provider) external view returns (uint256);
 
-    /// @notice How much more deal `collateral` the provider can back now: CF x value(free collateral) + coverage - obligations.
+    /// @notice How much more deal `collateral` the provider can back now: CF_eff x value(free collateral) + coverage - obligations.
     function maxDealCollateral(address provider) external view returns (uint256);
 
     /// @notice Value of the provider's free collateral in payment-token units at the oracle price.
@@ -364,6 +444,12 @@ interface IAllotMarket {
     /// freshness; 1 and the current time when the tokens are the same.
     function collateralPrice() external view returns (uint256 price, uint256 updatedAt);
 
+    /// @notice The collateral factor and liquidation threshold in force now, after the volatility cut.
+    function effectiveFactors() external view returns (uint256 collateralFactorBps, uint256 liquidationThresholdBps);
+
+    /// @notice The volatility estimate: last feed round taken in, its price, and the per-round variance (WAD).
+    function volatility() external view returns (uint80 roundId, uint256 price, uint256 variance);
+
     function parameters() external view returns (Parameters memory);
 
     function paymentToken() external view returns (IERC20);
@@ -372,11 +458,12 @@ interface IAllotMarket {
 
     function priceFeed() external view returns (IAggregatorV3);
 
-    function owner() external view returns (address);
-
-    function pendingOwner() external view returns (address);
-
     function arbiter() external view returns (address);
+
+    function feeRecipient() external view returns (address);
+
+    /// @notice The fee recipient proposed and when it may take over (zero when none).
+    function pendingFeeRecipient() external view returns (address proposed, uint64 effectiveAt);
 
     /// @notice Protocol fees (payment tokens) not yet withdrawn.
     function feesAccrued() external view returns (uint256);
@@ -386,6 +473,9 @@ interface IAllotMarket {
 
     /// @notice Insurance fund held in collateral tokens (insurance shares taken from seized collateral).
     function insuranceCollateral() external view returns (uint256);
+
+    /// @notice Total compensation (payment units) defaulted clients did not receive: the public insolvency ledger.
+    function badDebt() external view returns (uint256);
 
     function claimable(address token, address account) external view returns (uint256);
 }

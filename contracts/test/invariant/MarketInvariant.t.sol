@@ -51,8 +51,8 @@ abstract contract MarketInvariantTest is Test {
                 paymentToken: IERC20(address(usd)),
                 collateralToken: IERC20(address(col)),
                 priceFeed: IAggregatorV3(address(feed)),
-                owner: owner,
                 arbiter: arbiter,
+                feeRecipient: owner,
                 params: Parameters({
                     collateralFactorBps: 8000,
                     liquidationThresholdBps: 9000,
@@ -63,7 +63,12 @@ abstract contract MarketInvariantTest is Test {
                     disputeBondBps: 1000,
                     challengeWindow: 1 hours,
                     unbondingPeriod: 1 days,
-                    maxPriceAge: 1 hours
+                    maxPriceAge: 1 hours,
+                    arbitrationWindow: 1 days,
+                    minDealDuration: 1 minutes,
+                    volatilityWeightBps: 2000,
+                    maxVolatilityBps: 2000,
+                    minCollateralFactorBps: 6000
                 })
             })
         );

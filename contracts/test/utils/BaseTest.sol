@@ -3,6 +3,8 @@ pragma solidity 0.8.37;
 
 import {Test, Vm} from "forge-std/Test.sol";
 import {AllotMarket} from "../../src/AllotMarket.sol";
+import {AllotMarketFactory} from "../../src/AllotMarketFactory.sol";
+import {IAllotMarketFactory} from "../../src/interfaces/IAllotMarketFactory.sol";
 import {
     IAllotMarket,
     DealTerms,
@@ -43,20 +45,28 @@ abstract contract BaseTest is Test {
         return false;
     }
 
-    function defaultParameters() internal pure returns (Parameters memory) {
-        return Parameters({
-            collateralFactorBps: 8000,
-            liquidationThresholdBps: 9000,
-            liquidationBonusBps: 500,
-            keeperBonusBps: 500,
-            insuranceBps: 1000,
-            protocolFeeBps: 100,
-            disputeBondBps: 1000,
-            challengeWindow: 1 hours,
-            unbondingPeriod: 7 days,
-            maxPriceAge: 1 hours
-        });
+    /// @dev The one definition of the default parameters, shared with the TypeScript deploy and the script.
+    function defaultParameters() internal view returns (Parameters memory p) {
+        string memory json = vm.readFile(string.concat(vm.projectRoot(), "/contracts/params/defaultMarket.json"));
+        p.collateralFactorBps = uint16(vm.parseJsonUint(json, ".collateralFactorBps"));
+        p.liquidationThresholdBps = uint16(vm.parseJsonUint(json, ".liquidationThresholdBps"));
+        p.liquidationBonusBps = uint16(vm.parseJsonUint(json, ".liquidationBonusBps"));
+        p.keeperBonusBps = uint16(vm.parseJsonUint(json, ".keeperBonusBps"));
+        p.insuranceBps = uint16(vm.parseJsonUint(json, ".insuranceBps"));
+        p.protocolFeeBps = uint16(vm.parseJsonUint(json, ".protocolFeeBps"));
+        p.disputeBondBps = uint16(vm.parseJsonUint(json, ".disputeBondBps"));
+        p.challengeWindow = uint32(vm.parseJsonUint(json, ".challengeWindow"));
+        p.unbondingPeriod = uint32(vm.parseJsonUint(json, ".unbondingPeriod"));
+        p.maxPriceAge = uint32(vm.parseJsonUint(json, ".maxPriceAge"));
+        p.arbitrationWindow = uint32(vm.parseJsonUint(json, ".arbitrationWindow"));
+        p.minDealDuration = uint32(vm.parseJsonUint(json, ".minDealDuration"));
+        p.volatilityWeightBps = uint16(vm.parseJsonUint(json, ".volatilityWeightBps"));
+        p.maxVolatilityBps = uint16(vm.parseJsonUint(json, ".maxVolatilityBps"));
+        p.minCollateralFactorBps = uint16(vm.parseJsonUint(json, ".minCollateralFactorBps"));
     }
+
+    AllotMarketFactory internal factory;
+    address internal feeRecipient = makeAddr("feeRecipient");
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
@@ -69,11 +79,21 @@ abstract contract BaseTest is Test {
             collateralToken = new MockERC20("Mock Collateral", "mCOL", 18);
             feed = new MockPriceFeed(8, INITIAL_ANSWER, "mCOL / mUSD");
         }
-        market = new AllotMarket(config());
-        vm.label(address(market), "market");
+        factory = new AllotMarketFactory(keccak256(type(AllotMarket).creationCode));
+        useMarket(createMarket(config()));
         vm.label(provider, "provider");
         vm.label(otherProvider, "otherProvider");
+    }
 
+    /// @dev Creates a market through the factory, as anyone would.
+    function createMarket(MarketConfig memory c) internal returns (AllotMarket) {
+        return AllotMarket(factory.createMarket(type(AllotMarket).creationCode, c));
+    }
+
+    /// @dev Makes `m` the market the helpers use, with every actor's approvals.
+    function useMarket(AllotMarket m) internal {
+        market = m;
+        vm.label(address(market), "market");
         address[6] memory actors = [client, provider, otherProvider, keeper, liquidator, owner];
         for (uint256 i; i < actors.length; ++i) {
             vm.startPrank(actors[i]);
@@ -83,13 +103,20 @@ abstract contract BaseTest is Test {
         }
     }
 
+    /// @dev A new market with the same tokens and parameters `p`: the only way to get other rules.
+    function useParameters(Parameters memory p) internal {
+        MarketConfig memory c = config();
+        c.params = p;
+        useMarket(createMarket(c));
+    }
+
     function config() internal view returns (MarketConfig memory) {
         return MarketConfig({
             paymentToken: IERC20(address(usd)),
             collateralToken: IERC20(address(collateralToken)),
             priceFeed: IAggregatorV3(address(feed)),
-            owner: owner,
             arbiter: arbiter,
+            feeRecipient: feeRecipient,
             params: defaultParameters()
         });
     }

@@ -5,7 +5,7 @@ import type { Deployment } from '../deployment.ts'
 import { toChainError } from '../errors.ts'
 
 type Market = Pick<Deployment, 'market'>
-const dealStatuses = ['None', 'Open', 'Committed', 'Disputed', 'Defaulted', 'Liquidating', 'Settled', 'Liquidated'] as const
+const dealStatuses = ['None', 'Open', 'Committed', 'Disputed', 'Defaulted', 'Liquidating', 'Settled', 'Liquidated', 'DisputeExpired'] as const
 export type DealStatusName = (typeof dealStatuses)[number]
 
 async function read<T>(clients: ChainClients, functionName: string, run: () => Promise<T>): Promise<T> {
@@ -40,4 +40,20 @@ export async function getDeal(clients: ChainClients, { deployment, dealId }: { d
 /** The market's risk parameters. */
 export function getParameters(clients: ChainClients, { deployment }: { deployment: Market }) {
   return read(clients, 'parameters', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'parameters' }))
+}
+
+/** The collateral factor and liquidation threshold in force now (bps), after the market's volatility cut. */
+export async function getEffectiveFactors(clients: ChainClients, { deployment }: { deployment: Market }) {
+  const [collateralFactorBps, liquidationThresholdBps] = await read(clients, 'effectiveFactors', () =>
+    clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'effectiveFactors' }),
+  )
+  return { collateralFactorBps, liquidationThresholdBps }
+}
+
+/** The market's volatility estimate: the last feed round taken in, its price and the per-round variance (WAD). */
+export async function getVolatility(clients: ChainClients, { deployment }: { deployment: Market }) {
+  const [roundId, price, variance] = await read(clients, 'volatility', () =>
+    clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'volatility' }),
+  )
+  return { roundId, price, variance }
 }

@@ -103,7 +103,7 @@ test('hands over every market event once, in order; a restarted follower resumes
   assert.not.ok(first.status().running)
 
   const names = seen.map((e) => e.eventName)
-  assert.ok(names.indexOf('ParametersChanged') < names.indexOf('CollateralDeposited'), 'constructor events come first')
+  assert.ok(names.indexOf('MarketConfigured') < names.indexOf('CollateralDeposited'), 'constructor events come first')
   assert.ok(names.indexOf('CollateralDeposited') < names.indexOf('DealOpened'), 'chain order')
   const opened = seen.find((e) => e.eventName === 'DealOpened')
   assert.ok(opened?.eventName === 'DealOpened' && opened.args.dealId === dealId && opened.args.terms.salt === terms.salt, 'full terms decoded')

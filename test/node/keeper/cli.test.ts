@@ -50,7 +50,7 @@ test('keeper start prints each liquidation and, with --json, one summary documen
       assert.is(cli.stdout(), '', 'stdout holds only the final document')
 
       const now = await chainTime(owner)
-      const { dealId } = await openTestDeal(market, provider, client, { deadline: now + 60n })
+      const { dealId } = await openTestDeal(market, provider, client, { deadline: now + 90n })
       await increaseTime(owner, 120)
       await waitFor(() => cli.stderr().includes('liquidated'), { what: 'a liquidation line' })
       assert.match(cli.stderr(), `deal ${dealId.slice(0, 10)}`)

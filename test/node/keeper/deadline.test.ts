@@ -6,7 +6,7 @@ import { allotMarketAbi } from '../../../contracts/abi/index.ts'
 import { getDeal } from '../../../node/chain/actions/readMarket.ts'
 import type { ChainClients } from '../../../node/chain/clients.ts'
 import { startDevMarket, type DevMarket } from '../../../node/chain/devMarket.ts'
-import { chainTime } from '../../../node/chain/devTime.ts'
+import { chainTime, increaseTime } from '../../../node/chain/devTime.ts'
 import type { Keeper } from '../../../node/keeper/index.ts'
 import { approveBoth, balanceOf, nextEvent, prepareProvider, openTestDeal, setBlockTime, startKeeper, waitFor, withTimeout } from './helpers.ts'
 
@@ -32,7 +32,9 @@ test('a deal past its deadline is liquidated within 2 s of it on 1 s blocks; the
   try {
     const liquidated = nextEvent(running.keeper, 'liquidated', (detail) => detail.kind === 'deal', 15_000)
     const now = await chainTime(owner)
-    const { terms, dealId } = await openTestDeal(market, provider, client, { deadline: now + 4n, expiry: now + 60n })
+    // The market's shortest deal is a minute: open one, then move the chain to 4 s before its deadline.
+    const { terms, dealId } = await openTestDeal(market, provider, client, { deadline: now + 70n, expiry: now + 60n })
+    await increaseTime(owner, 66)
     const paymentBefore = await balanceOf(client, deployment.paymentToken)
     const collateralBefore = await balanceOf(client, deployment.collateralToken)
 
@@ -63,7 +65,8 @@ test('two keepers race for one liquidation: one wins, the other records a lost r
   const b = await startKeeper(market, keeperB)
   try {
     const now = await chainTime(owner)
-    const { dealId } = await openTestDeal(market, provider, client, { deadline: now + 3n, expiry: now + 60n })
+    const { dealId } = await openTestDeal(market, provider, client, { deadline: now + 70n, expiry: now + 60n })
+    await increaseTime(owner, 67)
     const outcome = (keeper: Keeper) =>
       new Promise<string>((resolve) => {
         keeper.addEventListener('liquidated', ({ detail }) => detail.kind === 'deal' && detail.dealId === dealId && resolve('liquidated'))

@@ -22,69 +22,110 @@ contract ConstructorTest is BaseTest {
         assertEq(address(market.paymentToken()), address(usd));
         assertEq(address(market.collateralToken()), address(collateralToken));
         assertEq(address(market.priceFeed()), address(feed));
-        assertEq(market.owner(), owner);
         assertEq(market.arbiter(), arbiter);
-        assertEq(market.pendingOwner(), address(0));
+        assertEq(market.feeRecipient(), feeRecipient);
         assertEq(abi.encode(market.parameters()), abi.encode(defaultParameters()));
         (uint256 price, uint256 updatedAt) = market.collateralPrice();
         assertEq(price, 2e8);
         assertEq(updatedAt, block.timestamp);
+        assertTrue(factory.isMarket(address(market)));
+        assertEq(factory.marketOf(keccak256(abi.encode(config()))), address(market));
+        assertEq(factory.marketCount(), 1);
+    }
+
+    function test_factory_oneMarketPerConfig() public {
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarketFactory.MarketExists.selector, address(market)));
+        createMarket(config());
+        // Other parameters: another market, created by anyone.
+        MarketConfig memory c = config();
+        c.params.collateralFactorBps = 7_000;
+        vm.prank(keeper);
+        AllotMarket other = createMarket(c);
+        assertTrue(address(other) != address(market));
+        assertEq(factory.markets().length, 2);
+        assertEq(other.parameters().collateralFactorBps, 7_000);
+    }
+
+    function test_factory_refusesOtherCode() public {
+        bytes memory code = abi.encodePacked(type(AllotMarket).creationCode, hex"00");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAllotMarketFactory.UnknownMarketCode.selector, keccak256(code), keccak256(type(AllotMarket).creationCode)
+            )
+        );
+        factory.createMarket(code, config());
     }
 
     function test_constructor_revertsOnNonContractToken() public {
         MarketConfig memory c = config();
         c.paymentToken = IERC20(makeAddr("eoa"));
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotAContract.selector, address(c.paymentToken)));
-        new AllotMarket(c);
+        createMarket(c);
         c = config();
         c.collateralToken = IERC20(makeAddr("eoa"));
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotAContract.selector, address(c.collateralToken)));
-        new AllotMarket(c);
+        createMarket(c);
         c = config();
         c.priceFeed = IAggregatorV3(makeAddr("eoa"));
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotAContract.selector, address(c.priceFeed)));
-        new AllotMarket(c);
+        createMarket(c);
     }
 
-    function test_constructor_revertsOnZeroOwnerOrArbiter() public {
+    function test_constructor_revertsOnZeroArbiterOrFeeRecipient() public {
         MarketConfig memory c = config();
-        c.owner = address(0);
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.ZeroAddress.selector));
-        new AllotMarket(c);
-        c = config();
         c.arbiter = address(0);
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.ZeroAddress.selector));
-        new AllotMarket(c);
+        createMarket(c);
+        c = config();
+        c.feeRecipient = address(0);
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.ZeroAddress.selector));
+        createMarket(c);
     }
 
     function test_constructor_revertsOnFeedMismatch() public {
         MarketConfig memory c = config();
         c.priceFeed = IAggregatorV3(address(0));
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.InvalidPriceFeed.selector, address(0)));
-        new AllotMarket(c);
+        createMarket(c);
         c = config();
         c.collateralToken = c.paymentToken;
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.InvalidPriceFeed.selector, address(feed)));
-        new AllotMarket(c);
+        createMarket(c);
     }
 
-    function test_constructor_revertsOnBadParameters() public {
+    function test_constructor_revertsOnTooManyDecimals() public {
         MarketConfig memory c = config();
-        c.params.collateralFactorBps = 9_600;
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAllotMarket.ParameterOutOfBounds.selector, bytes32("collateralFactorBps"), 9_600, 1_000, 9_500
-            )
-        );
-        new AllotMarket(c);
+        MockERC20 wide = new MockERC20("W", "W", 19);
+        c.collateralToken = IERC20(address(wide));
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.TooManyDecimals.selector, address(wide), 19, 18));
+        createMarket(c);
+        // 77 and more combined decimals used to overflow 10 ** n: now each part is refused by name.
+        c = config();
+        MockERC20 huge = new MockERC20("H", "H", 77);
+        c.paymentToken = IERC20(address(huge));
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.TooManyDecimals.selector, address(huge), 77, 18));
+        createMarket(c);
+        c = config();
+        MockPriceFeed f = new MockPriceFeed(40, 1, "F");
+        c.priceFeed = IAggregatorV3(address(f));
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.TooManyDecimals.selector, address(f), 40, 18));
+        createMarket(c);
+    }
+
+    function test_constructor_revertsOnUnreadableDecimals() public {
+        MarketConfig memory c = config();
+        // A contract without `decimals()`: the factory itself.
+        c.collateralToken = IERC20(address(factory));
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.DecimalsUnreadable.selector, address(factory)));
+        createMarket(c);
     }
 
     /// @dev 6/18/8 decimals is the default; here every combination prices one whole collateral token at 2.50.
     function testFuzz_constructor_decimals(uint8 paymentDecimals, uint8 collateralDecimals, uint8 feedDecimals)
         public
     {
-        paymentDecimals = uint8(bound(paymentDecimals, 0, 24));
-        collateralDecimals = uint8(bound(collateralDecimals, 0, 24));
+        paymentDecimals = uint8(bound(paymentDecimals, 0, 18));
+        collateralDecimals = uint8(bound(collateralDecimals, 0, 18));
         feedDecimals = uint8(bound(feedDecimals, 2, 18));
         MockERC20 pay = new MockERC20("P", "P", paymentDecimals);
         MockERC20 col = new MockERC20("C", "C", collateralDecimals);
@@ -93,7 +134,7 @@ contract ConstructorTest is BaseTest {
         c.paymentToken = IERC20(address(pay));
         c.collateralToken = IERC20(address(col));
         c.priceFeed = IAggregatorV3(address(f));
-        AllotMarket m = new AllotMarket(c);
+        AllotMarket m = createMarket(c);
         col.mint(provider, 4 * 10 ** collateralDecimals);
         vm.startPrank(provider);
         col.approve(address(m), type(uint256).max);
@@ -104,42 +145,13 @@ contract ConstructorTest is BaseTest {
     }
 }
 
-contract SetParametersTest is BaseTest {
-    function test_setParameters_updatesAndEmits() public {
-        Parameters memory p = defaultParameters();
-        p.protocolFeeBps = 250;
-        p.challengeWindow = 2 hours;
-        vm.expectEmit(address(market));
-        emit IAllotMarket.ParametersChanged(p);
-        vm.prank(owner);
-        market.setParameters(p);
-        assertEq(abi.encode(market.parameters()), abi.encode(p));
-    }
-
-    function test_setParameters_keepsBalances() public {
-        (DealTerms memory t,) = openDefault();
-        commit(t);
-        vm.prank(client);
-        market.settle(t);
-        vm.prank(owner);
-        market.setParameters(defaultParameters());
-        assertEq(market.feesAccrued(), 1e6);
-    }
-
-    function test_setParameters_revertsForNonOwner() public {
-        Parameters memory p = defaultParameters();
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotOwner.selector, keeper));
-        vm.prank(keeper);
-        market.setParameters(p);
-    }
-
+contract ParametersTest is BaseTest {
     function expectBounds(Parameters memory p, bytes32 name, uint256 value, uint256 min, uint256 max) internal {
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.ParameterOutOfBounds.selector, name, value, min, max));
-        vm.prank(owner);
-        market.setParameters(p);
+        useParameters(p);
     }
 
-    function test_setParameters_enforcesEveryBound() public {
+    function test_createMarket_enforcesEveryBound() public {
         Parameters memory p = defaultParameters();
         p.collateralFactorBps = 999;
         expectBounds(p, "collateralFactorBps", 999, 1_000, 9_500);
@@ -155,10 +167,12 @@ contract SetParametersTest is BaseTest {
         expectBounds(p, "liquidationBonusBps", 1_112, 0, 1_111);
 
         p = defaultParameters();
+        p.collateralFactorBps = 1_000;
         p.keeperBonusBps = 2_001;
         expectBounds(p, "keeperBonusBps", 2_001, 0, 2_000);
 
         p = defaultParameters();
+        p.collateralFactorBps = 1_000;
         p.insuranceBps = 5_001;
         expectBounds(p, "insuranceBps", 5_001, 0, 5_000);
 
@@ -181,9 +195,29 @@ contract SetParametersTest is BaseTest {
         p = defaultParameters();
         p.maxPriceAge = 0;
         expectBounds(p, "maxPriceAge", 0, 60, 7 days);
+
+        p = defaultParameters();
+        p.arbitrationWindow = 59 minutes;
+        expectBounds(p, "arbitrationWindow", 59 minutes, 1 hours, 30 days);
+
+        p = defaultParameters();
+        p.minDealDuration = 59;
+        expectBounds(p, "minDealDuration", 59, 60, 30 days);
+
+        p = defaultParameters();
+        p.volatilityWeightBps = 10_001;
+        expectBounds(p, "volatilityWeightBps", 10_001, 0, 10_000);
+
+        p = defaultParameters();
+        p.maxVolatilityBps = 9;
+        expectBounds(p, "maxVolatilityBps", 9, 10, 10_000);
+
+        p = defaultParameters();
+        p.minCollateralFactorBps = 8_001;
+        expectBounds(p, "minCollateralFactorBps", 8_001, 1_000, 8_000);
     }
 
-    function testFuzz_setParameters_validIsAccepted(uint16 cf, uint16 lt, uint16 lb) public {
+    function testFuzz_createMarket_validIsAccepted(uint16 cf, uint16 lt, uint16 lb) public {
         cf = uint16(bound(cf, 1_000, 9_500));
         lt = uint16(bound(lt, uint256(cf) + 1, 9_900));
         uint256 maxBonus = (uint256(10_000) * 10_000 - 1) / lt - 10_000;
@@ -191,55 +225,49 @@ contract SetParametersTest is BaseTest {
         lb = uint16(bound(lb, 0, maxBonus));
         Parameters memory p = defaultParameters();
         (p.collateralFactorBps, p.liquidationThresholdBps, p.liquidationBonusBps) = (cf, lt, lb);
-        vm.prank(owner);
-        market.setParameters(p);
+        p.minCollateralFactorBps = cf;
+        // keep clients senior: CF x (1 + keeper + insurance) <= 1
+        uint256 room = uint256(10_000) * 10_000 / cf - 10_000;
+        p.keeperBonusBps = uint16(room / 2 < 500 ? room / 2 : 500);
+        p.insuranceBps = uint16(room / 2 < 1000 ? room / 2 : 1000);
+        useParameters(p);
         // a position liquidation must improve the health factor: LT x (1 + bonus) < 1
         assertLt(uint256(lt) * (10_000 + lb), 10_000 * 10_000);
     }
 }
 
-contract OwnershipTest is BaseTest {
-    function test_setArbiter() public {
+contract FeeRecipientTest is BaseTest {
+    function test_feeRecipient_changesOnlyAfterDelay() public {
+        address next = makeAddr("next");
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotFeeRecipient.selector, keeper));
+        vm.prank(keeper);
+        market.proposeFeeRecipient(next);
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NoFeeRecipientProposed.selector));
+        market.acceptFeeRecipient();
+
+        vm.prank(feeRecipient);
+        market.proposeFeeRecipient(next);
+        uint64 at = uint64(block.timestamp + 7 days);
+        (address proposed, uint64 effectiveAt) = market.pendingFeeRecipient();
+        assertEq(proposed, next);
+        assertEq(effectiveAt, at);
+        skip(7 days - 1);
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.FeeRecipientDelayNotPassed.selector, at));
+        market.acceptFeeRecipient();
+        skip(1);
         vm.expectEmit(address(market));
-        emit IAllotMarket.ArbiterChanged(arbiter, keeper);
-        vm.prank(owner);
-        market.setArbiter(keeper);
-        assertEq(market.arbiter(), keeper);
+        emit IAllotMarket.FeeRecipientChanged(feeRecipient, next);
+        vm.prank(keeper);
+        market.acceptFeeRecipient();
+        assertEq(market.feeRecipient(), next);
+        (proposed,) = market.pendingFeeRecipient();
+        assertEq(proposed, address(0));
     }
 
-    function test_setArbiter_reverts() public {
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotOwner.selector, keeper));
-        vm.prank(keeper);
-        market.setArbiter(keeper);
+    function test_feeRecipient_refusesZero() public {
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.ZeroAddress.selector));
-        vm.prank(owner);
-        market.setArbiter(address(0));
-    }
-
-    function test_transferOwnership_twoStep() public {
-        vm.expectEmit(address(market));
-        emit IAllotMarket.OwnershipTransferStarted(owner, keeper);
-        vm.prank(owner);
-        market.transferOwnership(keeper);
-        assertEq(market.owner(), owner);
-        assertEq(market.pendingOwner(), keeper);
-
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotPendingOwner.selector, client));
-        vm.prank(client);
-        market.acceptOwnership();
-
-        vm.expectEmit(address(market));
-        emit IAllotMarket.OwnershipTransferred(owner, keeper);
-        vm.prank(keeper);
-        market.acceptOwnership();
-        assertEq(market.owner(), keeper);
-        assertEq(market.pendingOwner(), address(0));
-    }
-
-    function test_transferOwnership_revertsForNonOwner() public {
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotOwner.selector, keeper));
-        vm.prank(keeper);
-        market.transferOwnership(keeper);
+        vm.prank(feeRecipient);
+        market.proposeFeeRecipient(address(0));
     }
 }
 
@@ -250,23 +278,16 @@ contract FeesAndInsuranceTest is BaseTest {
         vm.prank(client);
         market.settle(t);
         vm.expectEmit(address(market));
-        emit IAllotMarket.FeesWithdrawn(keeper, 1e6);
-        vm.prank(owner);
-        market.withdrawFees(keeper);
-        assertEq(usd.balanceOf(keeper), 1e6);
+        emit IAllotMarket.FeesWithdrawn(feeRecipient, 1e6);
+        vm.prank(keeper);
+        market.withdrawFees();
+        assertEq(usd.balanceOf(feeRecipient), 1e6);
         assertEq(market.feesAccrued(), 0);
     }
 
     function test_withdrawFees_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NoFeesAccrued.selector));
-        vm.prank(owner);
-        market.withdrawFees(keeper);
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.ZeroAddress.selector));
-        vm.prank(owner);
-        market.withdrawFees(address(0));
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.NotOwner.selector, keeper));
-        vm.prank(keeper);
-        market.withdrawFees(keeper);
+        market.withdrawFees();
     }
 
     function test_fundInsurance() public {
@@ -304,8 +325,8 @@ contract ViewsTest is BaseTest {
 
     function test_views_revertOnStalePrice() public {
         openDefault();
-        skip(1 hours + 1);
-        bytes memory stale = abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp - 1 hours - 1, 1 hours);
+        skip(1 days + 1);
+        bytes memory stale = abi.encodeWithSelector(IAllotMarket.StalePrice.selector, block.timestamp - 1 days - 1, 1 days);
         vm.expectRevert(stale);
         market.healthFactor(provider);
         vm.expectRevert(stale);
