@@ -71,9 +71,9 @@ async function interruptible<T>(signal: AbortSignal, run: () => Promise<T>): Pro
 const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '—')
 
 function summaryTable(summaries: readonly ScenarioSummary[]): string {
-  const t = new CliTable({ head: ['scenario', 'seeds', 'deals/seed', 'bad debt % p99', 'shortfall % p99', 'honest slashed', 'delay p50/p99', 'zero-value', 'unprofitable', 'reverted', 'comp. paid %', 'util.', 'cap. eff.'], style: { head: [], border: [] } })
+  const t = new CliTable({ head: ['scenario', 'seeds', 'deals/seed', 'bad debt % p99', 'shortfall % p99', 'honest slashed', 'delay p50/p99', 'zero-value', 'unprofitable', 'lost races', 'comp. paid %', 'util.', 'cap. eff.'], style: { head: [], border: [] } })
   for (const s of summaries)
-    t.push([s.scenario, s.seeds, fmt(s.deals, 0), fmt(s.badDebtPctOfSlashed.p99, 4), fmt(s.providerShortfallPctOfSlashed.p99, 4), s.honestSlashed.max, `${s.liquidationDelayLiveBlocks.p50}/${s.liquidationDelayLiveBlocks.p99}`, s.zeroValueLiquidations.max, fmt(s.unprofitableLiquidations.mean, 1), fmt(s.revertedLiquidations.mean, 1), fmt(s.compensationPaidPct.mean), fmt(s.utilizationMean.mean), fmt(s.capitalEfficiency.mean, 3)])
+    t.push([s.scenario, s.seeds, fmt(s.deals, 0), fmt(s.badDebtPctOfSlashed.p99, 4), fmt(s.providerShortfallPctOfSlashed.p99, 4), s.honestSlashed.max, `${s.liquidationDelayLiveBlocks.p50}/${s.liquidationDelayLiveBlocks.p99}`, s.zeroValueLiquidations.max, fmt(s.unprofitableLiquidations.mean, 1), fmt(s.lostRaces.mean, 1), fmt(s.compensationPaidPct.mean), fmt(s.utilizationMean.mean), fmt(s.capitalEfficiency.mean, 3)])
   return t.toString()
 }
 

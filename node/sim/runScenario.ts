@@ -82,8 +82,8 @@ export type SeedResult = {
   liquidationDelaysLive: number[]
   zeroValueLiquidations: number
   unprofitableLiquidations: number
-  /** Keepers' liquidation transactions that reverted on chain: races lost inside a block, front-run settlements. */
-  revertedLiquidations: number
+  /** Liquidations a keeper lost to another keeper or to a front-running settlement (the keepers' own count). */
+  lostRaces: number
   compensationOwed: number
   compensationPaid: number
   compensationPaidPct: number
@@ -139,7 +139,7 @@ const keeperProfiles: SimKeeperProfile[] = [
  * const result = await runScenario({ scenario: scenarios.crash50, seed: 1, parameters: defaultSimMarketParameters })
  */
 export async function runScenario(options: RunScenarioOptions): Promise<SeedResult> {
-  const { scenario, seed, parameters, days = 30, demandPerDay = 50, checkEvery = 25, calmBlock = HOUR, busyBlock = 300, drain = DAY, signal } = options
+  const { scenario, seed, parameters, days = 30, demandPerDay = 80, checkEvery = 25, calmBlock = HOUR, busyBlock = 300, drain = DAY, signal } = options
   const started = Date.now()
   const random = createRandom(seed)
   const chain = await startSimChain({ signal })
@@ -282,7 +282,6 @@ function createRun(ctx: RunContext) {
     delaysLive: [] as number[],
     zeroValue: 0,
     unprofitable: 0,
-    revertedLiquidations: 0,
     selfDealExits: 0,
     honestSlashed: new Set<string>(),
     keeperProfit: Object.fromEntries(keepers.map((k) => [k.profile.name, 0])) as Record<string, number>,
@@ -458,10 +457,6 @@ function createRun(ctx: RunContext) {
         if (info.tag === 'openDeal' || info.tag === 'selfDeal') m.refused++
         else failed++
       }
-    }
-    // Keepers' liquidations mined in this block that reverted (a front-run, a race lost on chain).
-    for (const receipt of block.receipts.values()) {
-      if (receipt.status !== 'success' && keeperByAddress.has(receipt.from.toLowerCase())) m.revertedLiquidations++
     }
     absorb(block.number, t, market.decode(block.receipts.values()), failed)
 
@@ -716,7 +711,7 @@ function createRun(ctx: RunContext) {
       liquidationDelaysLive: m.delaysLive,
       zeroValueLiquidations: m.zeroValue,
       unprofitableLiquidations: m.unprofitable,
-      revertedLiquidations: m.revertedLiquidations,
+      lostRaces: keepers.reduce((sum, k) => sum + k.lostRaces, 0),
       compensationOwed: m.compensationOwed,
       compensationPaid: m.compensationPaid,
       compensationPaidPct: m.compensationOwed > 0 ? (100 * m.compensationPaid) / m.compensationOwed : 100,

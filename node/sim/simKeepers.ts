@@ -31,6 +31,8 @@ export type SimKeeper = {
   liquidations: Liquidation[]
   skipped: Skipped[]
   errors: string[]
+  /** Liquidations another keeper (or a front-running settlement) got to first. */
+  lostRaces: number
 }
 
 export type SimKeeperPool = {
@@ -75,7 +77,8 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
       { clients, deployment, store },
       { minProfit: profile.minProfit, nativePrice: profile.nativePrice, pollingInterval: 2, deadlinePollInterval: 2, skipRetryDelay: 0, retryDelay: 5, maxRetryDelay: 100, receiptTimeout: 600_000 },
     )
-    const entry: SimKeeper = { profile, address: account.address, keeper, liquidations: [], skipped: [], errors: [] }
+    const entry: SimKeeper = { profile, address: account.address, keeper, liquidations: [], skipped: [], errors: [], lostRaces: 0 }
+    keeper.addEventListener('lostRace', () => entry.lostRaces++)
     keeper.addEventListener('liquidated', ({ detail }) => entry.liquidations.push(detail))
     keeper.addEventListener('skipped', ({ detail }) => entry.skipped.push(detail))
     keeper.addEventListener('error', ({ detail }) => entry.errors.push(detail.error.name))

@@ -19,7 +19,7 @@ export type ScenarioSummary = {
   liquidationDelayLiveBlocks: { p50: number; p99: number; max: number; count: number }
   zeroValueLiquidations: Spread
   unprofitableLiquidations: Spread
-  revertedLiquidations: Spread
+  lostRaces: Spread
   compensationPaidPct: Spread
   insuranceFundEnd: Spread
   keeperProfit: Record<string, Spread>
@@ -69,7 +69,7 @@ export function summarize(results: readonly SeedResult[]): ScenarioSummary {
     liquidationDelayLiveBlocks: { p50: percentile(live, 0.5), p99: percentile(live, 0.99), max: live.length ? Math.max(...live) : 0, count: live.length },
     zeroValueLiquidations: of((r) => r.zeroValueLiquidations),
     unprofitableLiquidations: of((r) => r.unprofitableLiquidations),
-    revertedLiquidations: of((r) => r.revertedLiquidations),
+    lostRaces: of((r) => r.lostRaces),
     compensationPaidPct: of((r) => r.compensationPaidPct),
     insuranceFundEnd: of((r) => r.insuranceFundEnd),
     keeperProfit: Object.fromEntries(keepers.map((k) => [k, of((r) => r.keeperProfit[k] ?? 0)])),
