@@ -2,14 +2,17 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import { startNode, type StartNodeParameters } from '../node/daemon/startNode.ts'
 import type { CommandContext } from './command.ts'
 import { connect } from './connect.ts'
+import type { MetricsAddress } from '../node/metrics/parseMetricsAddress.ts'
+import { startMetrics } from './commands/metricsOption.ts'
 
 /**
  * Starts a node for a command from the resolved settings: the chain from --rpc and
  * the deployment file, the network from --listen and --bootstrap, the account from
  * the keystore or --private-key. Checks the chain first, so a dead RPC endpoint
- * fails before any network is joined.
+ * fails before any network is joined. With `metrics`, serves the node's registry
+ * there until the node stops.
  */
-export async function startCliNode({ settings, resolved, signal }: CommandContext, extra: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> = {}) {
+export async function startCliNode({ settings, resolved, signal, output }: CommandContext, { metrics, ...extra }: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> & { metrics?: MetricsAddress | undefined } = {}) {
   const connection = await connect(settings, resolved)
   const node = await startNode({
     home: settings.home,
@@ -22,5 +25,14 @@ export async function startCliNode({ settings, resolved, signal }: CommandContex
     signal,
     ...extra,
   })
-  return { node, connection }
+  const server = await startMetrics(node.registry, metrics, output).catch(async (error) => {
+    await node.stop()
+    throw error
+  })
+  if (!server) return { node, connection }
+  const stop = async () => {
+    await server.stop()
+    await node.stop()
+  }
+  return { node: { ...node, stop }, connection }
 }

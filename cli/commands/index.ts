@@ -1,6 +1,7 @@
 import type { CommandSpec } from '../command.ts'
 import { chainDev } from './chain.ts'
 import { configShow } from './config.ts'
+import { dashboard } from './dashboard.ts'
 import { demo } from './demo.ts'
 import { jobCancel, jobList, jobLogs, jobResult, jobStatus, jobSubmit } from './job.ts'
 import { keeperStart } from './keeper.ts'
@@ -11,4 +12,4 @@ import { sim, simReport, simSweep } from './sim.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, sim, simReport, simSweep, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, keeperStart, sim, simReport, simSweep, dashboard, demo, configShow]

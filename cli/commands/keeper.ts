@@ -8,6 +8,9 @@ import { openStore } from '../../node/store/openStore.ts'
 import { commandAccount } from '../account.ts'
 import type { CommandSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
+import { createMetricsRegistry } from '../../node/metrics/createMetricsRegistry.ts'
+import { recordKeeperMetrics } from '../../node/keeper/metrics.ts'
+import { metricsOption, startMetrics } from './metricsOption.ts'
 import { parseInteger } from './parse.ts'
 
 const short = (hex: string) => `${hex.slice(0, 10)}…`
@@ -34,11 +37,13 @@ export const keeperStart: CommandSpec = {
     },
     { flags: '--polling-interval <ms>', description: 'milliseconds between polls for a new block', defaultValue: 500, parse: parseInteger('--polling-interval', 20, 60_000) },
     { flags: '--confirmations <blocks>', description: 'blocks to stay behind the head before acting on events', defaultValue: 0, parse: parseInteger('--confirmations', 0, 1_000) },
+    metricsOption,
   ],
   examples: [
     'ALLOT_PRIVATE_KEY=0x… allot keeper start',
     'allot keeper start --private-key 0x… --min-profit 0.5 --native-price 3000',
     'allot keeper start --json > keeper-summary.json',
+    'allot keeper start --metrics 127.0.0.1:9465',
   ],
   async run(_args, options, { settings, resolved, output, signal }) {
     // The keeper's account pays gas and, for position liquidations, payment tokens; it receives the bonuses.
@@ -46,7 +51,8 @@ export const keeperStart: CommandSpec = {
     const deployment = await readDeployment(settings.deployment!)
     // A deployment file written by `allot chain dev` names its chain; an explicit --rpc/ALLOT_RPC wins.
     const rpcUrl = resolved.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
-    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account })
+    const registry = createMetricsRegistry()
+    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account, registry })
     let decimals: number
     try {
       const chainId = await clients.public.getChainId()
@@ -67,6 +73,7 @@ export const keeperStart: CommandSpec = {
         confirmations: options.confirmations as number,
       },
     )
+    recordKeeperMetrics(registry, keeper)
     const liquidations: Liquidation[] = []
     keeper.addEventListener('liquidated', ({ detail }) => {
       liquidations.push(detail)
@@ -93,12 +100,17 @@ export const keeperStart: CommandSpec = {
       output.progress('error', `${detail.target ? `${detail.kind} ${short(detail.target)}: ` : ''}${(error as { shortMessage?: string }).shortMessage ?? error.message}`)
     })
 
+    const metricsServer = await startMetrics(registry, options.metrics, output).catch(async (error) => {
+      await store.close()
+      throw error
+    })
     try {
       await keeper.start()
       output.progress('started', `keeper ${keeper.address} on chain ${deployment.chainId}, market ${deployment.market}; ${keeper.metrics().dealsTracked} deals remembered`)
       if (!signal.aborted) await once(signal, 'abort')
     } finally {
       await keeper.stop()
+      await metricsServer?.stop()
       await store.close()
     }
     const metrics = keeper.metrics()

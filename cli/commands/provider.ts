@@ -2,9 +2,11 @@ import { once } from 'node:events'
 import { formatUnits, maxUint256 } from 'viem'
 import { runtimes as runtimeKinds, type Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { detectResources } from '../../node/runtime/resources/detectResources.ts'
+import type { MetricsAddress } from '../../node/metrics/parseMetricsAddress.ts'
 import type { CommandSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
 import { startCliNode } from '../startCliNode.ts'
+import { metricsOption } from './metricsOption.ts'
 import { parseInteger } from './parse.ts'
 
 const parseBigint = (flag: string) => (value: string) => {
@@ -30,11 +32,13 @@ export const providerStart: CommandSpec = {
     { flags: '--price-memory <units>', description: 'price per GiB-second, in millionths of the smallest unit', defaultValue: 50_000_000n, parse: parseBigint('--price-memory') },
     { flags: '--price-gpu <units>', description: 'price per GPU-second for every detected model, in millionths of the smallest unit', defaultValue: 5_000_000_000n, parse: parseBigint('--price-gpu') },
     { flags: '--collateral-bps <bps>', description: 'collateral offered per deal, in basis points of its price', defaultValue: 20_000, parse: parseInteger('--collateral-bps', 0, 1_000_000) },
+    metricsOption,
   ],
   examples: [
     'allot provider start',
     'allot provider start --listen /ip4/0.0.0.0/tcp/4001 --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW…',
     'allot provider start --cpu 2000 --memory 4096 --runtimes wasm,process --json',
+    'allot provider start --metrics 127.0.0.1:9464',
   ],
   async run(_args, options, context) {
     const { output, signal, settings } = context
@@ -55,6 +59,7 @@ export const providerStart: CommandSpec = {
         collateralBps: options.collateralBps as number,
       },
       syncOnStart: true,
+      metrics: options.metrics as MetricsAddress | undefined,
     })
     try {
       const status = await node.provider!.status()

@@ -1,5 +1,7 @@
 import { createPublicClient, createWalletClient, http, type Account, type Chain, type PublicClient, type Transport, type WalletClient } from 'viem'
 import { anvil } from 'viem/chains'
+import type { Registry } from 'prom-client'
+import { instrumentTransport } from './metrics.ts'
 
 export type ChainClients = {
   public: PublicClient<Transport, Chain>
@@ -13,18 +15,20 @@ export type CreateChainClientsParameters = {
   chainId?: number
   /** How often to poll for receipts and events; anvil answers at once, so short. */
   pollingInterval?: number
+  /** Where RPC latency and errors are counted (`allot_rpc_*`). */
+  registry?: Registry
 }
 
 /**
  * Creates the public and wallet clients for one account on one chain.
  * A chain id other than anvil's gets a minimal chain definition of its own.
  */
-export function createChainClients({ rpcUrl, account, chainId = anvil.id, pollingInterval = 100 }: CreateChainClientsParameters): ChainClients {
+export function createChainClients({ rpcUrl, account, chainId = anvil.id, pollingInterval = 100, registry }: CreateChainClientsParameters): ChainClients {
   const chain: Chain = chainId === anvil.id ? anvil : { ...anvil, id: chainId, name: `chain ${chainId}` }
   const transport = http(rpcUrl, { retryCount: 1, timeout: 10_000 })
   return {
-    public: createPublicClient({ chain, transport, pollingInterval }),
-    wallet: createWalletClient({ chain, transport, account, pollingInterval }),
+    public: createPublicClient({ chain, transport: registry ? instrumentTransport(transport, registry) : transport, pollingInterval }),
+    wallet: createWalletClient({ chain, transport: registry ? instrumentTransport(transport, registry) : transport, account, pollingInterval }),
     rpcUrl,
   }
 }

@@ -3,12 +3,15 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PrivateKeyAccount } from 'viem/accounts'
+import type { Registry } from 'prom-client'
 import { marketTopics } from '../../protocol/topics.ts'
 import type { UnitPrices } from '../../protocol/types/ask.ts'
 import type { Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { createChainClients, type ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { createBookMatcher, type BookMatcher } from '../client/bookMatcher.ts'
+import { instrumentMatcher } from '../client/metrics.ts'
+import { createMetricsRegistry } from '../metrics/createMetricsRegistry.ts'
 import { serveJobs, type JobServer } from '../client/serveJobs.ts'
 import { logger } from '../log/logger.ts'
 import { createChainBacking } from '../orderbook/backing.ts'
@@ -52,6 +55,8 @@ export type AllotNode = {
   host: P2PHost
   store: Store
   clients: ChainClients
+  /** The node's one metrics registry; `--metrics` serves it. */
+  registry: Registry
   deployment: Deployment
   orderBook: OrderBook
   /** The book as a client matches against it, through a columnar index. */
@@ -69,7 +74,8 @@ export type AllotNode = {
  */
 export async function startNode(parameters: StartNodeParameters): Promise<AllotNode> {
   const { home, rpcUrl, deployment, account, listen, bootstrap, announce, signal } = parameters
-  const clients = createChainClients({ rpcUrl, account, chainId: deployment.chainId })
+  const registry = createMetricsRegistry()
+  const clients = createChainClients({ rpcUrl, account, chainId: deployment.chainId, registry })
   const store = await openStore(home)
   const host = await createHost({ privateKey: await loadPeerKey(home), listen, bootstrap, announce, scoredTopics: Object.values(marketTopics(deployment)) })
   const stops: (() => unknown)[] = [() => store.close(), () => host.stop()]
@@ -103,7 +109,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
         stops.push(() => runtime.stop())
         runtimes[kind] = runtime
       }
-      provider = createProvider({ host, clients, deployment, store, ledger: new CapacityLedger({ capacity }), runtimes, publisher: orderBook }, { home, prices, ...init })
+      provider = createProvider({ host, clients, deployment, store, ledger: new CapacityLedger({ capacity }), runtimes, publisher: orderBook, registry }, { home, prices, ...init })
       await provider.start()
       stops.push(() => provider!.stop())
     }
@@ -123,7 +129,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
     }
     await mkdir(home, { recursive: true })
     await writeFile(join(home, 'node.json'), `${JSON.stringify(info, null, 2)}\n`)
-    return { host, store, clients, deployment, orderBook, book: createBookMatcher({ asks: () => orderBook.asks() }), jobs, provider, info, stop }
+    return { host, store, clients, deployment, orderBook, book: instrumentMatcher(createBookMatcher({ asks: () => orderBook.asks() }), registry), jobs, provider, registry, info, stop }
   } catch (error) {
     await stop()
     throw error

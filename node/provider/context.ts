@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client'
 import type { Hex } from 'viem'
 import type { PricingCurve } from '../../protocol/pricing/pricingCurve.ts'
 import type { SignedAsk, UnitPrices } from '../../protocol/types/ask.ts'
@@ -11,6 +12,7 @@ import type { CapacityLedger } from '../runtime/resources/capacityLedger.ts'
 import type { Runtime } from '../runtime/runtime.ts'
 import type { JobRecords } from './jobRecords.ts'
 import type { LogBook } from './logBook.ts'
+import type { ProviderMetrics } from './metrics.ts'
 
 /** Where a provider publishes its asks: the order book, or anything with the same call. */
 export type AskPublisher = { publishAsk: (signed: SignedAsk, options?: { signal?: AbortSignal }) => Promise<void> }
@@ -23,6 +25,8 @@ export type ProviderComponents = {
   ledger: CapacityLedger
   runtimes: Partial<Record<RuntimeKind, Runtime>>
   publisher: AskPublisher
+  /** The node's metrics registry: the provider's series go on it. */
+  registry: Registry
 }
 
 export type ProviderInit = {
@@ -77,6 +81,7 @@ export type ProviderContext = ProviderComponents &
     currentAsk: () => { signed: SignedAsk; hash: Hex } | undefined
     advertisedResources: Resources
     logs: LogBook
+    metrics: ProviderMetrics
     signal: AbortSignal
     paths: { jobBundle: (jobHash: Hex) => string; jobFiles: (jobHash: Hex) => string; result: (dealId: Hex) => string; work: string }
     counters: { done: number; failed: number; running: number; declined: number }

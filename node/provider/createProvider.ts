@@ -9,6 +9,8 @@ import { levelCursorStore } from '../chain/events/cursorStore.ts'
 import { createEventFollower, type EventFollower } from '../chain/events/createEventFollower.ts'
 import type { MarketEvent } from '../chain/events/types.ts'
 import { logger } from '../log/logger.ts'
+import { watchFollower } from '../chain/metrics.ts'
+import { observeProviderEvent, providerMetrics } from './metrics.ts'
 import { defaultProviderInit, type ProviderComponents, type ProviderContext, type ProviderInit } from './context.ts'
 import { jobRecords, type JobState } from './jobRecords.ts'
 import { createLogBook } from './logBook.ts'
@@ -40,7 +42,7 @@ export type Provider = {
  * result hashes and serves results and live logs to their clients.
  *
  * @example
- * const provider = createProvider({ host, clients, deployment, store, ledger, runtimes, publisher: orderBook }, { home, prices })
+ * const provider = createProvider({ host, clients, deployment, store, ledger, runtimes, publisher: orderBook, registry }, { home, prices })
  * await provider.start()
  */
 export function createProvider(components: ProviderComponents, init: ProviderInit): Provider {
@@ -66,6 +68,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
     address: components.clients.wallet.account.address,
     advertisedResources: toResources(components.ledger.capacity),
     logs: createLogBook(),
+    metrics: providerMetrics(components.registry),
     signal: controller.signal,
     counters: { done: 0, failed: 0, running: 0, declined: 0 },
     currentAsk: () => ask,
@@ -105,6 +108,7 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
 
   const onEvents = async (events: MarketEvent[]) => {
     for (const event of events) {
+      observeProviderEvent(context.metrics, event, context.address)
       if (event.eventName === 'DealOpened') {
         context.offers.delete(event.args.dealId.toLowerCase())
         const record = await records.get(event.args.dealId)
@@ -158,6 +162,8 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
         signal: controller.signal,
       })
       await follower.start()
+      watchFollower(components.registry, 'provider', follower.status)
+      context.metrics.watch(context)
       await recover()
       await prune().catch((error) => log.error('pruning results: %s', error.message))
       pruner = setInterval(() => void prune().catch((error) => log.error('pruning results: %s', error.message)), 3600_000)

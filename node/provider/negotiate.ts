@@ -17,6 +17,7 @@ import { signDealTerms } from '../chain/actions/signDealTerms.ts'
 import { chainNow } from '../chain/chainNow.ts'
 import { messageStream } from '../p2p/messageStream.ts'
 import { fetchBundle } from '../transfer/fetchBundle.ts'
+import { transferMetrics } from '../transfer/metrics.ts'
 import { writeBundleFolder } from '../transfer/writeBundleFolder.ts'
 import type { ProviderContext } from './context.ts'
 
@@ -118,7 +119,8 @@ async function accept(context: ProviderContext, proposal: DealProposal, connecti
   const bundlePath = context.paths.jobBundle(bid.jobHash)
   if (!existsSync(bundlePath)) {
     try {
-      await fetchBundle(context.host, { kind: 'job', peer: connection.remotePeer, id: bid.jobHash, destination: bundlePath, expectedHash: bid.jobHash, maxBytes: context.maxJobBytes, signal })
+      const fetched = await fetchBundle(context.host, { kind: 'job', peer: connection.remotePeer, id: bid.jobHash, destination: bundlePath, expectedHash: bid.jobHash, maxBytes: context.maxJobBytes, signal })
+      transferMetrics(context.registry).bytes.inc({ direction: 'received', kind: 'job' }, fetched.bytes - fetched.resumedFrom)
     } catch (error) {
       const name = (error as Error).name
       if (name === 'BundleHashMismatchError') throw new Declined(DeclineReason.JobHashMismatch, (error as Error).message)

@@ -10,6 +10,7 @@ import { readBundleFolder } from '../runtime/readBundleFolder.ts'
 import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import type { ProviderContext } from './context.ts'
 import type { JobRecord } from './jobRecords.ts'
+import { jobOutcome } from './metrics.ts'
 
 /**
  * Runs an opened deal's job to a committed result: accepted → running → finished
@@ -54,8 +55,10 @@ async function execute(context: ProviderContext, record: JobRecord, deadlineMs: 
   context.counters.running += 1
   context.log('running deal %s (%s job, attempt %d)', dealId, manifest.runtime, record.attempts)
   const timeout = AbortSignal.timeout(Math.max(1, deadlineMs - Date.now()))
+  const timer = context.metrics.jobSeconds.startTimer({ runtime: manifest.runtime })
+  let result: Awaited<ReturnType<typeof runtime.run>> | undefined
   try {
-    const result = await runtime.run(
+    result = await runtime.run(
       { id: dealId, manifest, bundleDir: context.paths.jobFiles(terms.jobHash), gpus: reservation.gpus },
       { signal: AbortSignal.any([context.signal, timeout]), onLog: (log) => context.logs.append(dealId, log.stream, log.data) },
     )
@@ -78,6 +81,8 @@ async function execute(context: ProviderContext, record: JobRecord, deadlineMs: 
       ...(result.failure ? { failure: result.failure.name } : {}),
     })
   } finally {
+    timer()
+    context.metrics.jobs.inc({ runtime: manifest.runtime, outcome: jobOutcome(result) })
     context.counters.running -= 1
     context.logs.end(dealId)
     context.ledger.release(dealId)

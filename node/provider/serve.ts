@@ -1,7 +1,9 @@
 import type { Connection, Stream } from '@libp2p/interface'
+import { stat } from 'node:fs/promises'
 import { FetchErrorReason } from '../../protocol/types/messages.ts'
 import { messageStream } from '../p2p/messageStream.ts'
 import { serveBundle } from '../transfer/serveBundle.ts'
+import { transferMetrics } from '../transfer/metrics.ts'
 import type { ProviderContext } from './context.ts'
 
 const servable = new Set(['finished', 'committed', 'delivered', 'settled'])
@@ -21,7 +23,9 @@ export async function handleResultRequest(context: ProviderContext, stream: Stre
       await ms.write({ type: 'fetch-error', body: { reason: FetchErrorReason.NotAuthorized } })
       return
     }
-    await serveBundle(ms, { kind: 'result', path: context.paths.result(record.dealId), offset: body.offset, signal })
+    const path = context.paths.result(record.dealId)
+    await serveBundle(ms, { kind: 'result', path, offset: body.offset, signal })
+    transferMetrics(context.registry).bytes.inc({ direction: 'sent', kind: 'result' }, Math.max(0, (await stat(path)).size - body.offset))
     if (record.state === 'committed') await context.records.update(record.dealId, { state: 'delivered' })
   } catch (error) {
     context.log.error('result request failed: %O', error)

@@ -10,6 +10,7 @@ import { createProvider, type Provider } from '../../node/provider/createProvide
 import { CapacityLedger } from '../../node/runtime/resources/capacityLedger.ts'
 import { createWasmRuntime } from '../../node/runtime/wasm/createWasmRuntime.ts'
 import { openStore, type Store } from '../../node/store/openStore.ts'
+import { createMetricsRegistry } from '../../node/metrics/createMetricsRegistry.ts'
 
 /** A book shared by reference between nodes of one test: asks without the gossip layer. */
 export function sharedBook() {
@@ -48,7 +49,7 @@ export async function startTestProvider(
   await wasm.start()
   const ledger = new CapacityLedger({ capacity: { cpuMillicores: 4000, memoryMiB: 4096, diskMiB: 10_000, gpus: [] } })
   const provider = createProvider(
-    { host, clients, deployment, store, ledger, runtimes: { wasm }, publisher },
+    { host, clients, deployment, store, ledger, runtimes: { wasm }, publisher, registry: createMetricsRegistry() },
     { home: dir, prices: { cpu: 500_000_000n, memory: 50_000_000n, gpus: [] }, ...init },
   )
   await provider.start()
