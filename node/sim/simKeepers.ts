@@ -75,7 +75,7 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
     stores.push(store)
     const keeper = createKeeper(
       { clients, deployment, store },
-      { minProfit: profile.minProfit, nativePrice: profile.nativePrice, pollingInterval: 2, deadlinePollInterval: 2, skipRetryDelay: 0, retryDelay: 5, maxRetryDelay: 100, receiptTimeout: 600_000 },
+      { minProfit: profile.minProfit, nativePrice: profile.nativePrice, pollingInterval: 2, deadlinePollInterval: 2, skipRetryDelay: 0, retryDelay: 5, maxRetryDelay: 100, receiptTimeout: 120_000 },
     )
     const entry: SimKeeper = { profile, address: account.address, keeper, liquidations: [], skipped: [], errors: [], lostRaces: 0 }
     keeper.addEventListener('lostRace', () => entry.lostRaces++)
