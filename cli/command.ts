@@ -31,5 +31,7 @@ export type CommandSpec = {
   arguments?: string[]
   options?: OptionSpec[]
   examples: string[]
+  /** The group's command when none is named (`allot sim` runs `allot sim run`). */
+  isDefault?: boolean
   run: (args: string[], options: Record<string, unknown>, context: CommandContext) => Promise<void>
 }

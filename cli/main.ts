@@ -65,7 +65,7 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
       }
       parent = group
     }
-    const command = parent.command(spec.path.at(-1)!).description(spec.summary).exitOverride().configureHelp({ showGlobalOptions: true })
+    const command = parent.command(spec.path.at(-1)!, { isDefault: spec.isDefault }).description(spec.summary).exitOverride().configureHelp({ showGlobalOptions: true })
     for (const argument of spec.arguments ?? []) command.argument(argument)
     for (const option of spec.options ?? []) {
       const created = new Option(option.flags, option.description)
@@ -121,6 +121,7 @@ const groupSummaries: Record<string, string> = {
   provider: 'sell your machine’s capacity',
   job: 'run jobs on the market and follow them',
   market: 'look at the order book',
+  sim: 'simulate the market under stress on the real contracts and keeper',
 }
 
 function pickFlags(globals: Record<string, unknown>): Partial<Record<SettingKey | 'home', unknown>> {

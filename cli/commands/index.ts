@@ -10,7 +10,8 @@ import { init } from './init.ts'
 import { marketAsks, marketBids, marketList, marketStatsCommand } from './market.ts'
 import { providerStart } from './provider.ts'
 import { providerStatusCommand } from './providerStatus.ts'
+import { sim, simReport, simSweep } from './sim.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, providerStatusCommand, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobDispute, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, keeperStart, keeperStatus, dashboard, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, providerStatusCommand, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobDispute, jobList, marketAsks, marketBids, marketList, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, keeperStart, keeperStatus, sim, simReport, simSweep, dashboard, demo, configShow]

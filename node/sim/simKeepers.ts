@@ -1,0 +1,162 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createPublicClient, createWalletClient, custom, http, toHex, type Address, type Hex } from 'viem'
+import { createNonceManager, jsonRpc } from 'viem/nonce'
+import { privateKeyToAccount } from 'viem/accounts'
+import { anvil as anvilChain } from 'viem/chains'
+import type { ChainClients } from '../chain/clients.ts'
+import type { Deployment } from '../chain/deployment.ts'
+import { createKeeper, type Keeper, type Liquidation, type Skipped } from '../keeper/index.ts'
+import { openStore, type Store } from '../store/openStore.ts'
+import type { SimChain } from './simChain.ts'
+
+/** How one simulated keeper behaves; its decisions are the shipped keeper's, these are only its settings. */
+export type SimKeeperProfile = {
+  name: string
+  /** Acts on one block in `every` (1 = every block): a slower operator or a slower node. */
+  every: number
+  /** The keeper's own `minProfit`, payment-token units. */
+  minProfit: bigint
+  /** Payment units per native coin the keeper counts gas at (0 ignores gas). */
+  nativePrice: bigint
+  /** From this simulated second on, the keeper is gone for good. */
+  dropsOutAt?: number
+}
+
+export type SimKeeper = {
+  profile: SimKeeperProfile
+  address: Address
+  keeper: Keeper
+  liquidations: Liquidation[]
+  skipped: Skipped[]
+  errors: string[]
+  /** Liquidations another keeper (or a front-running settlement) got to first. */
+  lostRaces: number
+}
+
+export type SimKeeperPool = {
+  keepers: SimKeeper[]
+  /**
+   * Lets the keepers that are live at `block` look at it, and resolves once each has handled it and
+   * sent what it decided to send (its requests have gone quiet). Keepers not live stay paused.
+   */
+  step: (block: bigint, live: (keeper: SimKeeper) => boolean) => Promise<void>
+  stop: () => Promise<void>
+}
+
+/** Requests that only wait for something to be mined; they say nothing about a keeper still deciding. */
+const TIP = 10_000_000n
+const WAITING = new Set(['eth_getTransactionReceipt', 'eth_getTransactionByHash'])
+
+/**
+ * Starts the real keeper (`createKeeper` from node/keeper) once per profile, in process. Each talks to
+ * anvil through a gate the simulation opens and closes, so a keeper sees a block only when the
+ * simulation lets it (latency, dropout) and the simulation knows when it has finished with a block.
+ */
+export async function startSimKeepers(chain: SimChain, deployment: Deployment, profiles: readonly { profile: SimKeeperProfile; privateKey: Hex }[]): Promise<SimKeeperPool> {
+  const home = await mkdtemp(join(tmpdir(), 'allot-sim-keepers-'))
+  const stores: Store[] = []
+  const gates: Gate[] = []
+  const keepers: SimKeeper[] = []
+  for (const [index, { profile, privateKey }] of profiles.entries()) {
+    const gate = createGate(chain)
+    // A nonce manager of its own: viem's shared one keys nonces by address and chain id, which every
+    // simulation in this process shares (same keys, chain 31337, different anvils).
+    const account = privateKeyToAccount(privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) })
+    // No retries with back-off timers: a retry pause would look like a keeper that has finished with the block.
+    const transport = custom({ request: gate.request }, { retryCount: 0 })
+    const clients: ChainClients = {
+      public: createPublicClient({ chain: anvilChain, transport, pollingInterval: 2 }),
+      wallet: createWalletClient({ chain: anvilChain, transport, account, pollingInterval: 2 }),
+      rpcUrl: chain.rpcUrl,
+    }
+    const store = await openStore(join(home, String(index)))
+    stores.push(store)
+    const keeper = createKeeper(
+      { clients, deployment, store },
+      { minProfit: profile.minProfit, nativePrice: profile.nativePrice, pollingInterval: 2, deadlinePollInterval: 2, skipRetryDelay: 0, retryDelay: 5, maxRetryDelay: 100, receiptTimeout: 120_000 },
+    )
+    const entry: SimKeeper = { profile, address: account.address, keeper, liquidations: [], skipped: [], errors: [], lostRaces: 0 }
+    keeper.addEventListener('lostRace', () => entry.lostRaces++)
+    keeper.addEventListener('liquidated', ({ detail }) => entry.liquidations.push(detail))
+    keeper.addEventListener('skipped', ({ detail }) => entry.skipped.push(detail))
+    keeper.addEventListener('error', ({ detail }) => entry.errors.push(detail.error.name))
+    gates.push(gate)
+    keepers.push(entry)
+  }
+  for (const { keeper } of keepers) await keeper.start()
+
+  return {
+    keepers,
+    async step(block, live) {
+      const active = keepers.map((keeper, index) => ({ keeper, gate: gates[index]! })).filter(({ keeper }) => live(keeper))
+      for (const { gate } of active) gate.open()
+      await Promise.all(active.map(({ keeper, gate }) => gate.quiet(() => (keeper.keeper.metrics().lastBlock ?? -1n) >= block)))
+      for (const { gate } of active) gate.close()
+    },
+    async stop() {
+      for (const gate of gates) gate.open()
+      await Promise.all(keepers.map(({ keeper }) => keeper.stop()))
+      for (const store of stores) await store.close()
+      await rm(home, { recursive: true, force: true })
+    },
+  }
+}
+
+type Gate = {
+  request: (args: { method: string; params?: unknown }) => Promise<unknown>
+  open: () => void
+  close: () => void
+  /** Resolves once `seen()` holds and no deciding request has started or been in flight for three samples in a row. */
+  quiet: (seen: () => boolean) => Promise<void>
+}
+
+function createGate(chain: SimChain): Gate {
+  const base = http(chain.rpcUrl, { retryCount: 0, timeout: 600_000 })({ chain: anvilChain, retryCount: 0 })
+  let isOpen = false
+  let waiters: (() => void)[] = []
+  let inFlight = 0
+  let started = 0
+  const wait = () => (isOpen ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)))
+  return {
+    async request({ method, params }) {
+      await wait()
+      // The follower polls for the head constantly; it is answered from the block the simulation mined, without a round trip.
+      if (method === 'eth_getBlockByNumber' && Array.isArray(params) && params[0] === 'latest') return chain.latestBlock()
+      if (method === 'eth_blockNumber') return (chain.latestBlock() as { number: Hex }).number
+      // Tips on the L2 the simulation stands for are a hundredth of a gwei; anvil would suggest a whole one.
+      if (method === 'eth_maxPriorityFeePerGas') return toHex(TIP)
+      if (method === 'eth_gasPrice') return toHex(chain.nextBaseFee() + TIP)
+      const counted = !WAITING.has(method)
+      if (counted) {
+        inFlight++
+        started++
+      }
+      try {
+        return await base.request({ method, params } as never)
+      } finally {
+        if (counted) inFlight--
+      }
+    },
+    open() {
+      isOpen = true
+      const ready = waiters
+      waiters = []
+      for (const resolve of ready) resolve()
+    },
+    close() {
+      isOpen = false
+    },
+    async quiet(seen) {
+      let calm = 0
+      let last = started
+      while (calm < 3) {
+        await new Promise((resolve) => setTimeout(resolve, 1))
+        if (seen() && inFlight === 0 && started === last) calm++
+        else calm = 0
+        last = started
+      }
+    },
+  }
+}
