@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export NO_COLOR=1 FORCE_COLOR=0
 log=$(mktemp)
 node --require ./node/polyfill/promise-with-resolvers.cjs --import tsx \
-  node_modules/uvu/bin.js test '\.test\.ts$' -i helpers "$@" 2>&1 | tee "$log"
+  scripts/uvu.mjs test '\.test\.ts$' -i helpers "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 total=$(sed -nE 's/^ *Total: *([0-9]+).*/\1/p' "$log" | tail -1)
 passed=$(sed -nE 's/^ *Passed: *([0-9]+).*/\1/p' "$log" | tail -1)
