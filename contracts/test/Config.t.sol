@@ -147,8 +147,10 @@ contract ConstructorTest is BaseTest {
 
 contract ParametersTest is BaseTest {
     function expectBounds(Parameters memory p, bytes32 name, uint256 value, uint256 min, uint256 max) internal {
+        MarketConfig memory c = config();
+        c.params = p;
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.ParameterOutOfBounds.selector, name, value, min, max));
-        useParameters(p);
+        createMarket(c);
     }
 
     function test_createMarket_enforcesEveryBound() public {
