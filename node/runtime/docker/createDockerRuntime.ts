@@ -146,6 +146,11 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     if (asRoot) await chownTree(workDir, NOBODY, NOBODY)
     const user = asRoot ? `${NOBODY}:${NOBODY}` : `${process.getuid?.()}:${process.getgid?.()}`
     const container = await docker.createContainer(dockerContainerOptions({ jobId: job.id, owner, manifest, workDir, user, gpus: job.gpus }))
+    // A stop that came while the engine created the container has already emptied `running`.
+    if (!started) {
+      await container.remove({ force: true }).catch(() => {})
+      throw new RuntimeStoppedError({ runtime: 'docker' })
+    }
     running.add(container)
     try {
       const kill = () => void container.kill({ signal: 'SIGKILL' }).catch(() => {})
@@ -171,6 +176,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       const drained = new Promise<void>((resolve) => attached.once('end', resolve).once('close', resolve))
       docker.modem.demuxStream(attached, sink('stdout'), sink('stderr'))
       await container.start()
+      // An abort or stop before the start found nothing running to kill: kill what just started.
+      if (signal?.aborted || !started) kill()
       const waited = (await container.wait()) as { StatusCode: number }
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1000))])
       await supervisor.finish()
@@ -215,7 +222,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     },
     async stop() {
       started = false
-      await Promise.all([...running].map((container) => container.kill({ signal: 'SIGKILL' }).catch(() => {})))
+      // Removed here, not only in each run's cleanup: a stopped provider leaves no container behind.
+      await Promise.all([...running].map((container) => container.remove({ force: true }).catch(() => {})))
     },
     run,
   }
