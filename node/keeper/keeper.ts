@@ -66,6 +66,8 @@ export class DefaultKeeper implements Keeper {
   /** Deals this keeper liquidated for good, until the follower reads the event and drops them. */
   readonly #finished = new Set<Hex>()
   readonly #dirtyProviders = new Set<Address>()
+  /** Work that was asked for again while it ran: looked at again the moment it ends, not a block later. */
+  readonly #lookAgain = new Set<string>()
   #retryDeferred = false
   #parameters: Promise<MarketParameters> | undefined
   #allowance: Promise<unknown> | undefined
@@ -248,6 +250,7 @@ export class DefaultKeeper implements Keeper {
     if (parameters.volatilityWeightBps === 0 || !this.#deployment.priceFeed) return
     // Liquidations the new price started go first: they are urgent, this is bookkeeping.
     await Promise.allSettled([...this.#inFlight].filter(([key]) => key !== 'volatility').map(([, work]) => work))
+    const round = this.#follower?.status().price?.roundId
     try {
       const { hash } = await this.#sender.send('updateVolatility', [], { signal: this.#controller?.signal })
       const { collateralFactorBps, liquidationThresholdBps } = await getEffectiveFactors(this.#clients, { deployment: this.#deployment })
@@ -259,6 +262,8 @@ export class DefaultKeeper implements Keeper {
     } catch (error) {
       if (this.#stopped && isAbort(error)) return
       if (error instanceof ContractRevertError && error.errorName === 'VolatilityUpToDate') return
+      // Another keeper's update landed first in the same block: ours reverted on chain, which is no error either.
+      if (error instanceof TransactionRevertedError && round !== undefined && (await this.#volatilityTakenIn(round, error.blockNumber))) return
       this.#emitError({ error: this.#named(error, 'updateVolatility') })
     }
   }
@@ -271,6 +276,7 @@ export class DefaultKeeper implements Keeper {
     this.#retryAt.clear()
     this.#failures.clear()
     this.#dirtyProviders.clear()
+    this.#lookAgain.clear()
     this.#parameters = undefined
     this.#allowance = undefined
     await this.#book.clear()
@@ -342,9 +348,11 @@ export class DefaultKeeper implements Keeper {
     this.#dirtyProviders.clear()
     for (const provider of providers) {
       const key = `position:${provider}`
-      // Busy or backing off: looked at again at a later block.
+      // Busy: looked at again as soon as the running check ends (a partial liquidation is followed up in the next block,
+      // even when its receipt comes after the follower has handled that block). Backing off: at a later block.
       if (this.#inFlight.has(key) || (this.#retryAt.get(key) ?? 0) > now) {
         this.#dirtyProviders.add(provider)
+        if (this.#inFlight.has(key)) this.#lookAgain.add(key)
         continue
       }
       this.#track(key, () => this.#checkPosition(provider))
@@ -354,7 +362,10 @@ export class DefaultKeeper implements Keeper {
   #track(key: string, run: () => Promise<void>): void {
     const promise = run()
       .catch((error) => this.#emitError({ error: this.#named(error, key) }))
-      .finally(() => this.#inFlight.delete(key))
+      .finally(() => {
+        this.#inFlight.delete(key)
+        if (this.#lookAgain.delete(key)) this.#check()
+      })
     this.#inFlight.set(key, promise)
   }
 
@@ -409,7 +420,7 @@ export class DefaultKeeper implements Keeper {
         await this.#book.remove(deal.dealId)
         return this.#skip(target, key, 'dealNotFound')
       }
-      await this.#failed(target, key, error, () => this.#sender.simulate('liquidateDeal', [deal.terms]))
+      await this.#failed(target, key, error, (blockNumber) => this.#sender.simulate('liquidateDeal', [deal.terms], { blockNumber }))
     }
   }
 
@@ -464,10 +475,20 @@ export class DefaultKeeper implements Keeper {
       })
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName.startsWith('TransferFrom')) this.#allowance = undefined
-      await this.#failed(target, key, error, async () => {
-        const healthFactor = await getHealthFactor(this.#clients, { deployment, provider })
+      await this.#failed(target, key, error, async (blockNumber) => {
+        const healthFactor = await getHealthFactor(this.#clients, { deployment, provider, blockNumber })
         if (healthFactor >= WAD) throw new ContractRevertError({ functionName: 'liquidatePosition', errorName: 'PositionHealthy', args: [healthFactor] })
       })
+    }
+  }
+
+  /** Whether the market's volatility estimate had taken in feed round `round` (or a later one) by the end of `blockNumber`. */
+  async #volatilityTakenIn(round: bigint, blockNumber: bigint): Promise<boolean> {
+    try {
+      const [taken] = await this.#clients.public.readContract({ address: this.#deployment.market, abi: allotMarketAbi, functionName: 'volatility', blockNumber })
+      return taken >= round
+    } catch {
+      return false
     }
   }
 
@@ -519,12 +540,13 @@ export class DefaultKeeper implements Keeper {
    * simulation did not predict is re-simulated to learn its reason); anything else is an error,
    * retried after a doubling back-off.
    */
-  async #failed({ kind, target }: Target, key: string, error: unknown, resimulate: () => Promise<void>): Promise<void> {
+  async #failed({ kind, target }: Target, key: string, error: unknown, resimulate: (blockNumber: bigint) => Promise<void>): Promise<void> {
     if (this.#stopped && isAbort(error)) return
     let lost = isLostRace(error) ? error.errorName : undefined
     if (!lost && error instanceof TransactionRevertedError) {
       try {
-        await resimulate()
+        // On the state the transaction met: a keeper that looks later may see a newer one.
+        await resimulate(error.blockNumber)
       } catch (reason) {
         if (isLostRace(reason)) lost = reason.errorName
       }
