@@ -77,6 +77,18 @@ function summaryTable(summaries: readonly ScenarioSummary[]): string {
   return t.toString()
 }
 
+/** One line per dropout scenario: how long liquidations waited while the keepers were dark, and after they came back. */
+function dropoutLines(summaries: readonly ScenarioSummary[]): string[] {
+  return summaries.flatMap((s) =>
+    s.dropout
+      ? [
+          `${s.scenario}: due while every keeper was offline, ${s.dropout.during.count} liquidations waited p50/p99/max ${s.dropout.during.p50}/${s.dropout.during.p99}/${s.dropout.during.max} blocks; ` +
+            `due after they came back, ${s.dropout.after.count} waited ${s.dropout.after.p50}/${s.dropout.after.p99}/${s.dropout.after.max}; the backlog cleared ${fmt(s.dropout.recoveryBlocks.max, 0)} blocks after their return (worst seed)`,
+        ]
+      : [],
+  )
+}
+
 export const sim: CommandSpec = {
   path: ['sim', 'run'],
   isDefault: true,
@@ -107,6 +119,7 @@ export const sim: CommandSpec = {
     output.result({ ok: true, results: path, parameters, summaries: run.summaries, target: line, seconds: run.seconds }, () =>
       [
         summaryTable(run.summaries),
+        ...dropoutLines(run.summaries),
         ...(run.summaries[0]?.ignoredParameters.length ? [`not in this contract, left out: ${run.summaries[0].ignoredParameters.join('; ')}`] : []),
         `results in ${path} (allot sim report --out ${options.out} draws the charts); ${fmt(run.seconds, 1)} s`,
         JSON.stringify(line),
