@@ -187,6 +187,10 @@ export class DefaultKeeper implements Keeper {
         case 'PositionLiquidated':
           this.#dirtyProviders.add(event.args.provider)
           break
+        case 'VolatilityUpdated':
+          // Lower factors may have made positions unhealthy, whichever keeper updated them.
+          for (const provider of this.#book.providers()) this.#dirtyProviders.add(provider)
+          break
       }
     }
     let due = false

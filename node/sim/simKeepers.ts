@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPublicClient, createWalletClient, custom, http, keccak256, toHex, type Address, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, custom, http, keccak256, parseTransaction, toHex, type Address, type Hex } from 'viem'
 import { createNonceManager, jsonRpc } from 'viem/nonce'
-import { privateKeyToAccount } from 'viem/accounts'
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { anvil as anvilChain } from 'viem/chains'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
@@ -67,7 +67,7 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
   const gates: Gate[] = []
   const keepers: SimKeeper[] = []
   for (const [index, { profile, privateKey }] of profiles.entries()) {
-    const gate = createGate(chain, profile.name)
+    const gate = createGate(chain, profile.name, privateKeyToAccount(privateKey))
     // A nonce manager of its own: viem's shared one keys nonces by address and chain id, which every
     // simulation in this process shares (same keys, chain 31337, different anvils).
     const account = privateKeyToAccount(privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) })
@@ -103,7 +103,8 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
       for (const { gate } of active) gate.open()
       await Promise.all(active.map(({ keeper, gate }) => gate.quiet(block, () => (keeper.keeper.metrics().lastBlock ?? -1n) >= block)))
       for (const { gate } of active) gate.close()
-      const sent = order.flatMap((index) => gates[index]!.take().map((signed) => ({ keeper: keepers[index]!, signed })))
+      const taken = await Promise.all(order.map((index) => gates[index]!.take()))
+      const sent = order.flatMap((index, i) => taken[i]!.map((signed) => ({ keeper: keepers[index]!, signed })))
       const answers = await chain.sendRaw(sent.map(({ signed }) => signed))
       for (const [i, answer] of answers.entries()) if ('error' in answer) sent[i]!.keeper.errors.push('SimTransactionRefused')
     },
@@ -129,8 +130,11 @@ type Gate = {
    * @throws SimChainError when the keeper is still busy after `STEP_TIMEOUT_MS`.
    */
   quiet: (block: bigint, seen: () => boolean) => Promise<void>
-  /** The signed transactions the keeper sent since the last call, in the order it sent them. */
-  take: () => Hex[]
+  /**
+   * The transactions the keeper sent since the last call, in a canonical order (by target and calldata) and signed again
+   * with their nonces in that order: which of its checks happened to send first must not decide the block.
+   */
+  take: () => Promise<Hex[]>
 }
 
 /**
@@ -138,7 +142,7 @@ type Gate = {
  * interleaving of a keeper's concurrent checks does not depend on which answer the OS delivered first; signed
  * transactions are held (and their hashes answered) until the simulation hands them to the node in a fixed order.
  */
-function createGate(chain: SimChain, name: string): Gate {
+function createGate(chain: SimChain, name: string, signer: PrivateKeyAccount): Gate {
   const base = http(chain.rpcUrl, { retryCount: 0, timeout: 600_000 })({ chain: anvilChain, retryCount: 0 })
   let isOpen = false
   let waiters: (() => void)[] = []
@@ -148,6 +152,8 @@ function createGate(chain: SimChain, name: string): Gate {
   let held: Hex[] = []
   const sent = new Set<Hex>()
   const unclaimed = new Set<Hex>()
+  /** Hashes the keeper was given, to the hashes of the transactions signed again in canonical order. */
+  const renamed = new Map<Hex, Hex>()
   const wait = () => (isOpen ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)))
   return {
     async request({ method, params }) {
@@ -160,18 +166,20 @@ function createGate(chain: SimChain, name: string): Gate {
       if (method === 'eth_gasPrice') return toHex(chain.nextBaseFee() + TIP)
       if (method === 'eth_sendRawTransaction' && Array.isArray(params)) {
         const signed = params[0] as Hex
-        const hash = keccak256(signed)
         held.push(signed)
-        sent.add(hash)
         started++
-        return hash
+        return keccak256(signed)
       }
-      if (WAITING.has(method)) {
-        const answer = await base.request({ method, params } as never)
-        const hash = Array.isArray(params) ? (params[0] as Hex) : undefined
+      if (WAITING.has(method) && Array.isArray(params)) {
+        const asked = params[0] as Hex
+        const hash = renamed.get(asked) ?? asked
+        const answer = (await base.request({ method, params: [hash, ...params.slice(1)] } as never)) as Record<string, unknown> | null
         // A receipt picked up sets the keeper working again (a follow-up, a lost race to sort out).
-        if (answer && hash && unclaimed.delete(hash)) started++
-        return answer
+        if (answer && unclaimed.delete(hash)) started++
+        if (!answer || hash === asked) return answer
+        // Under the hash the keeper knows its transaction by.
+        const logs = Array.isArray(answer.logs) ? answer.logs.map((log: Record<string, unknown>) => ({ ...log, transactionHash: asked })) : answer.logs
+        return { ...answer, ...('transactionHash' in answer ? { transactionHash: asked } : { hash: asked }), ...(logs ? { logs } : {}) }
       }
       inFlight++
       started++
@@ -211,10 +219,24 @@ function createGate(chain: SimChain, name: string): Gate {
         if (Date.now() > until) throw new SimChainError({ reason: `keeper "${name}" was still busy with block ${block} after ${STEP_TIMEOUT_MS / 1000} s` })
       }
     },
-    take() {
-      const taken = held
+    async take() {
+      const taken = held.map((signed) => ({ signed, tx: parseTransaction(signed) }))
       held = []
-      return taken
+      const nonces = taken.map(({ tx }) => tx.nonce!).sort((a, b) => a - b)
+      const key = ({ tx }: (typeof taken)[number]) => `${tx.to}:${tx.data}`
+      const ordered = [...taken].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+      return Promise.all(
+        ordered.map(async ({ signed, tx }, i) => {
+          const again =
+            tx.nonce === nonces[i]
+              ? signed
+              : await signer.signTransaction({ chainId: tx.chainId!, type: 'eip1559', to: tx.to!, data: tx.data, value: tx.value, nonce: nonces[i]!, gas: tx.gas!, maxFeePerGas: tx.maxFeePerGas!, maxPriorityFeePerGas: tx.maxPriorityFeePerGas! })
+          const hash = keccak256(again)
+          if (again !== signed) renamed.set(keccak256(signed), hash)
+          sent.add(hash)
+          return again
+        }),
+      )
     },
   }
 }
