@@ -149,10 +149,11 @@ export class MarketParametersOutOfBoundsError extends BaseError {
   constructor({ problems }: { problems: readonly ParameterProblem[] }) {
     const count = problems.length === 1 ? '1 market parameter is' : `${problems.length} market parameters are`
     super(`${count} outside the bounds every market is held to; nothing was sent.`, {
-      metaMessages: problems.map(
-        ({ field, value, min, max, rule, flag }) =>
-          `  ${field}${flag ? ` (${flag})` : ''} = ${describeParameterValue(field, value)}: must be ${min > max ? 'possible (no value fits' : `from ${describeParameterValue(field, min)} to ${describeParameterValue(field, max)}`}${rule ? `${min > max ? ': ' : ' ('}${rule})` : min > max ? ')' : ''}`,
-      ),
+      metaMessages: problems.map(({ field, value, min, max, rule, flag }) => {
+        const range = `from ${describeParameterValue(field, min)} to ${describeParameterValue(field, max)}`
+        const shown = `  ${field}${flag ? ` (${flag})` : ''} = ${describeParameterValue(field, value)}`
+        return min > max ? `${shown}: no value fits (${range}${rule ? `: ${rule}` : ''}); fix what it depends on first` : `${shown}: must be ${range}${rule ? ` (${rule})` : ''}`
+      }),
       hint: 'Change each value named above (its flag, or the field in the --params file) to one inside its range; `allot market create --help` lists the flags and their units.',
     })
     this.problems = problems
