@@ -1,5 +1,4 @@
-import { rm } from 'node:fs/promises'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -93,7 +92,9 @@ test('stake deposit, provider start and job submit with --market B: the deal set
   assert.is(deposit.code, 0, deposit.stdout + deposit.stderr)
   const provider = spawnAllot(['provider', 'start', '--market', marketB, '--home', home, '--cpu', '2000', '--memory', '2048', '--disk', '1024'], providerEnv)
   processes.push(provider)
-  bootstrap = (await provider.ready).addresses[0]
+  const started = await provider.ready
+  bootstrap = started.addresses[0]
+  assert.is(started.market, marketB)
 
   // ALLOT_MARKET chooses the market as well as the flag does.
   const clientEnv = env({ ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: keys.client, ALLOT_BOOTSTRAP: bootstrap, ALLOT_MARKET: marketB })
@@ -109,12 +110,25 @@ test('stake deposit, provider start and job submit with --market B: the deal set
   assert.is((await getPosition(clients, { deployment: { market: marketB }, provider: providerAddress })).collateral, parseUnits('100', 18))
   assert.is((await getPosition(clients, { deployment: chainInfo.deployment, provider: providerAddress })).collateral, 0n)
 
-  const status = await runCli(['job', 'status', dealId, '--json'], { env: clientEnv })
+  // The home remembers each deal's market: later commands about it need no --market, and refuse another one.
+  const sameHome = env({ ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: keys.client })
+  const status = await runCli(['job', 'status', dealId.slice(0, 12), '--json'], { env: sameHome })
   assert.is(status.code, 0, status.stdout + status.stderr)
   assert.is(status.json().chain.status, 'Settled')
+  assert.is(status.json().market, marketB)
+  const [listed] = (await runCli(['job', 'list', '--json'], { env: sameHome })).json()
+  assert.is(listed.stateOnChain, 'settled')
+  const elsewhere = await runCli(['job', 'status', dealId, '--json', '--market', chainInfo.deployment.market], { env: sameHome })
+  assert.is(elsewhere.code, 1)
+  assert.is(elsewhere.json().error.name, 'DealOnOtherMarketError')
+  assert.match(elsewhere.json().error.hint, `--market ${marketB}`)
   const stake = await runCli(['stake', 'status', '--json', '--home', home, '--market', marketB], { env: providerEnv })
-  assert.is(stake.json().collateral ?? stake.json().position?.collateral, parseUnits('100', 18).toString(), stake.stdout)
-  const keeper = await runCli(['keeper', 'status', '--json', '--home', join(root, 'keeper'), '--market', marketB], { env: env({ ALLOT_PRIVATE_KEY: keys.keeper }) })
+  assert.is(stake.json().collateral, parseUnits('100', 18).toString(), stake.stdout)
+  assert.is(stake.json().effective.baseCollateralFactorBps, 6000)
+  // The market as a config key of the home.
+  await mkdir(join(root, 'keeper'), { recursive: true })
+  await writeFile(join(root, 'keeper', 'config.json'), JSON.stringify({ market: marketB }))
+  const keeper = await runCli(['keeper', 'status', '--json', '--home', join(root, 'keeper')], { env: env({ ALLOT_PRIVATE_KEY: keys.keeper }) })
   assert.is(keeper.code, 0, keeper.stdout + keeper.stderr)
   assert.is(keeper.json().market, marketB)
 })
@@ -129,6 +143,8 @@ test('markets never mix: a client on the default market sees none of market B’
   assert.equal(onA.json(), [])
   const submitted = await runCli(['job', 'submit', sumJob, '--max-price', '0.5', '--timeout', '8', '--json'], { env: clientEnv })
   assert.is(submitted.code, 1, submitted.stdout)
+  assert.is(submitted.json().error.name, 'SubmitTimeoutError')
+  assert.match(submitted.stderr, 'no asks in the book')
   assert.equal((await runCli(['job', 'list', '--json'], { env: clientEnv })).json(), [])
 })
 
