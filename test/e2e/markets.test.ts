@@ -95,6 +95,10 @@ test('stake deposit, provider start and job submit with --market B: the deal set
   const started = await provider.ready
   bootstrap = started.addresses[0]
   assert.is(started.market, marketB)
+  const providerStatus = await runCli(['provider', 'status', '--json', '--home', home], { env: providerEnv })
+  assert.is(providerStatus.json().market, marketB, providerStatus.stdout + providerStatus.stderr)
+  const otherStatus = await runCli(['provider', 'status', '--json', '--home', home, '--market', chainInfo.deployment.market], { env: providerEnv })
+  assert.is(otherStatus.json().error.name, 'ProviderOnOtherMarketError')
 
   // ALLOT_MARKET chooses the market as well as the flag does.
   const clientEnv = env({ ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: keys.client, ALLOT_BOOTSTRAP: bootstrap, ALLOT_MARKET: marketB })
