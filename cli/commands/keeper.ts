@@ -5,7 +5,7 @@ import { readDeployment, type Deployment } from '../../node/chain/deployment.ts'
 import { resolveMarket } from '../../node/chain/resolveMarket.ts'
 import { ChainMismatchError, toChainError } from '../../node/chain/errors.ts'
 import { levelCursorStore, type StoredCursor } from '../../node/chain/events/cursorStore.ts'
-import { KeeperNeverRanError } from '../../node/keeper/errors.ts'
+import { KeeperNeverRanError, KeeperOnOtherMarketError } from '../../node/keeper/errors.ts'
 import { createKeeper, type Liquidation } from '../../node/keeper/index.ts'
 import { readKeeperFile, writeKeeperFile } from '../../node/keeper/keeperFile.ts'
 import { readKeeperHistory } from '../../node/keeper/readKeeperHistory.ts'
@@ -219,7 +219,9 @@ export const keeperStatus: CommandSpec = {
     try {
       const chainId = await clients.public.getChainId()
       if (chainId !== deploymentFile.chainId) throw new ChainMismatchError({ expected: deploymentFile.chainId, actual: chainId })
-      deployment = await resolveMarket(clients, { deployment: deploymentFile, market: settings.market })
+      // A keeper running in this home answers for its own market; another one chosen would get its figures wrong.
+      if (running && settings.market && settings.market.toLowerCase() !== file.market.toLowerCase()) throw new KeeperOnOtherMarketError({ home: settings.home, market: file.market, chosen: settings.market })
+      deployment = await resolveMarket(clients, { deployment: deploymentFile, market: settings.market ?? (running ? file.market : undefined) })
       const read = (address: `0x${string}`, functionName: 'symbol' | 'decimals') => clients.public.readContract({ address, abi: erc20Abi, functionName })
       ;[head, token, collateralSymbol] = await Promise.all([
         clients.public.getBlockNumber(),

@@ -130,11 +130,32 @@ test('stake deposit, provider start and job submit with --market B: the deal set
   assert.is(stake.json().collateral, parseUnits('100', 18).toString(), stake.stdout)
   assert.is(stake.json().effective.baseCollateralFactorBps, 6000)
   // The market as a config key of the home.
-  await mkdir(join(root, 'keeper'), { recursive: true })
-  await writeFile(join(root, 'keeper', 'config.json'), JSON.stringify({ market: marketB }))
-  const keeper = await runCli(['keeper', 'status', '--json', '--home', join(root, 'keeper')], { env: env({ ALLOT_PRIVATE_KEY: keys.keeper }) })
-  assert.is(keeper.code, 0, keeper.stdout + keeper.stderr)
-  assert.is(keeper.json().market, marketB)
+  const configured = join(root, 'configured')
+  await mkdir(configured, { recursive: true })
+  await writeFile(join(configured, 'config.json'), JSON.stringify({ market: marketB }))
+  const configuredStake = await runCli(['stake', 'status', '--json', '--home', configured], { env: providerEnv })
+  assert.is(configuredStake.json().collateral, parseUnits('100', 18).toString(), configuredStake.stdout)
+
+  // A keeper on market B; `keeper status` in its home answers for B, and refuses another market while it runs.
+  const keeperHome = join(root, 'keeper')
+  const keeper = spawnAllot(['keeper', 'start', '--market', marketB, '--home', keeperHome], env({ ALLOT_PRIVATE_KEY: keys.keeper }))
+  processes.push(keeper)
+  const until = Date.now() + 30_000
+  while (!keeper.output().includes('started') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.match(keeper.output(), `market ${marketB}`)
+  const keeperStatus = await runCli(['keeper', 'status', '--json', '--home', keeperHome], { env: env() })
+  assert.is(keeperStatus.code, 0, keeperStatus.stdout + keeperStatus.stderr)
+  assert.is(keeperStatus.json().market, marketB)
+  assert.is(keeperStatus.json().running, true)
+  const keeperElsewhere = await runCli(['keeper', 'status', '--json', '--home', keeperHome, '--market', chainInfo.deployment.market], { env: env() })
+  assert.is(keeperElsewhere.json().error.name, 'KeeperOnOtherMarketError')
+  await keeper.stop()
+
+  // The dashboard started in the provider's home shows the provider's market.
+  const dashboard = spawnAllot(['dashboard', '--port', '0', '--home', home], env())
+  processes.push(dashboard)
+  assert.is((await dashboard.ready).market, marketB)
+  await dashboard.stop()
 })
 
 test('markets never mix: a client on the default market sees none of market B’s asks through B’s provider, and its bid matches nothing', async () => {
