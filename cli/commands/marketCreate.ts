@@ -95,20 +95,21 @@ function priceFeedFor(config: MarketConfig, base: MarketConfig): Address {
 
 export const marketCreate: CommandSpec = {
   path: ['market', 'create'],
-  summary: 'create a new market through the factory (anyone may): its rules are fixed forever, inside the bounds every market is held to',
+  summary: 'create a market through the factory (anyone may) with rules fixed forever, inside the bounds every market is held to; an identical one is refused',
   options: [
     { flags: '--params <file>', description: 'parameters as JSON, shaped like contracts/params/defaultMarket.json (bps and seconds); flags override it, fields left out keep the defaults' },
     ...parameterFlags.map(
-      ({ flag, unit, what }): OptionSpec => ({
+      ({ flag, field, unit, what }): OptionSpec => ({
         flags: `--${flag} <${unit === 'percent' ? 'percent' : 'duration'}>`,
-        description: `${what} (${unit === 'percent' ? 'percent, e.g. 75 or 2.5%' : 'e.g. 3600, 30m, 1h, 7d'})`,
+        description: `${what} (default ${unit === 'percent' ? `${defaultMarketParameters[field] / 100}%` : formatDuration(defaultMarketParameters[field])})`,
         parse: unit === 'percent' ? parsePercent(flag) : parseDuration(flag),
       }),
     ),
     ...configFlags.map(({ flag, what }): OptionSpec => ({ flags: `--${flag} <address>`, description: what, parse: parseAddressOption(flag) })),
   ],
   examples: [
-    'allot market create --collateral-factor 70 --min-collateral-factor 50',
+    'allot market create --collateral-factor 70 --min-collateral-factor 50   # percentages: 70, 70% or 2.5',
+    'allot market create --unbonding-period 14d --challenge-window 30m      # durations: 3600, 90s, 30m, 1h, 7d',
     'allot market create --params ./cautious.json --unbonding-period 14d --json',
     'allot market create --collateral-token 0x… --price-feed 0x…',
   ],
