@@ -134,7 +134,8 @@ export const marketCreate: CommandSpec = {
     if (existing) throw new MarketExistsError({ market: existing })
 
     const created = await createMarket(clients, { factory: deployment.factory, config, signal })
-    const result = { market: created.market, factory: deployment.factory, tx: created.hash, gasUsed: created.gasUsed, ...config, priceFeed: config.priceFeed === zeroAddress ? null : config.priceFeed, parameters: params }
+    const { params: parameters, ...addresses } = config
+    const result = { market: created.market, factory: deployment.factory, tx: created.hash, gasUsed: created.gasUsed, ...addresses, priceFeed: config.priceFeed === zeroAddress ? null : config.priceFeed, parameters }
     output.result(result, (r) =>
       [
         `created market ${r.market} (tx ${r.tx})`,

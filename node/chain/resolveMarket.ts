@@ -33,8 +33,13 @@ export async function resolveMarket(clients: ChainClients, { deployment, market 
   return { ...deployment, market: address, paymentToken, collateralToken, priceFeed: priceFeed === zeroAddress ? undefined : priceFeed, deploymentBlock: createdAt }
 }
 
-/** The block the factory created `market` in: nothing of that market happened before it. */
+/**
+ * The block the factory created `market` in: nothing of that market happened before it. An
+ * endpoint that refuses the log query (some cap its block range) leaves the factory's own
+ * deployment block, which is earlier and so only costs a longer first scan.
+ */
 async function creationBlock(clients: ChainClients, { factory, market, from }: { factory: Address; market: Address; from: number }): Promise<number> {
-  const [created] = await clients.public.getContractEvents({ address: factory, abi: allotMarketFactoryAbi, eventName: 'MarketCreated', args: { market }, fromBlock: BigInt(from), strict: true })
-  return created?.blockNumber === undefined || created.blockNumber === null ? from : Number(created.blockNumber)
+  const found = await clients.public.getContractEvents({ address: factory, abi: allotMarketFactoryAbi, eventName: 'MarketCreated', args: { market }, fromBlock: BigInt(from), strict: true }).catch(() => [])
+  const block = found[0]?.blockNumber
+  return block === undefined || block === null ? from : Number(block)
 }
