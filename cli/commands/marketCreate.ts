@@ -127,6 +127,14 @@ export const marketCreate: CommandSpec = {
     if (config.collateralToken !== config.paymentToken && config.priceFeed === zeroAddress)
       throw new UsageError('A market whose collateral is not its payment token needs a price feed.', { hint: 'Name one with --price-feed 0x… (the collateral priced in payment tokens).' })
 
+    // An address typed wrong is the likeliest mistake: name the flag rather than the constructor's NotAContract.
+    for (const { flag, key } of configFlags.filter(({ key }) => key === 'paymentToken' || key === 'collateralToken' || key === 'priceFeed')) {
+      const address = chosen[key]
+      if (address === undefined || address === zeroAddress) continue
+      const code = await clients.public.getCode({ address })
+      if (!code || code === '0x') throw new UsageError(`--${flag} ${address} has no contract code on this chain.`, { hint: `Check the address; \`allot market list\` shows the tokens of existing markets.` })
+    }
+
     const problems = checkMarketParameters(params, await readMarketBounds(clients, { market: defaultMarket }))
     const flagOf = (field: keyof MarketParameters) => `--${parameterFlags.find((entry) => entry.field === field)!.flag}`
     if (problems.length > 0) throw new MarketParametersOutOfBoundsError({ problems: problems.map((problem) => ({ ...problem, flag: flagOf(problem.field) })) })

@@ -61,6 +61,11 @@ test('market create: a market with another collateral factor, from flags; the sa
   assert.match(wild.stderr, /keeperBonusBps \(--keeper-bonus\) = 25%: must be from 0% to 20%/)
   assert.match(wild.stderr, /minDealDuration \(--min-deal-duration\) = 5 s: must be from 1 min to 30 d/)
   assert.match(wild.stderr, /hint: /)
+  const noToken = await runCli(['market', 'create', '--collateral-token', '0x0000000000000000000000000000000000000001', '--json'], { env: creator })
+  assert.is(noToken.json().error.name, 'UsageError')
+  assert.match(noToken.json().error.message, 'price feed')
+  const typo = await runCli(['market', 'create', '--collateral-token', '0x0000000000000000000000000000000000000001', '--price-feed', '0x0000000000000000000000000000000000000002', '--json'], { env: creator })
+  assert.match(typo.json().error.message, '--collateral-token 0x0000000000000000000000000000000000000001 has no contract code')
   const count = await reader().public.readContract({ address: chainInfo.deployment.factory, abi: allotMarketFactoryAbi, functionName: 'marketCount' })
   assert.is(count, 2n)
 })
@@ -140,7 +145,7 @@ test('stake deposit, provider start and job submit with --market B: the deal set
   const keeperHome = join(root, 'keeper')
   const keeper = spawnAllot(['keeper', 'start', '--market', marketB, '--home', keeperHome], env({ ALLOT_PRIVATE_KEY: keys.keeper }))
   processes.push(keeper)
-  const until = Date.now() + 30_000
+  const until = Date.now() + 90_000
   while (!keeper.output().includes('started') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 200))
   assert.match(keeper.output(), `market ${marketB}`)
   const keeperStatus = await runCli(['keeper', 'status', '--json', '--home', keeperHome], { env: env() })
