@@ -434,6 +434,7 @@ export class DefaultKeeper implements Keeper {
     const target: Target = { kind: 'position', target: provider }
     const key = `position:${provider}`
     const deployment = this.#deployment
+    let amount: bigint | undefined
     try {
       const healthFactor = await getHealthFactor(this.#clients, { deployment, provider })
       if (healthFactor >= WAD) {
@@ -446,7 +447,7 @@ export class DefaultKeeper implements Keeper {
         this.#readParameters(),
       ])
       if (position.collateral + position.pendingWithdrawal === 0n) return this.#skip(target, key, 'nothingToSeize')
-      const amount = positionLiquidationAmount({ position, healthFactor, balance })
+      amount = positionLiquidationAmount({ position, healthFactor, balance })
       if (amount === 0n) return this.#skip(target, key, balance === 0n ? 'noBalance' : 'nothingToCover')
       const estimate = await this.#estimate((amount * BigInt(parameters.liquidationBonusBps)) / BPS, this.#init.gasLimits.liquidatePosition)
       if (estimate.profit < this.#init.minProfit) return this.#skip(target, key, 'unprofitable', estimate)
@@ -480,6 +481,9 @@ export class DefaultKeeper implements Keeper {
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName.startsWith('TransferFrom')) this.#allowance = undefined
       await this.#failed(target, key, error, async (blockNumber) => {
+        // The same call on the state the transaction met: another keeper's liquidation earlier in that block leaves the
+        // position healthy (PositionHealthy) or that block's close factor spent (CloseFactorUsed).
+        if (amount !== undefined) return this.#sender.simulate('liquidatePosition', [provider, amount], { blockNumber })
         const healthFactor = await getHealthFactor(this.#clients, { deployment, provider, blockNumber })
         if (healthFactor >= WAD) throw new ContractRevertError({ functionName: 'liquidatePosition', errorName: 'PositionHealthy', args: [healthFactor] })
       })
