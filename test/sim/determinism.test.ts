@@ -16,11 +16,19 @@ test.after(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** Every figure of a run, less the wall-clock ones (how long it took differs from run to run by design). */
+/**
+ * Every figure of a run, less the wall-clock ones (how long it took differs from run to run by design) and the
+ * keepers' count of skips: how often a keeper weighs a target it then leaves alone depends on whether a second look
+ * was asked for while the first still ran, not on anything it sends.
+ */
 async function figures(folder: string) {
   const written = JSON.parse(await readFile(join(folder, 'results.json'), 'utf8'))
   const { seconds: _s, ...run } = written
-  run.results = run.results.map(({ seconds: _r, ...result }: { seconds: number }) => result)
+  type Activity = Record<string, { skipped?: number }>
+  run.results = run.results.map(({ seconds: _r, keeperActivity, ...result }: { seconds: number; keeperActivity: Activity }) => ({
+    ...result,
+    keeperActivity: Object.fromEntries(Object.entries(keeperActivity).map(([name, { skipped: _k, ...activity }]) => [name, activity])),
+  }))
   run.summaries = run.summaries.map(({ seconds: _r, ...summary }: { seconds: number }) => summary)
   return run
 }
