@@ -173,7 +173,8 @@ test('markets never mix: a client on the default market sees none of market B’
   assert.equal(onA.json(), [])
   const submitted = await runCli(['job', 'submit', sumJob, '--max-price', '0.5', '--timeout', '8', '--json'], { env: clientEnv })
   assert.is(submitted.code, 1, submitted.stdout)
-  assert.is(submitted.json().error.name, 'SubmitTimeoutError')
+  // --timeout both bounds the match and aborts the command: on a busy machine either says first that nothing matched.
+  assert.ok(['SubmitTimeoutError', 'NoMatchError'].includes(submitted.json().error.name), submitted.stdout)
   assert.match(submitted.stderr, 'no asks in the book')
   assert.equal((await runCli(['job', 'list', '--json'], { env: clientEnv })).json(), [])
 })
