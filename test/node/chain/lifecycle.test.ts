@@ -51,7 +51,7 @@ test('a deal opens, commits and settles; the provider is paid less the fee', asy
   assert.is((await getPosition(client, { deployment, provider: terms.provider })).obligations, terms.collateral)
   assert.is(await balance(client, deployment.paymentToken), clientBefore - terms.price)
 
-  await commitResult(provider, { deployment, terms, resultHash: keccak256(toHex('result')) })
+  await commitResult(provider, { deployment, dealId: opened.dealId, resultHash: keccak256(toHex('result')) })
   assert.is((await getDeal(client, { deployment, dealId: opened.dealId })).statusName, 'Committed')
   await settle(client, { deployment, terms })
   assert.is((await getDeal(client, { deployment, dealId: opened.dealId })).statusName, 'Settled')

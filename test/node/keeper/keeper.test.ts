@@ -48,7 +48,7 @@ test('a lost dispute is liquidated at once; nothing happens while the dispute is
   const events = recordEvents(running.keeper)
   try {
     const { terms, dealId } = await openTestDeal(market, disputedProvider, client)
-    await commitResult(disputedProvider, { deployment, terms, resultHash: keccak256(toHex('a wrong result')) })
+    await commitResult(disputedProvider, { deployment, dealId, resultHash: keccak256(toHex('a wrong result')) })
     await dispute(client, { deployment, terms })
     await waitFor(() => running.keeper.metrics().cursor!.block >= (running.keeper.metrics().lastBlock ?? 0n) && running.keeper.metrics().lastBlock !== undefined, { what: 'the keeper to catch up' })
     assert.equal(events, [], 'a committed or disputed deal is not liquidatable')
