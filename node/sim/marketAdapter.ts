@@ -186,9 +186,10 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
       return events
     },
     async readBooks({ providers, escrow, claimants }) {
-      // Each (token, account) once, the reported claimants and every client and keeper seen.
+      // Each (token, account) once: the reported claimants, every client and keeper seen, and the providers.
       const creditClaimants = (reported: readonly { token: Address; account: Address }[]) => {
-        const all = [...reported, ...[...creditedAccounts].flatMap((account) => [{ token: paymentToken, account }, { token: collateralToken, account }])]
+        // Providers too: coverage above their obligations is credited back to them (CoverageReleased).
+        const all = [...reported, ...[...creditedAccounts, ...providers].flatMap((account) => [{ token: paymentToken, account }, { token: collateralToken, account }])]
         return [...new Map(all.map((c) => [`${c.token.toLowerCase()}:${c.account.toLowerCase()}`, c])).values()]
       }
       const view = (functionName: string, args: readonly unknown[] = []) => chain.public.readContract({ address: market, abi: allotMarketAbi, functionName, args } as never) as Promise<bigint>
