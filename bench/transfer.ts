@@ -12,7 +12,8 @@
 // (no file, no hash), and hashFile of the bundle alone.
 // Prints a table and, as its last line, {"resultMBps","libp2pMBps","tcpMBps","ratioToLibp2p","ratioToTcp",…}.
 //
-// Options: --mib N (bundle size, default 256), --rounds R (default 3).
+// Options: --mib N (bundle size, default 256), --rounds R (default 3). For profiling
+// one way alone: BENCH_WAYS=result (comma-separated; ways left out print as NaN).
 import { multiaddr } from '@multiformats/multiaddr'
 import { forkPeer, type Peer } from './peerRpc.ts'
 import { createHash, randomFillSync } from 'node:crypto'
@@ -136,7 +137,7 @@ try {
   }
   // Round 0 warms every code path up and is not counted.
   for (let round = 0; round <= rounds; round++) {
-    for (const way of Object.keys(ways) as Way[]) {
+    for (const way of (process.env.BENCH_WAYS?.split(',') ?? Object.keys(ways)) as Way[]) {
       const senderBefore = await peer.call<{ userMs: number; systemMs: number }>('cpu')
       const receiverBefore = process.cpuUsage()
       const t0 = performance.now()
@@ -165,7 +166,7 @@ try {
 }
 
 const summary = (way: Way) => {
-  const list = samples[way]
+  const list = samples[way].length > 0 ? samples[way] : [{ ms: Number.NaN, bytes: 0, receiverCpuMs: Number.NaN, senderCpuMs: Number.NaN }]
   const ms = median(list.map((sample) => sample.ms))
   return {
     mbps: totalBytes / 1e6 / (ms / 1000),

@@ -6,7 +6,7 @@ import { readSimOutputs, renderChartPngs, reportData, writeReport } from '../../
 import { runSim, writeSimResults } from '../../node/sim/runSim.ts'
 import { crashScenarios, scenarioNames } from '../../node/sim/scenarios.ts'
 import { targetLine, type ScenarioSummary } from '../../node/sim/summarize.ts'
-import { runSweep, sweepGrid } from '../../node/sim/sweep.ts'
+import { runSweep, sweepGrid, sweepGridSizes, type SweepGridSize } from '../../node/sim/sweep.ts'
 import type { SimMarketParameters } from '../../node/sim/marketAdapter.ts'
 import type { CommandSpec, OptionSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
@@ -77,6 +77,18 @@ function summaryTable(summaries: readonly ScenarioSummary[]): string {
   return t.toString()
 }
 
+/** One line per dropout scenario: how long liquidations waited while the keepers were dark, and after they came back. */
+function dropoutLines(summaries: readonly ScenarioSummary[]): string[] {
+  return summaries.flatMap((s) =>
+    s.dropout
+      ? [
+          `${s.scenario}: due while every keeper was offline, ${s.dropout.during.count} liquidations waited p50/p99/max ${s.dropout.during.p50}/${s.dropout.during.p99}/${s.dropout.during.max} blocks; ` +
+            `due after they came back, ${s.dropout.after.count} waited ${s.dropout.after.p50}/${s.dropout.after.p99}/${s.dropout.after.max}; the backlog cleared ${fmt(s.dropout.recoveryBlocks.max, 0)} blocks after their return (worst seed)`,
+        ]
+      : [],
+  )
+}
+
 export const sim: CommandSpec = {
   path: ['sim', 'run'],
   isDefault: true,
@@ -107,6 +119,7 @@ export const sim: CommandSpec = {
     output.result({ ok: true, results: path, parameters, summaries: run.summaries, target: line, seconds: run.seconds }, () =>
       [
         summaryTable(run.summaries),
+        ...dropoutLines(run.summaries),
         ...(run.summaries[0]?.ignoredParameters.length ? [`not in this contract, left out: ${run.summaries[0].ignoredParameters.join('; ')}`] : []),
         `results in ${path} (allot sim report --out ${options.out} draws the charts); ${fmt(run.seconds, 1)} s`,
         JSON.stringify(line),
@@ -138,20 +151,32 @@ export const simSweep: CommandSpec = {
   summary: 'sweep the risk parameters over the crash scenarios: the frontier of capital efficiency against bad-debt VaR, and the recommended set',
   options: [
     { flags: '--seeds <n>', description: 'seeds per scenario and parameter set', defaultValue: 1, parse: parseInteger('--seeds', 1, 100) },
-    { flags: '--days <n>', description: 'simulated days per seed (the crash is on day 10)', defaultValue: 12, parse: parseInteger('--days', 11, 365) },
-    { flags: '--grid <size>', description: 'small (CF only) or full (CF, LT gap, bonuses, close factor, volatility rule)', defaultValue: 'small' },
+    { flags: '--days <n>', description: 'simulated days per seed (the crash is on day 10 unless --stress-at says otherwise)', defaultValue: 12, parse: parseInteger('--days', 1, 365) },
+    { flags: '--stress-at <hours>', description: 'when the crash starts, hours after the start (bring it forward for shorter runs)', parse: parseInteger('--stress-at', 0, 24 * 365) },
+    { flags: '--busy-block <seconds>', description: 'seconds between blocks during the crash', defaultValue: 300, parse: parseInteger('--busy-block', 12, 3_600) },
+    { flags: '--grid <size>', description: 'small (CF only), axes (CF × LT gap, then each bonus, the close factor and the volatility rule alone) or full (everything crossed)', defaultValue: 'small' },
     { flags: '--scenario <names>', description: 'scenarios to stress each set with', defaultValue: ['crash50', 'keeperDropout', 'staleFeed'], parse: parseScenarios },
     { flags: '--parallel <n>', description: 'seeds run at once', defaultValue: 2, parse: parseInteger('--parallel', 1, 16) },
     { flags: '--out <dir>', description: 'folder for sweep.json', defaultValue: 'sim-results' },
   ],
-  examples: ['allot sim sweep', 'allot sim sweep --grid full --seeds 3 --days 14'],
+  examples: ['allot sim sweep', 'allot sim sweep --grid axes --seeds 3 --days 3 --stress-at 24', 'allot sim sweep --grid full --seeds 3 --days 14'],
   async run(_args, options, { output, signal }) {
     const size = options.grid as string
-    if (size !== 'small' && size !== 'full') throw new UsageError(`--grid must be small or full, not "${size}".`)
-    const grid = sweepGrid(recommendedParameters, size)
+    if (!sweepGridSizes.includes(size as SweepGridSize)) throw new UsageError(`--grid must be ${sweepGridSizes.join(', ')}, not "${size}".`)
+    const grid = sweepGrid(recommendedParameters, size as SweepGridSize)
     output.progress('sweeping', `${grid.length} parameter sets × ${(options.scenario as string[]).join(', ')} × ${options.seeds} seeds`)
     const result = await interruptible(signal, () =>
-      runSweep({ grid, scenarios: options.scenario as string[], seeds: options.seeds as number, days: options.days as number, parallel: options.parallel as number, onProgress: (text) => output.progress('sweep', text), signal }),
+      runSweep({
+        grid,
+        scenarios: options.scenario as string[],
+        seeds: options.seeds as number,
+        days: options.days as number,
+        stressAt: options.stressAt === undefined ? undefined : (options.stressAt as number) * 3_600,
+        busyBlock: options.busyBlock as number,
+        parallel: options.parallel as number,
+        onProgress: (text) => output.progress('sweep', text),
+        signal,
+      }),
     )
     const folder = resolve(options.out as string)
     await mkdir(folder, { recursive: true })

@@ -10,6 +10,7 @@ export class TransactionRevertedError extends BaseError {
   override name = 'TransactionRevertedError'
   readonly functionName: string
   readonly hash: Hash
+  readonly blockNumber: bigint
   constructor({ functionName, hash, blockNumber }: { functionName: string; hash: Hash; blockNumber: bigint }) {
     super(`${functionName} transaction ${hash} reverted in block ${blockNumber}.`, {
       details: 'it passed simulation, so the state changed between the simulation and the block',
@@ -17,6 +18,7 @@ export class TransactionRevertedError extends BaseError {
     })
     this.functionName = functionName
     this.hash = hash
+    this.blockNumber = blockNumber
   }
 }
 

@@ -66,6 +66,8 @@ export class DefaultKeeper implements Keeper {
   /** Deals this keeper liquidated for good, until the follower reads the event and drops them. */
   readonly #finished = new Set<Hex>()
   readonly #dirtyProviders = new Set<Address>()
+  /** Work that was asked for again while it ran: looked at again the moment it ends, not a block later. */
+  readonly #lookAgain = new Set<string>()
   #retryDeferred = false
   #parameters: Promise<MarketParameters> | undefined
   #allowance: Promise<unknown> | undefined
@@ -185,6 +187,10 @@ export class DefaultKeeper implements Keeper {
         case 'PositionLiquidated':
           this.#dirtyProviders.add(event.args.provider)
           break
+        case 'VolatilityUpdated':
+          // Lower factors may have made positions unhealthy, whichever keeper updated them.
+          for (const provider of this.#book.providers()) this.#dirtyProviders.add(provider)
+          break
       }
     }
     let due = false
@@ -248,6 +254,7 @@ export class DefaultKeeper implements Keeper {
     if (parameters.volatilityWeightBps === 0 || !this.#deployment.priceFeed) return
     // Liquidations the new price started go first: they are urgent, this is bookkeeping.
     await Promise.allSettled([...this.#inFlight].filter(([key]) => key !== 'volatility').map(([, work]) => work))
+    const round = this.#follower?.status().price?.roundId
     try {
       const { hash } = await this.#sender.send('updateVolatility', [], { signal: this.#controller?.signal })
       const { collateralFactorBps, liquidationThresholdBps } = await getEffectiveFactors(this.#clients, { deployment: this.#deployment })
@@ -259,6 +266,8 @@ export class DefaultKeeper implements Keeper {
     } catch (error) {
       if (this.#stopped && isAbort(error)) return
       if (error instanceof ContractRevertError && error.errorName === 'VolatilityUpToDate') return
+      // Another keeper's update landed first in the same block: ours reverted on chain, which is no error either.
+      if (error instanceof TransactionRevertedError && round !== undefined && (await this.#volatilityTakenIn(round, error.blockNumber))) return
       this.#emitError({ error: this.#named(error, 'updateVolatility') })
     }
   }
@@ -271,6 +280,7 @@ export class DefaultKeeper implements Keeper {
     this.#retryAt.clear()
     this.#failures.clear()
     this.#dirtyProviders.clear()
+    this.#lookAgain.clear()
     this.#parameters = undefined
     this.#allowance = undefined
     await this.#book.clear()
@@ -342,9 +352,11 @@ export class DefaultKeeper implements Keeper {
     this.#dirtyProviders.clear()
     for (const provider of providers) {
       const key = `position:${provider}`
-      // Busy or backing off: looked at again at a later block.
+      // Busy: looked at again as soon as the running check ends (a partial liquidation is followed up in the next block,
+      // even when its receipt comes after the follower has handled that block). Backing off: at a later block.
       if (this.#inFlight.has(key) || (this.#retryAt.get(key) ?? 0) > now) {
         this.#dirtyProviders.add(provider)
+        if (this.#inFlight.has(key)) this.#lookAgain.add(key)
         continue
       }
       this.#track(key, () => this.#checkPosition(provider))
@@ -354,7 +366,10 @@ export class DefaultKeeper implements Keeper {
   #track(key: string, run: () => Promise<void>): void {
     const promise = run()
       .catch((error) => this.#emitError({ error: this.#named(error, key) }))
-      .finally(() => this.#inFlight.delete(key))
+      .finally(() => {
+        this.#inFlight.delete(key)
+        if (this.#lookAgain.delete(key)) this.#check()
+      })
     this.#inFlight.set(key, promise)
   }
 
@@ -409,7 +424,7 @@ export class DefaultKeeper implements Keeper {
         await this.#book.remove(deal.dealId)
         return this.#skip(target, key, 'dealNotFound')
       }
-      await this.#failed(target, key, error, () => this.#sender.simulate('liquidateDeal', [deal.terms]))
+      await this.#failed(target, key, error, (blockNumber) => this.#sender.simulate('liquidateDeal', [deal.terms], { blockNumber }))
     }
   }
 
@@ -419,6 +434,7 @@ export class DefaultKeeper implements Keeper {
     const target: Target = { kind: 'position', target: provider }
     const key = `position:${provider}`
     const deployment = this.#deployment
+    let amount: bigint | undefined
     try {
       const healthFactor = await getHealthFactor(this.#clients, { deployment, provider })
       if (healthFactor >= WAD) {
@@ -431,7 +447,7 @@ export class DefaultKeeper implements Keeper {
         this.#readParameters(),
       ])
       if (position.collateral + position.pendingWithdrawal === 0n) return this.#skip(target, key, 'nothingToSeize')
-      const amount = positionLiquidationAmount({ position, healthFactor, balance })
+      amount = positionLiquidationAmount({ position, healthFactor, balance })
       if (amount === 0n) return this.#skip(target, key, balance === 0n ? 'noBalance' : 'nothingToCover')
       const estimate = await this.#estimate((amount * BigInt(parameters.liquidationBonusBps)) / BPS, this.#init.gasLimits.liquidatePosition)
       if (estimate.profit < this.#init.minProfit) return this.#skip(target, key, 'unprofitable', estimate)
@@ -464,10 +480,23 @@ export class DefaultKeeper implements Keeper {
       })
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName.startsWith('TransferFrom')) this.#allowance = undefined
-      await this.#failed(target, key, error, async () => {
-        const healthFactor = await getHealthFactor(this.#clients, { deployment, provider })
+      await this.#failed(target, key, error, async (blockNumber) => {
+        // The same call on the state the transaction met: another keeper's liquidation earlier in that block leaves the
+        // position healthy (PositionHealthy) or that block's close factor spent (CloseFactorUsed).
+        if (amount !== undefined) return this.#sender.simulate('liquidatePosition', [provider, amount], { blockNumber })
+        const healthFactor = await getHealthFactor(this.#clients, { deployment, provider, blockNumber })
         if (healthFactor >= WAD) throw new ContractRevertError({ functionName: 'liquidatePosition', errorName: 'PositionHealthy', args: [healthFactor] })
       })
+    }
+  }
+
+  /** Whether the market's volatility estimate had taken in feed round `round` (or a later one) by the end of `blockNumber`. */
+  async #volatilityTakenIn(round: bigint, blockNumber: bigint): Promise<boolean> {
+    try {
+      const [taken] = await this.#clients.public.readContract({ address: this.#deployment.market, abi: allotMarketAbi, functionName: 'volatility', blockNumber })
+      return taken >= round
+    } catch {
+      return false
     }
   }
 
@@ -519,12 +548,13 @@ export class DefaultKeeper implements Keeper {
    * simulation did not predict is re-simulated to learn its reason); anything else is an error,
    * retried after a doubling back-off.
    */
-  async #failed({ kind, target }: Target, key: string, error: unknown, resimulate: () => Promise<void>): Promise<void> {
+  async #failed({ kind, target }: Target, key: string, error: unknown, resimulate: (blockNumber: bigint) => Promise<void>): Promise<void> {
     if (this.#stopped && isAbort(error)) return
     let lost = isLostRace(error) ? error.errorName : undefined
     if (!lost && error instanceof TransactionRevertedError) {
       try {
-        await resimulate()
+        // On the state the transaction met: a keeper that looks later may see a newer one.
+        await resimulate(error.blockNumber)
       } catch (reason) {
         if (isLostRace(reason)) lost = reason.errorName
       }

@@ -76,30 +76,33 @@ export function messageStream(stream: Stream): MessageStream {
         read += take
         yield piece
       }
-      // Then pieces pass straight through as they arrive: no copy into a buffer,
-      // and one abort listener for the whole read, not one per piece.
-      let aborted: Promise<never> | undefined
-      let onAbort: (() => void) | undefined
-      if (signal) aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', (onAbort = () => reject(signal.reason)), { once: true }))
-      aborted?.catch(() => {})
+      // Then pieces pass straight through as they arrive: no copy into a buffer, and
+      // a piece that arrives as a list of decrypted frames is walked frame by frame
+      // (its `subarray()` would concatenate them into a fresh copy). An abort aborts
+      // the stream, which ends the iteration: no race against the signal per piece.
+      const onAbort = () => stream.abort(signal!.reason)
+      signal?.throwIfAborted()
+      signal?.addEventListener('abort', onAbort, { once: true })
       try {
         while (read < limit) {
-          signal?.throwIfAborted()
-          const next = aborted ? await Promise.race([iterator.next(), aborted]) : await iterator.next()
+          const next = await iterator.next()
           if (next.done) return
-          const chunk = next.value instanceof Uint8Array ? next.value : next.value.subarray()
-          if (read + chunk.byteLength > limit) {
-            const take = limit - read
-            buffer.append(chunk.subarray(take))
-            read = limit
-            yield chunk.subarray(0, take)
-            return
+          for (const chunk of next.value instanceof Uint8Array ? [next.value] : next.value) {
+            if (read + chunk.byteLength > limit) {
+              const take = limit - read
+              buffer.append(chunk.subarray(take))
+              read = limit
+              yield chunk.subarray(0, take)
+            } else if (read < limit) {
+              read += chunk.byteLength
+              yield chunk
+            } else buffer.append(chunk)
           }
-          read += chunk.byteLength
-          yield chunk
         }
+      } catch (error) {
+        throw signal?.aborted ? signal.reason : error
       } finally {
-        if (onAbort) signal?.removeEventListener('abort', onAbort)
+        signal?.removeEventListener('abort', onAbort)
       }
     },
     close: (options = {}) => stream.close(options),

@@ -30,6 +30,16 @@ export async function processCpuSeconds(pid: number): Promise<number | undefined
 }
 
 /**
+ * The parent of a process.
+ *
+ * @returns `undefined` when the process is gone.
+ */
+export async function parentPid(pid: number): Promise<number | undefined> {
+  const fields = await statFields(pid)
+  return fields ? Number(fields[1]) : undefined
+}
+
+/**
  * A process and all its descendants, found through each process's parent id.
  *
  * @returns Their pids, `root` first; empty when `root` is gone.

@@ -2,8 +2,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { packageRoot } from '../demo/packageRoot.ts'
 import { SimResultsNotFoundError } from './errors.ts'
+import type { DropoutPoint, DropoutResult } from './runScenario.ts'
 import type { SimRun } from './runSim.ts'
-import { scenarios } from './scenarios.ts'
+import { scenarios, STRESS_AT } from './scenarios.ts'
+import type { ScenarioSummary } from './summarize.ts'
 import type { SweepResult } from './sweep.ts'
 
 /** Every figure the report shows, in one JSON document (`report.json`). */
@@ -14,11 +16,13 @@ export type ReportData = {
   perSeed: { scenario: string; seed: number; providerShortfallPct: number; badDebtPct: number; deals: number; compensationPaidPct: number }[]
   delayHistogram: { blocks: number; count: number }[]
   series: Record<string, NonNullable<SimRun['results'][number]['series']>>
+  /** The keeper dropout scenario: its figures, and every liquidation (all seeds) by when it fell due and how long it waited. */
+  dropout?: { scenario: string; window: DropoutResult['window']; summary: NonNullable<ScenarioSummary['dropout']>; points: (DropoutPoint & { seed: number })[] }
   sweep?: Pick<SweepResult, 'rule' | 'seconds'> & { recommended: string; points: { label: string; capitalEfficiency: number; shortfallVaR99: number; badDebtVaR99: number; onFrontier: boolean }[] }
 }
 
 /** The charts in the report; the PNGs for the README are named after them. */
-export const reportCharts = ['price', 'health', 'utilization', 'badDebt', 'delays', 'insurance', 'frontier'] as const
+export const reportCharts = ['price', 'health', 'utilization', 'badDebt', 'delays', 'dropout', 'insurance', 'frontier'] as const
 
 /** Reads `results.json` (from `allot sim`) and, when present, `sweep.json` (from `allot sim sweep`) in `folder`. */
 export async function readSimOutputs(folder: string): Promise<{ run?: SimRun; sweep?: SweepResult }> {
@@ -43,6 +47,8 @@ export function reportData({ run, sweep }: { run?: SimRun; sweep?: SweepResult }
   for (const d of delays) counts.set(d, (counts.get(d) ?? 0) + 1)
   const series: ReportData['series'] = {}
   for (const r of results) if (r.series && !series[r.scenario]) series[r.scenario] = r.series
+  const dropoutSummary = run?.summaries.find((s) => s.dropout)
+  const dropoutResults = results.filter((r) => r.dropout && r.scenario === dropoutSummary?.scenario)
   return {
     generatedFrom: [...(run ? ['results.json'] : []), ...(sweep ? ['sweep.json'] : [])],
     parameters: run?.parameters ?? sweep!.recommended.parameters,
@@ -50,6 +56,16 @@ export function reportData({ run, sweep }: { run?: SimRun; sweep?: SweepResult }
     perSeed: results.map((r) => ({ scenario: r.scenario, seed: r.seed, providerShortfallPct: r.providerShortfallPctOfSlashed, badDebtPct: r.badDebtPctOfSlashed, deals: r.dealsOpened, compensationPaidPct: r.compensationPaidPct })),
     delayHistogram: [...counts].sort((a, b) => a[0] - b[0]).map(([blocks, count]) => ({ blocks, count })),
     series,
+    ...(dropoutSummary?.dropout && dropoutResults.length
+      ? {
+          dropout: {
+            scenario: dropoutSummary.scenario,
+            window: dropoutResults[0]!.dropout!.window,
+            summary: dropoutSummary.dropout,
+            points: dropoutResults.flatMap((r) => r.dropout!.points.map((p) => ({ ...p, seed: r.seed }))),
+          },
+        }
+      : {}),
     ...(sweep
       ? {
           sweep: {
@@ -95,6 +111,18 @@ function summaryTable(data: ReportData): string {
   return `<table><thead><tr><th>scenario</th><th>what happens</th><th>seeds</th><th>deals/seed</th><th>bad debt % slashed p99</th><th>provider shortfall % p99</th><th>honest slashed</th><th>delay p50/p99 blocks</th><th>zero-value liq.</th><th>unprofitable liq.</th><th>compensation paid %</th><th>utilization</th><th>elasticity above kink</th><th>capital efficiency</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
 }
 
+function dropoutText(data: ReportData): string {
+  const d = data.dropout
+  if (!d) return ''
+  const { during, after, recoveryBlocks } = d.summary
+  const hours = (seconds: number) => fixed((seconds - STRESS_AT) / 3_600, 0)
+  return `<h2>Keeper dropout (${escape(d.scenario)})</h2>
+<p>Every keeper is offline for ${fixed((d.window.to - d.window.from) / 3_600, 0)} hours, from hour ${hours(d.window.from)} to hour ${hours(d.window.to)} of the crash.
+${during.count} liquidations fell due in the dark: they waited ${during.p50} blocks at the median, ${during.p99} at p99, ${during.max} at most (clients liquidate their own defaulted deals after six blocks).
+${after.count} fell due after the keepers came back: ${after.p50} / ${after.p99} / ${after.max} blocks.
+The backlog cleared ${fixed(recoveryBlocks.mean, 1)} blocks after the keepers' return on average (${fixed(recoveryBlocks.max, 0)} in the worst seed).</p>`
+}
+
 function renderHtml(data: ReportData, uplot: string, css: string): string {
   const parameters = Object.entries(data.parameters)
     .map(([k, v]) => `<code>${escape(k)}=${escape(String(v))}</code>`)
@@ -116,6 +144,7 @@ code{font-size:12px;background:#f4f4f4;padding:1px 3px}
 <p>Agent-based simulation on the real market contract (anvil) with the real keeper code. Parameters: ${parameters}</p>
 ${data.sweep ? `<p>Sweep recommendation: <b>${escape(data.sweep.recommended)}</b> — ${escape(data.sweep.rule)}.</p>` : ''}
 ${summaryTable(data)}
+${dropoutText(data)}
 <h2>Charts</h2>
 <div id="charts"></div>
 <script>${inline(uplot)}</script>
@@ -165,6 +194,14 @@ chart('badDebt', 'Provider shortfall per seed, % of slashed value (before the in
 chart('delays', 'Blocks from eligibility to liquidation (all scenarios, all seeds)',
   { scales: { x: { time: false } }, axes: [{ label: 'blocks' }, { label: 'liquidations' }], series: [{}, { label: 'count', stroke: colors[0], fill: 'rgba(31,119,180,0.3)', paths: uPlot.paths.bars({ size: [0.6] }) }] },
   [data.delayHistogram.map((d) => d.blocks), data.delayHistogram.map((d) => d.count)])
+if (data.dropout) {
+  const d = data.dropout
+  const pts = d.points.slice().sort((a, b) => a.hours - b.hours)
+  const dark = (d.window.to - d.window.from) / 3600
+  chart('dropout', 'Keeper dropout: blocks each liquidation waited, by when it fell due (hours from the keepers going dark; back at ' + dark + ')',
+    { scales: { x: { time: false } }, axes: [{ label: 'hours from the dropout' }, { label: 'blocks waited' }], series: [{}, Object.assign({ label: 'due in the dark', stroke: colors[1] }, dots), Object.assign({ label: 'due while keepers run', stroke: colors[0] }, dots)] },
+    [pts.map((p) => p.hours), pts.map((p) => (p.during ? p.delay : null)), pts.map((p) => (p.during ? null : p.delay))])
+}
 chart('insurance', 'Insurance fund (' + pick + ')',
   { scales: { x: { time: false } }, axes: [{ label: 'day' }, { label: 'tUSD' }], series: [{}, { label: 'fund', stroke: colors[2] }] },
   [days, s.map((x) => x.insuranceFund)])

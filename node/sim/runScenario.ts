@@ -10,7 +10,7 @@ import { deploySimMarket, type SimEvent, type SimMarket, type SimMarketParameter
 import { createRandom } from './random.ts'
 import { createPricePath, inWindow, STRESS_AT, type Scenario } from './scenarios.ts'
 import { startSimChain, type SimCall, type SimChain } from './simChain.ts'
-import { startSimKeepers, type SimKeeper, type SimKeeperProfile } from './simKeepers.ts'
+import { startSimKeepers, type SimKeeper, type SimKeeperPool, type SimKeeperProfile } from './simKeepers.ts'
 
 const HOUR = 3_600
 const DAY = 24 * HOUR
@@ -80,6 +80,8 @@ export type SeedResult = {
   honestProvidersSlashed: string[]
   liquidationDelays: number[]
   liquidationDelaysLive: number[]
+  /** Keeper dropout scenarios: how liquidations fared while every keeper was offline and after they came back. */
+  dropout?: DropoutResult
   zeroValueLiquidations: number
   unprofitableLiquidations: number
   /** Liquidations a keeper lost to another keeper or to a front-running settlement (the keepers' own count). */
@@ -104,6 +106,25 @@ export type SeedResult = {
   series?: BlockSample[]
 }
 
+/** When and how a deal or position became liquidatable. */
+type Eligibility = { eligibleBlock: number; live: boolean; at: number }
+
+/** A liquidation in a dropout scenario: when its target became liquidatable (hours from the dropout's start) and how long it waited. */
+export type DropoutPoint = { hours: number; delay: number; during: boolean }
+
+export type DropoutResult = {
+  /** The window in which every keeper was offline, scenario seconds. */
+  window: { from: number; to: number }
+  /** The first block the keepers saw again (their liquidations land from the next one). */
+  endBlock: number
+  /** Delays (blocks) of liquidations of what became liquidatable during the dropout, and after it. */
+  delaysDuring: number[]
+  delaysAfter: number[]
+  /** Blocks from the keepers' return until the last thing that fell due during the dropout was liquidated. */
+  recoveryBlocks: number
+  points: DropoutPoint[]
+}
+
 type DealRecord = {
   dealId: Hex
   terms: DealTerms
@@ -118,6 +139,8 @@ type DealRecord = {
   eligibleBlock?: number
   /** Whether some keeper was running when the deal became liquidatable. */
   eligibleLive?: boolean
+  /** Scenario time it became liquidatable. */
+  eligibleAt?: number
   clientLiquidationSent?: boolean
 }
 
@@ -242,6 +265,7 @@ function createRun(ctx: RunContext) {
   const demandRandom = ctx.random.fork('demand')
   const priceRandom = ctx.random.fork('price')
   const behaviour = ctx.random.fork('behaviour')
+  const raceRandom = ctx.random.fork('races')
   const truePrice = createPricePath(scenario, priceRandom, START_PRICE)
   const byAddress = new Map(providers.map((p) => [p.account.address.toLowerCase(), p]))
   const deals = new Map<Hex, DealRecord>()
@@ -264,7 +288,8 @@ function createRun(ctx: RunContext) {
   const samples: BlockSample[] = []
   const quitting = new Set<number>()
   const joined = new Set<number>(providers.filter((p) => p.joinsAt === 0).map((p) => p.index))
-  const positionEpisodes = new Map<Address, { eligibleBlock: number; live: boolean }>()
+  const positionEpisodes = new Map<Address, Eligibility>()
+  const dropout = scenario.keeperDropout.length > 0 ? { during: [] as number[], after: [] as number[], points: [] as DropoutPoint[], endBlock: undefined as number | undefined, lastDuring: undefined as number | undefined } : undefined
   let saltCounter = 0n
   let checks = 0
   // Measured quantities.
@@ -465,6 +490,7 @@ function createRun(ctx: RunContext) {
     // Positions after the block, for eligibility, health factors and capital efficiency.
     const watched = providers.filter((p) => joined.has(p.index)).map((p) => p.account.address)
     ;[positions, factors] = await Promise.all([market.readPositions(watched), market.readFactors()])
+    trackDropout(elapsed)
     trackPositions(elapsed)
     trackDeals(t, elapsed)
     sample(t, opened.length, demand)
@@ -475,19 +501,25 @@ function createRun(ctx: RunContext) {
     mark = Date.now()
 
     // Keepers look at the block; what they send lands in the next one.
-    await ctxKeepersStep(block.number, elapsed)
+    await ctxKeepersStep(block.number, new Set(block.receipts.keys()), elapsed)
     timing.keepers += Date.now() - mark
   }
 
   const selfDeals: DealRecord[] = []
   const timing = { agents: 0, mine: 0, read: 0, books: 0, keepers: 0 }
 
-  async function ctxKeepersStep(block: bigint, elapsed: number) {
+  async function ctxKeepersStep(block: bigint, mined: ReadonlySet<Hex>, elapsed: number) {
     const pool = keepersPool
     if (!pool) return
-    await pool(block, (k) => liveAt(elapsed, k))
+    // Which keeper's transactions reach the sequencer first is drawn from the seed: races are fair, and replay the same.
+    const order = keepers.map((_, i) => i)
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = raceRandom.int(0, i)
+      ;[order[i], order[j]] = [order[j]!, order[i]!]
+    }
+    await pool(block, mined, (k) => liveAt(elapsed, k), order)
   }
-  let keepersPool: ((block: bigint, live: (k: SimKeeper) => boolean) => Promise<void>) | undefined
+  let keepersPool: SimKeeperPool['step'] | undefined
 
   function absorb(block: bigint, t: number, events: SimEvent[], _failed: number) {
     for (const event of events) {
@@ -539,9 +571,7 @@ function createRun(ctx: RunContext) {
             if (deal.provider.kind === 'honest' && deal.willCommit) m.honestSlashed.add(deal.provider.account.address)
             if (deal.terms.client === deal.terms.provider) m.selfDealExits++
             if (deal.eligibleBlock !== undefined) {
-              const delay = Number(block) - deal.eligibleBlock
-              m.delays.push(delay)
-              if (deal.eligibleLive) m.delaysLive.push(delay)
+              recordDelay(Number(block), { eligibleBlock: deal.eligibleBlock, live: deal.eligibleLive ?? false, at: deal.eligibleAt ?? 0 })
             }
           }
           m.compensationPaid += Number(event.compensation) / PAYMENT
@@ -577,8 +607,7 @@ function createRun(ctx: RunContext) {
           }
           const episode = positionEpisodes.get(event.provider)
           if (episode) {
-            m.delays.push(Number(block) - episode.eligibleBlock)
-            if (episode.live) m.delaysLive.push(Number(block) - episode.eligibleBlock)
+            recordDelay(Number(block), episode)
             positionEpisodes.delete(event.provider)
           }
           // Wrongly slashed: an honest provider liquidated although its position was healthy at the true price.
@@ -623,13 +652,36 @@ function createRun(ctx: RunContext) {
     return ((collateral * atPrice * factors.liquidationThresholdBps) / 10_000 + Number(position.coverage) / PAYMENT) / obligations
   }
 
+  /**
+   * One liquidation's delay. In a dropout scenario it is also filed by when its target became liquidatable:
+   * while every keeper was offline ("during") or after they came back ("after").
+   */
+  function recordDelay(block: number, { eligibleBlock, live, at }: Eligibility) {
+    const delay = block - eligibleBlock
+    m.delays.push(delay)
+    if (live) m.delaysLive.push(delay)
+    if (!dropout) return
+    const window = scenario.keeperDropout[0]!
+    const during = inWindow(scenario.keeperDropout, at)
+    if (during) {
+      dropout.during.push(delay)
+      dropout.lastDuring = Math.max(dropout.lastDuring ?? 0, block)
+    } else if (at >= window.to) dropout.after.push(delay)
+    dropout.points.push({ hours: (at - window.from) / HOUR, delay, during })
+  }
+
+  /** Notes the first block the keepers see once a dropout is over. */
+  function trackDropout(elapsed: number) {
+    if (dropout && dropout.endBlock === undefined && !inWindow(scenario.keeperDropout, elapsed) && elapsed >= scenario.keeperDropout[0]!.to) dropout.endBlock = blockNumber
+  }
+
   function trackPositions(elapsed: number) {
     let backed = 0
     let locked = 0
     for (const [address, position] of positions) {
       const hf = position.healthFactor
       const unhealthy = hf !== undefined && hf < WAD && position.collateral + position.pendingWithdrawal > 0n
-      if (unhealthy && !positionEpisodes.has(address)) positionEpisodes.set(address, { eligibleBlock: blockNumber, live: anyKeeperLive(elapsed) })
+      if (unhealthy && !positionEpisodes.has(address)) positionEpisodes.set(address, { eligibleBlock: blockNumber, live: anyKeeperLive(elapsed), at: elapsed })
       if (!unhealthy) positionEpisodes.delete(address)
       backed += Number(position.obligations) / PAYMENT
       locked += (Number(position.collateral + position.pendingWithdrawal) / 1e18) * feedPrice
@@ -645,6 +697,7 @@ function createRun(ctx: RunContext) {
       if (deal.status === 'open' && deal.eligibleBlock === undefined && BigInt(t) >= deal.terms.deadline) {
         deal.eligibleBlock = blockNumber
         deal.eligibleLive = anyKeeperLive(elapsed)
+        deal.eligibleAt = elapsed
       }
     }
   }
@@ -709,6 +762,18 @@ function createRun(ctx: RunContext) {
       honestProvidersSlashed: [...m.honestSlashed],
       liquidationDelays: m.delays,
       liquidationDelaysLive: m.delaysLive,
+      ...(dropout
+        ? {
+            dropout: {
+              window: scenario.keeperDropout[0]!,
+              endBlock: dropout.endBlock ?? blockNumber,
+              delaysDuring: dropout.during,
+              delaysAfter: dropout.after,
+              recoveryBlocks: dropout.lastDuring === undefined || dropout.endBlock === undefined ? 0 : dropout.lastDuring - dropout.endBlock,
+              points: dropout.points,
+            },
+          }
+        : {}),
       zeroValueLiquidations: m.zeroValue,
       unprofitableLiquidations: m.unprofitable,
       lostRaces: keepers.reduce((sum, k) => sum + k.lostRaces, 0),

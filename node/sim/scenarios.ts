@@ -63,9 +63,10 @@ export const scenarios: Record<string, Scenario> = {
   keeperDropout: {
     ...base,
     name: 'keeperDropout',
-    description: 'the −50 % crash with every keeper offline for its first 2 hours (24 blocks)',
+    description: 'the −50 % crash with every keeper offline from its 8th to its 12th hour (48 blocks), when positions start to fail',
     shock: crash50,
-    keeperDropout: [{ from: STRESS_AT, to: STRESS_AT + 2 * HOUR }],
+    // Health factors cross 1 from about six hours into the crash; the dark hours must overlap the liquidations they stress.
+    keeperDropout: [{ from: STRESS_AT + 8 * HOUR, to: STRESS_AT + 12 * HOUR }],
     busy: [crashWindow],
   },
   staleFeed: {

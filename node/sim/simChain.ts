@@ -26,6 +26,8 @@ export type SimChain = {
   send: (account: PrivateKeyAccount, call: SimCall, tag: string, options?: { tip?: bigint }) => Promise<SentCall>
   /** Signs calls in parallel, then hands them to the node one after another, so they are mined in this order. */
   sendAll: (calls: readonly { account: PrivateKeyAccount; call: SimCall; tag: string; tip?: bigint }[]) => Promise<SentCall[]>
+  /** Hands signed transactions to the node in one batch, in this order; returns each one's hash or why the node refused it. */
+  sendRaw: (signed: readonly Hex[]) => Promise<({ hash: Hex } | { error: string })[]>
   /** Mines one block stamped `timestamp`, sets the next block's base fee (wei) and returns the receipts. */
   mine: (timestamp: bigint, nextBaseFee: bigint) => Promise<MinedBlock>
   /** Raw `eth_getBlockByNumber("latest")` of the last mined block, for keepers' views. */
@@ -72,6 +74,20 @@ export async function startSimChain({ signal }: { signal?: AbortSignal } = {}): 
       maxPriorityFeePerGas: tip,
     })
   }
+  const sendRaw = async (signed: readonly Hex[]): Promise<({ hash: Hex } | { error: string })[]> => {
+    if (signed.length === 0) return []
+    // One JSON-RPC batch: anvil admits its elements in order, and one round trip instead of many keeps a step fast.
+    const body = signed.map((tx, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [tx] }))
+    let answers: { id: number; result?: Hex; error?: { message: string } }[]
+    try {
+      const response = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      answers = (await response.json()) as typeof answers
+    } catch (cause) {
+      throw new SimChainError({ reason: 'anvil did not take a batch of transactions', cause })
+    }
+    answers.sort((a, b) => a.id - b.id)
+    return answers.map((answer): { hash: Hex } | { error: string } => (answer.result ? { hash: answer.result } : { error: answer.error?.message ?? 'no answer' }))
+  }
   return {
     async manualMining() {
       try {
@@ -84,22 +100,14 @@ export async function startSimChain({ signal }: { signal?: AbortSignal } = {}): 
     anvil,
     rpcUrl: anvil.rpcUrl,
     public: client as PublicClient,
+    sendRaw,
     async sendAll(calls) {
       if (calls.length === 0) return []
       const signed = await Promise.all(calls.map(({ account, call, tip }) => sign(account, call, tip ?? 0n)))
-      // One JSON-RPC batch: anvil admits its elements in order, and one round trip instead of many keeps a step fast.
-      const body = signed.map((tx, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [tx] }))
-      let answers: { id: number; result?: Hex; error?: { message: string } }[]
-      try {
-        const response = await fetch(anvil.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-        answers = (await response.json()) as typeof answers
-      } catch (cause) {
-        throw new SimChainError({ reason: 'anvil did not take a batch of transactions', cause })
-      }
-      answers.sort((a, b) => a.id - b.id)
+      const answers = await sendRaw(signed)
       return answers.map((answer, i) => {
-        if (!answer.result) throw new SimChainError({ reason: `anvil refused a ${calls[i]!.tag} transaction: ${answer.error?.message ?? 'no answer'}` })
-        return { hash: answer.result, from: calls[i]!.account.address, tag: calls[i]!.tag }
+        if (!('hash' in answer)) throw new SimChainError({ reason: `anvil refused a ${calls[i]!.tag} transaction: ${answer.error}` })
+        return { hash: answer.hash, from: calls[i]!.account.address, tag: calls[i]!.tag }
       })
     },
     async send(account, call, tag, { tip = 0n } = {}) {

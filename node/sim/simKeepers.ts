@@ -1,14 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPublicClient, createWalletClient, custom, http, toHex, type Address, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, custom, http, keccak256, parseTransaction, toHex, type Address, type Hex } from 'viem'
 import { createNonceManager, jsonRpc } from 'viem/nonce'
-import { privateKeyToAccount } from 'viem/accounts'
+import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { anvil as anvilChain } from 'viem/chains'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { createKeeper, type Keeper, type Liquidation, type Skipped } from '../keeper/index.ts'
 import { openStore, type Store } from '../store/openStore.ts'
+import { SimChainError } from './errors.ts'
 import type { SimChain } from './simChain.ts'
 
 /** How one simulated keeper behaves; its decisions are the shipped keeper's, these are only its settings. */
@@ -38,16 +39,22 @@ export type SimKeeper = {
 export type SimKeeperPool = {
   keepers: SimKeeper[]
   /**
-   * Lets the keepers that are live at `block` look at it, and resolves once each has handled it and
-   * sent what it decided to send (its requests have gone quiet). Keepers not live stay paused.
+   * Lets the keepers that are live at `block` (whose transactions were `mined`) look at it, and resolves once
+   * each has handled it, picked up the receipts it waits for and sent what it decided to send. What they sent
+   * then goes to the node keeper by keeper in `order`, each keeper's in nonce order: with equal tips that is the order the
+   * next block holds them in, so races between keepers resolve the same way on every run of a seed.
+   * `order` lists keeper indices in the order their transactions reach the node (the simulation draws it from the seed).
+   * Keepers not live stay paused.
    */
-  step: (block: bigint, live: (keeper: SimKeeper) => boolean) => Promise<void>
+  step: (block: bigint, mined: ReadonlySet<Hex>, live: (keeper: SimKeeper) => boolean, order: readonly number[]) => Promise<void>
   stop: () => Promise<void>
 }
 
 /** Requests that only wait for something to be mined; they say nothing about a keeper still deciding. */
 const TIP = 10_000_000n
 const WAITING = new Set(['eth_getTransactionReceipt', 'eth_getTransactionByHash'])
+/** Wall-clock time a keeper may take over one block before the run stops with an error instead of hanging. */
+const STEP_TIMEOUT_MS = 120_000
 
 /**
  * Starts the real keeper (`createKeeper` from node/keeper) once per profile, in process. Each talks to
@@ -60,7 +67,7 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
   const gates: Gate[] = []
   const keepers: SimKeeper[] = []
   for (const [index, { profile, privateKey }] of profiles.entries()) {
-    const gate = createGate(chain)
+    const gate = createGate(chain, profile.name, privateKeyToAccount(privateKey))
     // A nonce manager of its own: viem's shared one keys nonces by address and chain id, which every
     // simulation in this process shares (same keys, chain 31337, different anvils).
     const account = privateKeyToAccount(privateKey, { nonceManager: createNonceManager({ source: jsonRpc() }) })
@@ -75,7 +82,8 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
     stores.push(store)
     const keeper = createKeeper(
       { clients, deployment, store },
-      { minProfit: profile.minProfit, nativePrice: profile.nativePrice, pollingInterval: 2, deadlinePollInterval: 2, skipRetryDelay: 0, retryDelay: 5, maxRetryDelay: 100, receiptTimeout: 120_000 },
+      // No wall-clock back-off: a retry waits for the next block or event, so that a run does not depend on how fast it ran.
+      { minProfit: profile.minProfit, nativePrice: profile.nativePrice, pollingInterval: 2, deadlinePollInterval: 2, skipRetryDelay: 0, retryDelay: 0, maxRetryDelay: 0, receiptTimeout: 120_000, stopTimeout: 100 },
     )
     const entry: SimKeeper = { profile, address: account.address, keeper, liquidations: [], skipped: [], errors: [], lostRaces: 0 }
     keeper.addEventListener('lostRace', () => entry.lostRaces++)
@@ -89,11 +97,16 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
 
   return {
     keepers,
-    async step(block, live) {
+    async step(block, mined, live, order) {
+      for (const gate of gates) gate.mined(mined)
       const active = keepers.map((keeper, index) => ({ keeper, gate: gates[index]! })).filter(({ keeper }) => live(keeper))
       for (const { gate } of active) gate.open()
-      await Promise.all(active.map(({ keeper, gate }) => gate.quiet(() => (keeper.keeper.metrics().lastBlock ?? -1n) >= block)))
+      await Promise.all(active.map(({ keeper, gate }) => gate.quiet(block, () => (keeper.keeper.metrics().lastBlock ?? -1n) >= block)))
       for (const { gate } of active) gate.close()
+      const taken = await Promise.all(order.map((index) => gates[index]!.take()))
+      const sent = order.flatMap((index, i) => taken[i]!.map((signed) => ({ keeper: keepers[index]!, signed })))
+      const answers = await chain.sendRaw(sent.map(({ signed }) => signed))
+      for (const [i, answer] of answers.entries()) if ('error' in answer) sent[i]!.keeper.errors.push('SimTransactionRefused')
     },
     async stop() {
       for (const gate of gates) gate.open()
@@ -106,18 +119,41 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
 
 type Gate = {
   request: (args: { method: string; params?: unknown }) => Promise<unknown>
+  /** Notes which of the keeper's transactions a new block holds: their receipts are now there to pick up. */
+  mined: (hashes: ReadonlySet<Hex>) => void
   open: () => void
   close: () => void
-  /** Resolves once `seen()` holds and no deciding request has started or been in flight for three samples in a row. */
-  quiet: (seen: () => boolean) => Promise<void>
+  /**
+   * Resolves once `seen()` holds, every mined transaction's receipt has been picked up, and no deciding request
+   * has started or been in flight for three samples in a row.
+   *
+   * @throws SimChainError when the keeper is still busy after `STEP_TIMEOUT_MS`.
+   */
+  quiet: (block: bigint, seen: () => boolean) => Promise<void>
+  /**
+   * The transactions the keeper sent since the last call, in a canonical order (by target and calldata) and signed again
+   * with their nonces in that order: which of its checks happened to send first must not decide the block.
+   */
+  take: () => Promise<Hex[]>
 }
 
-function createGate(chain: SimChain): Gate {
+/**
+ * A keeper's door to anvil. Deciding requests are answered one at a time in the order they were made, so the
+ * interleaving of a keeper's concurrent checks does not depend on which answer the OS delivered first; signed
+ * transactions are held (and their hashes answered) until the simulation hands them to the node in a fixed order.
+ */
+function createGate(chain: SimChain, name: string, signer: PrivateKeyAccount): Gate {
   const base = http(chain.rpcUrl, { retryCount: 0, timeout: 600_000 })({ chain: anvilChain, retryCount: 0 })
   let isOpen = false
   let waiters: (() => void)[] = []
   let inFlight = 0
   let started = 0
+  let turn: Promise<unknown> = Promise.resolve()
+  let held: Hex[] = []
+  const sent = new Set<Hex>()
+  const unclaimed = new Set<Hex>()
+  /** Hashes the keeper was given, to the hashes of the transactions signed again in canonical order. */
+  const renamed = new Map<Hex, Hex>()
   const wait = () => (isOpen ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)))
   return {
     async request({ method, params }) {
@@ -128,15 +164,38 @@ function createGate(chain: SimChain): Gate {
       // Tips on the L2 the simulation stands for are a hundredth of a gwei; anvil would suggest a whole one.
       if (method === 'eth_maxPriorityFeePerGas') return toHex(TIP)
       if (method === 'eth_gasPrice') return toHex(chain.nextBaseFee() + TIP)
-      const counted = !WAITING.has(method)
-      if (counted) {
-        inFlight++
+      if (method === 'eth_sendRawTransaction' && Array.isArray(params)) {
+        const signed = params[0] as Hex
+        held.push(signed)
         started++
+        return keccak256(signed)
       }
+      if (WAITING.has(method) && Array.isArray(params)) {
+        const asked = params[0] as Hex
+        const hash = renamed.get(asked) ?? asked
+        const answer = (await base.request({ method, params: [hash, ...params.slice(1)] } as never)) as Record<string, unknown> | null
+        // A receipt picked up sets the keeper working again (a follow-up, a lost race to sort out).
+        if (answer && unclaimed.delete(hash)) started++
+        if (!answer || hash === asked) return answer
+        // Under the hash the keeper knows its transaction by.
+        const logs = Array.isArray(answer.logs) ? answer.logs.map((log: Record<string, unknown>) => ({ ...log, transactionHash: asked })) : answer.logs
+        return { ...answer, ...('transactionHash' in answer ? { transactionHash: asked } : { hash: asked }), ...(logs ? { logs } : {}) }
+      }
+      inFlight++
+      started++
+      const answer = turn.then(() => base.request({ method, params } as never))
+      turn = answer.catch(() => undefined)
       try {
-        return await base.request({ method, params } as never)
+        return await answer
       } finally {
-        if (counted) inFlight--
+        inFlight--
+      }
+    },
+    mined(hashes) {
+      for (const hash of sent) {
+        if (!hashes.has(hash)) continue
+        sent.delete(hash)
+        unclaimed.add(hash)
       }
     },
     open() {
@@ -148,15 +207,36 @@ function createGate(chain: SimChain): Gate {
     close() {
       isOpen = false
     },
-    async quiet(seen) {
+    async quiet(block, seen) {
+      const until = Date.now() + STEP_TIMEOUT_MS
       let calm = 0
       let last = started
       while (calm < 3) {
         await new Promise((resolve) => setTimeout(resolve, 1))
-        if (seen() && inFlight === 0 && started === last) calm++
+        if (seen() && inFlight === 0 && started === last && unclaimed.size === 0) calm++
         else calm = 0
         last = started
+        if (Date.now() > until) throw new SimChainError({ reason: `keeper "${name}" was still busy with block ${block} after ${STEP_TIMEOUT_MS / 1000} s` })
       }
+    },
+    async take() {
+      const taken = held.map((signed) => ({ signed, tx: parseTransaction(signed) }))
+      held = []
+      const nonces = taken.map(({ tx }) => tx.nonce!).sort((a, b) => a - b)
+      const key = ({ tx }: (typeof taken)[number]) => `${tx.to}:${tx.data}`
+      const ordered = [...taken].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
+      return Promise.all(
+        ordered.map(async ({ signed, tx }, i) => {
+          const again =
+            tx.nonce === nonces[i]
+              ? signed
+              : await signer.signTransaction({ chainId: tx.chainId!, type: 'eip1559', to: tx.to!, data: tx.data, value: tx.value, nonce: nonces[i]!, gas: tx.gas!, maxFeePerGas: tx.maxFeePerGas!, maxPriorityFeePerGas: tx.maxPriorityFeePerGas! })
+          const hash = keccak256(again)
+          if (again !== signed) renamed.set(keccak256(signed), hash)
+          sent.add(hash)
+          return again
+        }),
+      )
     },
   }
 }

@@ -23,8 +23,17 @@ export type SweepPoint = {
 
 export type SweepResult = { points: SweepPoint[]; recommended: SweepPoint; rule: string; seconds: number }
 
-/** The grid: collateral factor, threshold gap, liquidation and keeper bonuses, close factor and volatility rule. */
-export function sweepGrid(base: SimMarketParameters, size: 'small' | 'full' = 'small'): SimMarketParameters[] {
+/** How much of the parameter space a sweep covers. */
+export type SweepGridSize = 'small' | 'axes' | 'full'
+export const sweepGridSizes: readonly SweepGridSize[] = ['small', 'axes', 'full']
+
+/**
+ * The grid: collateral factor, threshold gap, liquidation and keeper bonuses, close factor and volatility rule.
+ * `small` varies CF only; `axes` crosses CF with the threshold gap and moves each other parameter alone around
+ * `base` (every axis, at a cost a 2-core machine can pay with three seeds); `full` crosses everything.
+ */
+export function sweepGrid(base: SimMarketParameters, size: SweepGridSize = 'small'): SimMarketParameters[] {
+  if (size === 'axes') return axesGrid(base)
   const cfs = size === 'full' ? [6_000, 7_000, 7_500, 8_000, 8_500, 9_000] : [6_000, 7_000, 8_000, 8_500]
   const gaps = size === 'full' ? [500, 1_000] : [1_000]
   const bonuses = size === 'full' ? [300, 500, 800] : [500]
@@ -50,8 +59,29 @@ export function sweepGrid(base: SimMarketParameters, size: 'small' | 'full' = 's
   return grid
 }
 
+/**
+ * CF 70–85 % × LT gap 5 or 10 points at `base`'s other settings, then the liquidation bonus, the keeper bonus and the
+ * volatility rule's weight one at a time. The close factor is a constant of this contract (half per block, all below
+ * HF 0.95), so it has no axis here (a grid point that sets it is reported as ignored).
+ */
+function axesGrid(base: SimMarketParameters): SimMarketParameters[] {
+  const at = (cf: number, gap: number, change: Partial<SimMarketParameters> = {}): SimMarketParameters => ({ ...base, collateralFactorBps: cf, liquidationThresholdBps: Math.min(9_800, cf + gap), ...change })
+  const baseGap = base.liquidationThresholdBps - base.collateralFactorBps
+  const grid: SimMarketParameters[] = []
+  for (const cf of [7_000, 7_500, 8_000, 8_500]) for (const gap of [500, 1_000]) grid.push(at(cf, gap))
+  grid.push(at(base.collateralFactorBps, baseGap, { liquidationBonusBps: 300 }))
+  grid.push(at(base.collateralFactorBps, baseGap, { liquidationBonusBps: 800 }))
+  grid.push(at(base.collateralFactorBps, baseGap, { keeperBonusBps: 300 }))
+  // The volatility rule off (CF and LT never cut), and twice as strong.
+  grid.push(at(base.collateralFactorBps, baseGap, { volatilityWeightBps: 0 }))
+  grid.push(at(base.collateralFactorBps, baseGap, { volatilityWeightBps: base.volatilityWeightBps * 2 }))
+  const valid = (p: SimMarketParameters) =>
+    (p.liquidationThresholdBps * (10_000 + p.liquidationBonusBps)) / 10_000 < 10_000 && p.collateralFactorBps * (10_000 + p.keeperBonusBps + p.insuranceBps) <= 10_000 * 10_000
+  return grid.filter(valid)
+}
+
 export const label = (p: SimMarketParameters) =>
-  `CF ${p.collateralFactorBps / 100}% LT ${p.liquidationThresholdBps / 100}% bonus ${p.liquidationBonusBps / 100}% keeper ${p.keeperBonusBps / 100}% close ${(p.closeFactorBps ?? 5_000) / 100}% CF at full volatility ${p.minCollateralFactorBps / 100}%`
+  `CF ${p.collateralFactorBps / 100}% LT ${p.liquidationThresholdBps / 100}% bonus ${p.liquidationBonusBps / 100}% keeper ${p.keeperBonusBps / 100}% close ${(p.closeFactorBps ?? 5_000) / 100}% volatility weight ${p.volatilityWeightBps / 100}% CF floor ${p.minCollateralFactorBps / 100}%`
 
 /**
  * Runs every parameter set of the grid over the crash scenarios, marks the Pareto frontier of capital
@@ -59,12 +89,34 @@ export const label = (p: SimMarketParameters) =>
  * targets (no shortfall or bad debt at p99 above 0.01 % of slashed value, no honest provider slashed,
  * no zero-value liquidation, every promised compensation paid), or the safest set when none does.
  */
-export async function runSweep({ grid, scenarios = crashScenarios, seeds, days, parallel, onProgress, signal }: { grid: SimMarketParameters[]; scenarios?: readonly string[]; seeds: number; days: number; parallel?: number; onProgress?: (text: string) => void; signal?: AbortSignal }): Promise<SweepResult> {
+export async function runSweep({
+  grid,
+  scenarios = crashScenarios,
+  seeds,
+  days,
+  stressAt,
+  busyBlock,
+  parallel,
+  onProgress,
+  signal,
+}: {
+  grid: SimMarketParameters[]
+  scenarios?: readonly string[]
+  seeds: number
+  days: number
+  /** When the crash starts, simulated seconds after the start (day 10 by default). */
+  stressAt?: number
+  /** Seconds between blocks during the crash (300 by default). */
+  busyBlock?: number
+  parallel?: number
+  onProgress?: (text: string) => void
+  signal?: AbortSignal
+}): Promise<SweepResult> {
   const started = Date.now()
   const points: SweepPoint[] = []
   for (const [i, parameters] of grid.entries()) {
     onProgress?.(`sweep ${i + 1}/${grid.length}: ${label(parameters)}`)
-    const run = await runSim({ scenarios, seeds, days, parameters, parallel, checkEvery: 50, signal })
+    const run = await runSim({ scenarios, seeds, days, stressAt, busyBlock, parameters, parallel, checkEvery: 50, signal })
     const worst = (pick: (s: ScenarioSummary) => number) => Math.max(...run.summaries.map(pick))
     points.push({
       parameters,

@@ -24,10 +24,11 @@ parentPort.on('message', (message) => {
       parentPort.postMessage({ digest: hash.digest('hex') })
       return
     }
-    const bytes = new Uint8Array(message)
+    // The buffer goes back once written, for the next batch to be filled in.
+    const bytes = new Uint8Array(message.buffer, 0, message.length)
     hash.update(bytes)
     for (let written = 0; written < bytes.byteLength; ) written += writeSync(fd, bytes, written)
-    parentPort.postMessage({ written: bytes.byteLength })
+    parentPort.postMessage({ written: message.buffer }, [message.buffer])
   } catch (error) {
     parentPort.postMessage({ error: error instanceof Error ? error.message : String(error) })
   }

@@ -44,11 +44,12 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
   // Hashing and writing run on a worker thread over 1 MiB batches (the hash covers
   // what an earlier fetch left too), so this thread only moves bytes off the stream
   // and the finished file is never read back. Pieces are copied into the batch as
-  // they arrive: the stream may reuse a piece's memory once the next one is read.
+  // they arrive (the stream may reuse a piece's memory once the next one is read);
+  // batches are buffers the worker hands back once written.
   const writer = createBundleWriter(partial)
   let received = resumedFrom
   let total: number
-  let batch = Buffer.allocUnsafeSlow(writeBatchBytes)
+  let batch = writer.buffer(writeBatchBytes)
   let filled = 0
   let actual: `0x${string}`
   try {
@@ -66,7 +67,7 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
         from += take
         if (filled === writeBatchBytes) {
           await writer.write(batch)
-          batch = Buffer.allocUnsafeSlow(writeBatchBytes)
+          batch = writer.buffer(writeBatchBytes)
           filled = 0
         }
       }

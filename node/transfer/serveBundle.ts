@@ -2,9 +2,9 @@ import { open } from 'node:fs/promises'
 import { FetchErrorReason } from '../../protocol/types/messages.ts'
 import type { MessageStream } from '../p2p/messageStream.ts'
 
-// Read from disk in large blocks (few calls), sent in the stream's frame-sized pieces.
+// Read from disk in large blocks (few calls), each handed to the stream whole: the
+// muxer cuts it into frames itself, so one send and one wait per block, not per frame.
 const blockBytes = 1024 * 1024
-const pieceBytes = 64 * 1024
 
 export type ServeBundleParameters = {
   kind: 'job' | 'result'
@@ -39,7 +39,7 @@ export async function serveBundle(ms: MessageStream, { kind, path, offset, signa
       if (block.byteLength === 0) break
       position += block.byteLength
       next = position < size ? readBlock(position) : undefined
-      for (let from = 0; from < block.byteLength; from += pieceBytes) await ms.writeBytes(block.subarray(from, from + pieceBytes), { signal })
+      await ms.writeBytes(block, { signal })
     }
     await next?.catch(() => {})
   } finally {

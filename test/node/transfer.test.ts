@@ -21,7 +21,9 @@ let bundle: string
 let bytes: Buffer
 let hash: Hex
 // What the server's result handler does with the next request.
-let behaviour: 'serve' | 'half' | 'corrupt' = 'serve'
+let behaviour: 'serve' | 'half' | 'corrupt' | 'stall' = 'serve'
+/** Lets a stalled provider go at the end of its test. */
+let releaseStalled = () => {}
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'allot-transfer-'))
@@ -42,6 +44,13 @@ test.before(async () => {
       stream.abort(new Error('provider went away'))
       return
     }
+    if (behaviour === 'stall') {
+      // A provider that sends half the bytes, then nothing, without closing.
+      await ms.write({ type: 'result-header', body: { offset: body.offset, total: bytes.length } })
+      await ms.writeBytes(bytes.subarray(body.offset, bytes.length / 2))
+      await new Promise<void>((resolve) => (releaseStalled = resolve))
+      return
+    }
     await serveBundle(ms, { kind: 'result', path: behaviour === 'corrupt' ? join(dir, 'corrupt.bundle') : bundle, offset: body.offset })
   })
 })
@@ -52,8 +61,8 @@ test.after(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const fetch = (destination: string, maxBytes = 64 * 1024 * 1024) =>
-  fetchBundle(client, { kind: 'result', peer: server.peerId, id: `0x${'ab'.repeat(32)}`, destination, expectedHash: hash, maxBytes })
+const fetch = (destination: string, maxBytes = 64 * 1024 * 1024, signal?: AbortSignal) =>
+  fetchBundle(client, { kind: 'result', peer: server.peerId, id: `0x${'ab'.repeat(32)}`, destination, expectedHash: hash, maxBytes, signal })
 
 test('a result bundle arrives whole and hash-checked', async () => {
   behaviour = 'serve'
@@ -79,6 +88,29 @@ test('a transfer interrupted halfway resumes from where it stopped', async () =>
   behaviour = 'serve'
   const result = await fetch(destination)
   assert.is(result.resumedFrom, partial)
+  assert.ok((await readFile(destination)).equals(bytes))
+})
+
+test('a fetch aborted while the provider stalls stops with the abort reason and resumes later', async () => {
+  const destination = join(dir, 'out', 'aborted.bundle')
+  behaviour = 'stall'
+  const controller = new AbortController()
+  const reason = new Error('the client gave up')
+  // Half the bytes arrive, then nothing: the abort is what ends the fetch.
+  setTimeout(() => controller.abort(reason), 1_000)
+  try {
+    await fetch(destination, undefined, controller.signal)
+    assert.unreachable('a stalled fetch finished')
+  } catch (error) {
+    assert.is(error, reason)
+  } finally {
+    releaseStalled()
+  }
+  assert.not.ok(existsSync(destination))
+  assert.is((await stat(`${destination}.partial`)).size, Math.floor(bytes.length / 2), 'what arrived stays for the next fetch')
+  behaviour = 'serve'
+  const result = await fetch(destination)
+  assert.is(result.resumedFrom, Math.floor(bytes.length / 2))
   assert.ok((await readFile(destination)).equals(bytes))
 })
 

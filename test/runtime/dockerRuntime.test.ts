@@ -206,4 +206,35 @@ test('a provider restarted after a crash removes the containers its previous run
   }
 })
 
+test('loaded images stay within the cache\'s bounds: the least recently used goes, never one a running job uses', async () => {
+  // A second image, built as the example's is, that differs by one file.
+  const second = join(root, 'second')
+  const env = { ...process.env, DOCKER_HOST: engine.host }
+  const secondId = execFileSync('sh', ['-c', 'set -eu; mkdir -p "$1/rootfs/bin"; cp "$(command -v busybox)" "$1/rootfs/bin/busybox"; echo second > "$1/rootfs/marker"; tar -C "$1/rootfs" -c . | docker import - allot-test/second:1', 'sh', second], { env }).toString().trim()
+  execFileSync('docker', ['save', '-o', join(second, 'image.tar'), 'allot-test/second:1'], { env })
+  await docker.getImage(secondId).remove({ force: true })
+  await docker.getImage(imageId).remove({ force: true }).catch(() => {})
+  const present = async (id: string) => docker.getImage(id).inspect().then(() => true, () => false)
+  const archives = { first: await readFile(join(imageDir, 'image.tar')), second: await readFile(join(second, 'image.tar')) }
+  const job = (entry: string, tar: Uint8Array, args: string[]) => makeJob(root, { runtime: 'docker', entry, image: 'image.tar', args, limits: { wallSeconds: 30 } }, { 'image.tar': tar })
+  const runtime = await started('cache', { imageCache: { maxImages: 1 } })
+  try {
+    const long = runtime.run(await job(imageId, archives.first, ['/bin/busybox', 'sleep', '3']))
+    while ((await ours()) === 0) await new Promise((resolve) => setTimeout(resolve, 50))
+    // Two images loaded, one allowed: the running job's stays, so the other goes at once.
+    const quick = await runtime.run(await job(secondId, archives.second, ['/bin/busybox', 'cat', '/marker']))
+    assert.is(text(quick.stdout), 'second\n', text(quick.stderr))
+    assert.ok(await present(imageId), 'the image of the running job stays')
+    assert.not.ok(await present(secondId), 'the idle image went')
+    assert.is((await long).exitCode, 0)
+    // Loaded again from its job's archive: now the first image, idle and least recently used, goes.
+    const again = await runtime.run(await job(secondId, archives.second, ['/bin/busybox', 'cat', '/marker']))
+    assert.is(text(again.stdout), 'second\n', text(again.stderr))
+    assert.not.ok(await present(imageId), 'the least recently used image went')
+    assert.ok(await present(secondId), 'the image just used stays')
+  } finally {
+    await runtime.stop()
+  }
+})
+
 test.run()

@@ -32,8 +32,9 @@ test.after(async () => {
 })
 
 test('allot sim runs a seeded scenario on the real contracts and prints the target figures', async () => {
-  // The crash brought forward to the second hour, with half-hour blocks, so that a short run has liquidations to chart.
-  const { code, stdout, stderr } = await allot(['sim', '--scenario', 'crash50', '--seeds', '1', '--days', '1', '--stress-at', '2', '--busy-block', '1800', '--parallel', '1', '--out', dir, '--json'])
+  // The crash brought forward to the second hour, with half-hour blocks, so that a short run has liquidations to chart;
+  // with the keeper dropout beside it for the dropout chart.
+  const { code, stdout, stderr } = await allot(['sim', '--scenario', 'crash50,keeperDropout', '--seeds', '1', '--days', '1', '--stress-at', '2', '--busy-block', '1800', '--parallel', '2', '--out', dir, '--json'])
   assert.is(code, 0, stderr)
   const printed = JSON.parse(stdout)
   assert.is(printed.ok, true)
@@ -58,6 +59,9 @@ test('allot sim report writes a self-contained HTML report, its figures and PNGs
   const figures = JSON.parse(await readFile(printed.json, 'utf8'))
   assert.is(figures.summaries[0].scenario, 'crash50')
   assert.ok(figures.delayHistogram.length > 0, 'no liquidation delays in a crash')
+  assert.is(figures.dropout.scenario, 'keeperDropout')
+  assert.is(figures.dropout.points.length, figures.dropout.summary.during.count + figures.dropout.summary.after.count + figures.dropout.points.filter((p: { hours: number }) => p.hours < 0).length)
+  assert.match(html, /Keeper dropout \(keeperDropout\)/)
 })
 
 test('the report opens in headless Chromium and every chart is drawn on a non-empty canvas', async () => {

@@ -46,10 +46,16 @@ test('crash: the falling price makes positions liquidatable and keepers cover th
   assert.ok(Math.max(...r.liquidationDelaysLive) <= 1, `delays while live: ${r.liquidationDelaysLive.join(',')}`)
 })
 
-test('keeper dropout: liquidations wait for the keepers to return (or for clients to act)', () => {
+test('keeper dropout: liquidations wait for the keepers to return (or for clients to act), then come within a block', () => {
   const r = results.get('keeperDropout')!
   const crash = results.get('crash50')!
   assert.ok(Math.max(0, ...r.liquidationDelays) >= Math.max(0, ...crash.liquidationDelays), 'a dropout did not delay anything')
+  assert.ok(r.dropout, 'no dropout figures')
+  assert.ok(r.dropout.endBlock > 0)
+  // What falls due once the keepers are back is liquidated in the next block; what fell due in the dark waited.
+  assert.ok(r.dropout.delaysAfter.every((d) => d <= 1), `delays after the dropout: ${r.dropout.delaysAfter.join(',')}`)
+  for (const d of r.dropout.delaysDuring) assert.ok(d >= 1)
+  assert.is(r.dropout.points.length, r.liquidationDelays.length)
 })
 
 test('demand spike: utilization rises and deals are priced past the 0.8 kink', () => {

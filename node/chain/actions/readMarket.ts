@@ -21,9 +21,11 @@ export function getPosition(clients: ChainClients, { deployment, provider }: { d
   return read(clients, 'position', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'position', args: [provider] }))
 }
 
-/** A provider's health factor as a WAD (1e18 = 1.0); the maximum uint256 with no obligations. */
-export function getHealthFactor(clients: ChainClients, { deployment, provider }: { deployment: Market; provider: Address }) {
-  return read(clients, 'healthFactor', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'healthFactor', args: [provider] }))
+/** A provider's health factor as a WAD (1e18 = 1.0); the maximum uint256 with no obligations. Now, or after `blockNumber`. */
+export function getHealthFactor(clients: ChainClients, { deployment, provider, blockNumber }: { deployment: Market; provider: Address; blockNumber?: bigint }) {
+  return read(clients, 'healthFactor', () =>
+    clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'healthFactor', args: [provider], ...(blockNumber === undefined ? {} : { blockNumber }) }),
+  )
 }
 
 /** How much more deal collateral (payment-token units) a provider can back now. */

@@ -39,6 +39,12 @@ export type DockerRuntimeInit = {
   maxImageBytes?: number | undefined
   /** How often limits are measured while a job runs, ms. Default 250. */
   pollMs?: number | undefined
+  /**
+   * Bounds on the images this runtime has loaded from job archives or pulled:
+   * past either, the least recently used are removed from the engine, never one
+   * a running job uses, nor one that was there before. Default 16 images, 8 GiB.
+   */
+  imageCache?: { maxImages?: number | undefined; maxBytes?: number | undefined } | undefined
 }
 
 export type DockerRuntimeComponents = {
@@ -71,6 +77,40 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
   const owner = resolve(init.workRoot)
   const running = new Set<Docker.Container>()
   let started = false
+  // Images this runtime brought to the engine, least recently used first, with their sizes;
+  // and how many runs use each right now (counted from before their admission, so an
+  // image is never removed between its load and its container's start).
+  const maxImages = init.imageCache?.maxImages ?? 16
+  const maxCachedBytes = init.imageCache?.maxBytes ?? 8 * 2 ** 30
+  const cached = new Map<string, number>()
+  const inUse = new Map<string, number>()
+  const touch = (image: string) => {
+    const bytes = cached.get(image)
+    if (bytes === undefined) return
+    cached.delete(image)
+    cached.set(image, bytes)
+  }
+  const remember = async (image: string) => {
+    const { Size } = (await docker.getImage(image).inspect()) as { Size?: number }
+    cached.delete(image)
+    cached.set(image, Size ?? 0)
+  }
+  const trimImages = async () => {
+    let bytes = [...cached.values()].reduce((sum, size) => sum + size, 0)
+    for (const [image, size] of [...cached]) {
+      if (cached.size <= maxImages && bytes <= maxCachedBytes) return
+      if (inUse.has(image)) continue
+      try {
+        await docker.getImage(image).remove()
+        log('removed image %s (%d bytes), the least recently used', image, size)
+      } catch (error) {
+        // A container of someone else's may use it; it stays, and no longer counts as ours.
+        log.error('could not remove image %s: %s', image, error)
+      }
+      cached.delete(image)
+      bytes -= size
+    }
+  }
 
   const hasImage = async (image: string): Promise<boolean> => {
     try {
@@ -100,6 +140,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       const stream = await docker.loadImage(createReadStream(archive), { quiet: true })
       await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve())))
       if (!(await hasImage(image))) throw new DockerImageMismatchError({ expected: image, actual: 'an image the engine could not load' })
+      await remember(image)
+      await trimImages()
       return
     }
     if (await hasImage(image)) return
@@ -110,6 +152,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     } catch (cause) {
       throw new DockerImageMissingError({ image, cause })
     }
+    await remember(image)
+    await trimImages()
   }
 
   const removeOrphans = async () => {
@@ -124,9 +168,25 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     if (!started) throw new RuntimeStoppedError({ runtime: 'docker' })
     const { manifest } = job
     if (manifest.runtime !== 'docker') throw new WrongRuntimeError({ expected: 'docker', actual: manifest.runtime })
-    const { limits } = manifest
     const begin = performance.now()
-    const { workDir, outputDir, bundleBytes } = await prepareWorkFolder({ workRoot: init.workRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, take: job.takeBundle, signal })
+    const image = manifest.entry
+    inUse.set(image, (inUse.get(image) ?? 0) + 1)
+    try {
+      const folder = await prepareWorkFolder({ workRoot: init.workRoot, jobId: job.id, manifest, bundleDir: job.bundleDir, take: job.takeBundle, signal })
+      return await runInFolder(job, { ...folder, begin, signal, onLog })
+    } finally {
+      const left = inUse.get(image)! - 1
+      if (left > 0) inUse.set(image, left)
+      else inUse.delete(image)
+      touch(image)
+      await trimImages().catch((error: unknown) => log.error('could not trim the image cache: %s', error))
+    }
+  }
+
+  type Folder = { workDir: string; outputDir: string; bundleBytes: number; begin: number; signal?: AbortSignal | undefined; onLog: RunOptions['onLog'] }
+  const runInFolder = async (job: RunnableJob, { workDir, outputDir, bundleBytes, begin, signal, onLog }: Folder): Promise<RunResult> => {
+    const { manifest } = job
+    const { limits } = manifest
     const empty = new Uint8Array(0)
     const admitted = await admit({ ...job, bundleDir: workDir }, { signal }).then(
       () => undefined,

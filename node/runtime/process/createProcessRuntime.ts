@@ -12,7 +12,7 @@ import { findExecutable } from '../findExecutable.ts'
 import { type JobFailure, JobFailureName, jobFailure } from '../jobFailure.ts'
 import { OutputCollector } from '../outputCollector.ts'
 import { prepareWorkFolder } from '../prepareWorkFolder.ts'
-import { killUserProcesses, processTree, sampleTasks, userTaskCount } from '../procfs.ts'
+import { killUserProcesses, parentPid, processTree, sampleTasks, userTaskCount } from '../procfs.ts'
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { prlimitOptions } from '../setProcessLimits.ts'
 import { superviseJob } from '../superviseJob.ts'
@@ -203,8 +203,10 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
       let peakBytes = 0
       const check = async (): Promise<JobFailure | undefined> => {
         // The tree is [bwrap, its pid-namespace init, the job…]; unsandboxed, the job itself is the root.
-        const tree = await processTree(child.pid!)
-        const jobPids = tools?.bwrap ? tree.slice(2) : tree
+        // With a cgroup its members are the tree, read from one file, not from a walk of every process on the machine.
+        const jobPids = cgroup
+          ? await jobMembers(await cgroup.pids(), child.pid!, Boolean(tools?.bwrap))
+          : await processTree(child.pid!).then((tree) => (tools?.bwrap ? tree.slice(2) : tree))
         const sample = await sampleTasks(jobPids)
         peakBytes = Math.max(peakBytes, sample.peakBytes)
         const breach = await cgroup?.breach()
@@ -241,14 +243,16 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
       }
     } finally {
       for (const fd of fds) closeSync(fd)
+      // The pid namespace dies with bwrap, but its processes take a moment to go; the uid
+      // is handed on only once it owns nothing, so no job inherits another's processes.
+      // A cgroup that could be removed held the job's last process (none can leave it),
+      // so only without one is every process on the machine looked through.
+      const emptied = (await cgroup?.remove()) ?? false
       if (uid !== undefined) {
-        // The pid namespace dies with bwrap, but its processes take a moment to go; the uid
-        // is handed on only once it owns nothing, so no job inherits another's processes.
-        if (await killUserProcesses(uid)) users.give(uid)
+        if (emptied || (await killUserProcesses(uid))) users.give(uid)
         else log.error('processes of sandbox uid %d outlived their job; the uid is retired', uid)
         await chownTree(workDir, process.getuid!(), process.getgid!()).catch(() => {})
       }
-      await cgroup?.remove()
     }
   }
 
@@ -265,6 +269,14 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
     },
     run,
   }
+}
+
+// The job's own processes among a cgroup's members: sandboxed, bubblewrap (the
+// first process) and the init of its pid namespace (bubblewrap's child) are left out.
+async function jobMembers(pids: readonly number[], first: number, sandboxed: boolean): Promise<number[]> {
+  if (!sandboxed) return [...pids]
+  const parents = await Promise.all(pids.map((pid) => parentPid(pid)))
+  return pids.filter((pid, i) => pid !== first && parents[i] !== first)
 }
 
 // bubblewrap can be installed and still unusable (no user namespaces, a seccomp'd container):

@@ -21,8 +21,18 @@ export type JobCgroup = {
   breach: () => Promise<JobFailure | undefined>
   /** Peak memory of the whole tree, bytes, where the kernel keeps it. */
   peakBytes: () => Promise<number | undefined>
-  /** Kills every process left in the cgroup, then removes it once they are gone. */
-  remove: () => Promise<void>
+  /**
+   * The live processes in the cgroup: the job's whole tree, read from one file
+   * (no process can leave the cgroup: moving needs write access to a cgroup's
+   * `cgroup.procs`, which root alone has).
+   */
+  pids: () => Promise<number[]>
+  /**
+   * Kills every process left in the cgroup until none is, then removes it.
+   *
+   * @returns Whether it is gone: then no process of the job is left anywhere.
+   */
+  remove: () => Promise<boolean>
 }
 
 export type CreateJobCgroupParameters = {
@@ -51,9 +61,11 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
   const name = `allot-${jobId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 80)}`
   const own = parseSelf(self ?? (await readFile('/proc/self/cgroup', 'utf8').catch(() => '')))
   const made: string[] = []
+  const pids = async () => (made[0] ? readPids(join(made[0], 'cgroup.procs')) : [])
   const remove = async () => {
-    if (made[0]) await killAll(join(made[0], 'cgroup.procs'))
-    for (const dir of made.splice(0).reverse()) await removeWhenEmpty(dir)
+    const gone = await removeWhenEmpty(made, pids)
+    made.splice(0)
+    return gone
   }
   try {
     if (existsSync(join(root, 'cgroup.controllers'))) {
@@ -74,6 +86,7 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
         procsFiles: [join(dir, 'cgroup.procs')],
         breach: async () => judge(await counter(join(dir, 'memory.events'), 'oom_kill'), await counter(join(dir, 'pids.events'), 'max'), limits),
         peakBytes: async () => numberIn(join(dir, 'memory.peak')),
+        pids,
         remove,
       }
     }
@@ -96,6 +109,7 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
       procsFiles: V1_CONTROLLERS.map((controller) => join(dirs[controller], 'cgroup.procs')),
       breach: async () => judge(await counter(join(dirs.memory, 'memory.oom_control'), 'oom_kill'), await counter(join(dirs.pids, 'pids.events'), 'max'), limits),
       peakBytes: async () => numberIn(join(dirs.memory, 'memory.max_usage_in_bytes')),
+      pids,
       remove,
     }
   } catch {
@@ -131,25 +145,34 @@ async function numberIn(path: string): Promise<number | undefined> {
   return Number.isFinite(value) && value > 0 ? value : undefined
 }
 
-async function killAll(procs: string): Promise<void> {
-  for (const pid of (await readFile(procs, 'utf8').catch(() => '')).split('\n').filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL')
-    } catch {
-      // Gone already.
-    }
-  }
+async function readPids(procs: string): Promise<number[]> {
+  return (await readFile(procs, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number)
 }
 
-// A cgroup can be removed only once the last of its processes has been reaped.
-async function removeWhenEmpty(dir: string): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    try {
-      await rmdir(dir)
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-      await new Promise((resolve) => setTimeout(resolve, 10))
+// A cgroup can be removed only once the last of its processes has been reaped:
+// each try kills what is left (a process forked since the last try included),
+// then removes the folders; the waits between tries grow from 1 ms, since a
+// tree that ended by itself is usually gone at the first or second try.
+async function removeWhenEmpty(dirs: readonly string[], pids: () => Promise<number[]>): Promise<boolean> {
+  const left = [...dirs].reverse()
+  for (let attempt = 0, waitMs = 1; attempt < 500; attempt++, waitMs = Math.min(10, waitMs * 2)) {
+    for (const pid of await pids()) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // Gone already.
+      }
     }
+    while (left.length > 0) {
+      try {
+        await rmdir(left[0]!)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') break
+      }
+      left.shift()
+    }
+    if (left.length === 0) return true
+    await new Promise((resolve) => setTimeout(resolve, waitMs))
   }
+  return false
 }
