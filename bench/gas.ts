@@ -2,21 +2,28 @@
 // Steady state: each figure is the second of its kind between the same parties,
 // so one-time costs (first token balance, first position slot) are not counted;
 // approvals are measured on their own and listed apart.
+// The market pays by credit (pull over push): `lifecycle` is a client whose credit in
+// the market pays its deals (it deposited a budget once, like an approval);
+// `lifecyclePulled` a client without credit, whose price is pulled at opening.
+// settleMany is a keeper settling one provider's 20 deals after their challenge window.
 import { keccak256, parseUnits, toHex, type Hex } from 'viem'
 import { mockPriceFeedAbi } from '../contracts/abi/index.ts'
 import { commitResult } from '../node/chain/actions/commitResult.ts'
+import { claim } from '../node/chain/actions/claim.ts'
 import { depositCollateral } from '../node/chain/actions/depositCollateral.ts'
+import { depositPayment } from '../node/chain/actions/depositPayment.ts'
 import { dispute } from '../node/chain/actions/dispute.ts'
 import { ensureAllowance } from '../node/chain/actions/ensureAllowance.ts'
 import { liquidateDeal } from '../node/chain/actions/liquidateDeal.ts'
 import { liquidatePosition } from '../node/chain/actions/liquidatePosition.ts'
 import { openDeal } from '../node/chain/actions/openDeal.ts'
-import { getMaxDealCollateral } from '../node/chain/actions/readMarket.ts'
+import { getMaxDealCollateral, getParameters } from '../node/chain/actions/readMarket.ts'
 import { requestWithdrawal } from '../node/chain/actions/requestWithdrawal.ts'
 import { resolveDispute } from '../node/chain/actions/resolveDispute.ts'
 import { settle } from '../node/chain/actions/settle.ts'
 import { settleMany } from '../node/chain/actions/settleMany.ts'
 import { signDealTerms } from '../node/chain/actions/signDealTerms.ts'
+import { withdrawEarnings } from '../node/chain/actions/withdrawEarnings.ts'
 import type { ChainClients } from '../node/chain/clients.ts'
 import { startDevMarket, type DevMarket } from '../node/chain/devMarket.ts'
 import { chainTime, increaseTime } from '../node/chain/devTime.ts'
@@ -66,33 +73,41 @@ async function run(market: DevMarket): Promise<Figures> {
     }
     const signature: Hex = await signDealTerms(provider, { deployment, terms })
     const opened = await openDeal(client, { deployment, terms, providerSignature: signature })
-    return { terms, gas: Number(opened.gasUsed) }
+    return { terms, dealId: opened.dealId, gas: Number(opened.gasUsed) }
   }
   const resultHash = keccak256(toHex('result'))
 
-  for (let round = 0; round < 2; round++) {
-    const { terms, gas } = await deal()
-    const committed = await commitResult(provider, { deployment, terms, resultHash })
-    const settled = await settle(client, { deployment, terms })
-    figures.openDeal = gas
-    figures.commitResult = Number(committed.gasUsed)
-    figures.settle = Number(settled.gasUsed)
+  const lifecycle = async (suffix: string) => {
+    for (let round = 0; round < 2; round++) {
+      const { terms, dealId, gas } = await deal()
+      const committed = await commitResult(provider, { deployment, dealId, resultHash })
+      const settled = await settle(client, { deployment, terms })
+      figures[`openDeal${suffix}`] = gas
+      figures[`commitResult${suffix}`] = Number(committed.gasUsed)
+      figures[`settle${suffix}`] = Number(settled.gasUsed)
+    }
+    figures[`lifecycle${suffix}`] = figures[`openDeal${suffix}`]! + figures[`commitResult${suffix}`]! + figures[`settle${suffix}`]!
   }
-  figures.lifecycle = figures.openDeal! + figures.commitResult! + figures.settle!
+  await lifecycle('Pulled')
+  figures.depositPayment = Number((await depositPayment(client, { deployment, amount: 10_000_000n * 40n })).gasUsed)
+  await lifecycle('')
 
-  const batch: DealTerms[] = []
+  const batch: Hex[] = []
   for (let i = 0; i < 20; i++) {
-    const { terms } = await deal()
-    await commitResult(provider, { deployment, terms, resultHash })
-    batch.push(terms)
+    const { dealId } = await deal()
+    await commitResult(provider, { deployment, dealId, resultHash })
+    batch.push(dealId)
   }
-  const many = await settleMany(client, { deployment, terms: batch })
+  const parameters = await getParameters(client, { deployment })
+  await increaseTime(keeper, Number(parameters.challengeWindow))
+  const many = await settleMany(keeper, { deployment, provider: provider.wallet.account.address, dealIds: batch })
   figures.settleMany20 = Number(many.gasUsed)
   figures.settleManyPerDeal = Math.round(figures.settleMany20 / 20)
+  figures.withdrawEarnings = Number((await withdrawEarnings(provider, { deployment })).gasUsed)
 
   for (let round = 0; round < 2; round++) {
-    const { terms } = await deal()
-    await commitResult(provider, { deployment, terms, resultHash })
+    const { terms, dealId } = await deal()
+    await commitResult(provider, { deployment, dealId, resultHash })
     figures.dispute = Number((await dispute(client, { deployment, terms })).gasUsed)
     figures.resolveDispute = Number((await resolveDispute(owner, { deployment, terms, providerAtFault: round === 0 })).gasUsed)
   }
@@ -103,6 +118,8 @@ async function run(market: DevMarket): Promise<Figures> {
     await increaseTime(keeper, 121)
     figures.liquidateDeal = Number((await liquidateDeal(keeper, { deployment, terms })).gasUsed)
   }
+  // The keeper withdraws its credited bonuses in bulk, one claim per token.
+  figures.claim = Number((await claim(keeper, { deployment, token: deployment.collateralToken })).gasUsed)
 
   figures.requestWithdrawal = Number((await requestWithdrawal(provider, { deployment, amount: 1n })).gasUsed)
 
@@ -125,11 +142,16 @@ const same = await measure('same')
 const targets: Record<string, number> = { lifecycle: 150_000, settleManyPerDeal: 8_000, liquidateDeal: 80_000 }
 const rows = [
   'depositCollateral',
+  'depositPayment',
   'openDeal',
   'commitResult',
   'settle',
   'lifecycle',
+  'openDealPulled',
+  'lifecyclePulled',
   'settleManyPerDeal',
+  'withdrawEarnings',
+  'claim',
   'dispute',
   'resolveDispute',
   'liquidateDeal',
@@ -145,4 +167,4 @@ for (const row of rows) {
   console.log(`${label.padEnd(20)}${format(separate[row]).padStart(22)}${format(same[row]).padStart(14)}${(targets[row] ? `≤ ${format(targets[row])}` : '').padStart(12)}`)
 }
 console.log('')
-console.log(JSON.stringify({ ...separate, lifecycleSameToken: same.lifecycle, settleManyPerDealSameToken: same.settleManyPerDeal, liquidateDealSameToken: same.liquidateDeal }))
+console.log(JSON.stringify({ ...separate, lifecycleSameToken: same.lifecycle, lifecyclePulledSameToken: same.lifecyclePulled, settleManyPerDealSameToken: same.settleManyPerDeal, liquidateDealSameToken: same.liquidateDeal }))

@@ -50,6 +50,8 @@ export function keeperDealLine(event: MarketEvent, keeper: string, payment: Pick
       return ['committed', `deal ${shortId(event.args.dealId)}: result ${shortId(event.args.resultHash)}`]
     case 'DealSettled':
       return ['settled', `deal ${shortId(event.args.dealId)}: provider ${shortId(event.args.provider)} paid ${pay(event.args.providerAmount)}`]
+    case 'DealsSettled':
+      return ['settled', `${event.args.dealIds.length} deals of provider ${shortId(event.args.provider)}: ${pay(event.args.total)} credited`]
     case 'DealDisputed':
       return ['disputed', `deal ${shortId(event.args.dealId)}: bond ${pay(event.args.bond)}`]
     case 'DisputeResolved':

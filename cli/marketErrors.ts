@@ -51,7 +51,8 @@ export const marketErrors: Record<string, Entry> = {
     message: `The market could not take ${f.token(token, amount)} from ${from}: the balance or the allowance is too small.`,
     hint: 'Check your balances with `allot balance`, fund the account, and approve the market for at least this amount.',
   }),
-  NothingToClaim: ([token, account], f) => ({ message: `${account} has nothing of ${f.token(token, 0n).replace(/^0 /, '')} to claim.`, hint: 'Claims appear after a deal settles or is liquidated in your favour.' }),
+  NothingToClaim: ([token, account], f) => ({ message: `${account} has nothing of ${f.token(token, 0n).replace(/^0 /, '')} to claim.`, hint: 'Credits appear when a deal of yours is liquidated (refund, compensation, keeper bonus) or a payout to you fails; `allot balance` shows them.' }),
+  NoEarnings: ([provider]) => ({ message: `Provider ${provider} has no earnings in the market to withdraw.`, hint: 'Earnings are credited when your deals settle; `allot provider status` shows them.' }),
   NoFeesAccrued: () => ({ message: 'The market has no protocol fees to withdraw.', hint: 'Fees accrue as deals settle.' }),
   // oracle
   StalePrice: ([updatedAt, maxAge], f) => ({

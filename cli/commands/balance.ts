@@ -20,7 +20,7 @@ export const balance: CommandSpec = {
     const sameToken = deployment.paymentToken === deployment.collateralToken
     const token = (name: string, held: TokenBalance, info: TokenInfo) => [
       `${name.padEnd(12)}${formatToken(held.balance, info)}`,
-      `${''.padEnd(12)}approved to the market: ${formatAllowance(held.allowance, info)}${held.claimable > 0n ? `; the market owes you ${formatToken(held.claimable, info)} (a payout it could not send)` : ''}`,
+      `${''.padEnd(12)}approved to the market: ${formatAllowance(held.allowance, info)}${held.claimable > 0n ? `; credited to you in the market: ${formatToken(held.claimable, info)} (refunds, compensation, bonuses) — \`allot claim\` sends it` : ''}`,
     ]
     output.result(
       {
@@ -28,6 +28,7 @@ export const balance: CommandSpec = {
         gas: { symbol: gasSymbol, decimals: 18, balance: balances.gas },
         payment: { ...balances.payment, symbol: tokens.payment.symbol, decimals: tokens.payment.decimals },
         collateral: { ...balances.collateral, symbol: tokens.collateral.symbol, decimals: tokens.collateral.decimals },
+        earnings: balances.earnings,
         market: deployment.market,
       },
       () =>
@@ -36,6 +37,7 @@ export const balance: CommandSpec = {
           `gas         ${formatUnits(balances.gas, 18)} ${gasSymbol}${balances.gas === 0n ? ` — fund this account with ${gasSymbol} before sending any transaction` : ''}`,
           ...token(sameToken ? 'tokens' : 'payment', balances.payment, tokens.payment),
           ...(sameToken ? [] : token('collateral', balances.collateral, tokens.collateral)),
+          ...(balances.earnings > 0n ? [`earnings    ${formatToken(balances.earnings, tokens.payment)} of settled deals held by the market for you (before its fee) — \`allot provider withdraw-earnings\` sends them`] : []),
         ].join('\n'),
     )
   },

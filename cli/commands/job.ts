@@ -158,12 +158,12 @@ export const jobStatus: CommandSpec = {
     const remembered = await findDeal(settings.home, id)
     const { clients, deployment, tokens } = await connect(settingsForDeal(settings, remembered), resolved)
     const deal = await reconcileClientDeal(clients, { home: settings.home, deployment, deal: remembered })
-    const onChain = await getDeal(clients, { deployment, dealId: deal.dealId })
+    const onChain = await getDeal(clients, { deployment, dealId: deal.dealId, provider: deal.terms.provider })
     const overdue = onChain.statusName === 'Open' && (await deadlinePassed(clients, deal.terms.deadline)).passed
     const outcome = onChain.statusName === 'Liquidated' ? await getDealOutcome(clients, { deployment, dealId: deal.dealId }) : undefined
     const amount = (value: bigint) => `${formatUnits(value, tokens.payment.decimals)} ${tokens.payment.symbol}`
     const hint = overdue ? `The provider missed its deadline: run \`allot job cancel ${deal.dealId}\` to liquidate the deal and be refunded with compensation, if no keeper has yet.` : undefined
-    output.result({ ...describe(deal, deal.exitCode), chain: { status: onChain.statusName, committedAt: onChain.committedAt }, overdue, outcome, hint }, () =>
+    output.result({ ...describe(deal, deal.exitCode), chain: { status: onChain.statusName, committedAt: onChain.statusName === 'Committed' ? onChain.time : undefined }, overdue, outcome, hint }, () =>
       [
         `deal        ${deal.dealId}`,
         `market      ${deployment.market}`,

@@ -58,5 +58,6 @@ export function describeProviderStatus(status: Snapshot): string {
     '',
     `jobs              ${jobs.running} running, ${jobs.done} done, ${jobs.failed} failed (${jobs.offered} offered and not opened yet, ${jobs.expired} never opened, ${jobs.declinedProposals} proposals declined)`,
     `earnings          ${pay(earnings.settled)} settled, ${pay(earnings.pending)} pending (committed, not settled yet)`,
+    `                  ${pay(earnings.credited)} held by the market for you${BigInt(earnings.credited) > 0n ? ` — \`allot provider withdraw-earnings\` sends it, less a ${pay(earnings.withdrawFee)} fee` : ''}`,
   ].join('\n')
 }

@@ -29,10 +29,19 @@ import {DealTermsLib} from "./libraries/DealTermsLib.sol";
 /// @title AllotMarket
 /// @notice Escrow, collateral and liquidation for compute deals. See `IAllotMarket` for the rules.
 /// @dev Every rule is an immutable set by the constructor; there is no owner and no setter. Create markets through
-/// `AllotMarketFactory` (one per configuration). A deal costs one storage slot (`DealState`); its terms travel in
-/// calldata and are re-hashed on every call. Inside a state-changing function: checks, accounting, storage
-/// writes, events, token transfers. The only storage written after a transfer is the `claimable` credit of a
-/// transfer that failed.
+/// `AllotMarketFactory` (one per configuration). A deal costs one storage slot (`DealState`, kept under its
+/// provider); calls that need the client re-hash the terms from calldata, `commitResult` and `settleMany` take ids.
+/// Inside a state-changing function: checks, accounting, storage writes, events, token transfers. The only storage
+/// written after a transfer is the `claimable` credit of a transfer that failed.
+///
+/// Gas: pull, not push. A token transfer to a recipient that already holds the token costs ~13,000 gas (cold
+/// token, two balance slots, a log); a credit written into a slot the call writes anyway costs nothing more. So
+/// settlement credits the provider's `earnings`, packed beside the obligations it already updates (the fee is taken
+/// on withdrawal, so no shared fee slot is written either), and a deal liquidation credits the client and the keeper
+/// instead of making up to four transfers. `settleMany` writes the provider's position once for all its deals and
+/// emits one event, and reads each deal's price and collateral from the deal's slot, so its calldata is one word a
+/// deal. A client's credit pays its next deal, so a client that keeps a balance in the market opens deals without
+/// a token transfer at all.
 contract AllotMarket is IAllotMarket {
     using MathLib for uint256;
     using SafeTransferLib for IERC20;
@@ -153,14 +162,19 @@ contract AllotMarket is IAllotMarket {
 
     VolatilityState internal _volatility;
 
-    mapping(bytes32 dealId => DealState) internal _deals;
-    /// @dev Storage form of `Position`. Slot 0 holds all that opening and settling a deal touch in the common
-    /// case, and stays non-zero while the provider has collateral: re-filling a zeroed slot costs 20,000 gas,
-    /// which a layout with obligations alone in a slot would pay on every deal after a quiet period.
+    /// @dev Keyed by provider first: `commitResult(dealId)` finds only the caller's own deals, and `settleMany`
+    /// credits the provider it is given only for deals that are that provider's.
+    mapping(address provider => mapping(bytes32 dealId => DealState)) internal _deals;
+    /// @dev Storage form of `Position`. Slot 0 holds all that settling a deal touches in the common case
+    /// (obligations released, price credited), and stays non-zero while the provider has earnings or obligations:
+    /// re-filling a zeroed slot costs 20,000 gas.
     struct PositionData {
         uint120 obligations;
         /// @dev coverage != 0. Lets settlement skip reading slot 1 when there is no coverage to release.
         bool covered;
+        /// @dev Settled prices not yet withdrawn, before the fee. Below the token's supply (< 2^120 by the token
+        /// rules), so it never overflows.
+        uint128 earnings;
         uint128 collateral;
         uint128 coverage;
         uint128 pendingWithdrawal;
@@ -320,11 +334,10 @@ contract AllotMarket is IAllotMarket {
     /* ----------------------------------------------------------------------------------------- */
 
     /// @inheritdoc IAllotMarket
-    function openDeal(DealTerms calldata terms, bytes calldata providerSignature)
-        external
-        nonReentrant
-        returns (bytes32 dealId)
-    {
+    /// @dev Locked only around the pull: a deal paid from credit makes no external call but staticcalls (feed,
+    /// EIP-1271), and the entry check keeps it from running inside another function's transfer.
+    function openDeal(DealTerms calldata terms, bytes calldata providerSignature) external returns (bytes32 dealId) {
+        if (_locked) revert Reentrancy();
         dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
         if (msg.sender != terms.client) revert NotClient(msg.sender);
         if (terms.client == terms.provider) revert SelfDeal(msg.sender);
@@ -333,13 +346,17 @@ contract AllotMarket is IAllotMarket {
         if (terms.deadline < block.timestamp + MIN_DURATION) {
             revert DealTooShort(terms.deadline, block.timestamp + MIN_DURATION);
         }
-        if (terms.price == 0) revert ZeroDealPrice();
-        DealState storage d = _deals[dealId];
+        uint256 price = terms.price;
+        uint256 collateral = terms.collateral;
+        if (price == 0) revert ZeroDealPrice();
+        if (price > type(uint104).max) revert AmountOverflow(price);
+        if (collateral > type(uint104).max) revert AmountOverflow(collateral);
+        DealState storage d = _deals[terms.provider][dealId];
         if (d.status != DealStatus.None) revert DealAlreadyExists(dealId);
         SignatureLib.verify(terms.provider, dealId, providerSignature);
 
         PositionData storage pos = _positions[terms.provider];
-        uint256 obligations = uint256(pos.obligations) + terms.collateral;
+        uint256 obligations = uint256(pos.obligations) + collateral;
         if (obligations > type(uint120).max) revert AmountOverflow(obligations);
         // A stale price stops new deals even when coverage alone would back them.
         uint256 backing = _valueDown(pos.collateral, _price()).bpsDown(CF_BPS - _cutBps());
@@ -349,117 +366,148 @@ contract AllotMarket is IAllotMarket {
         }
 
         pos.obligations = uint120(obligations);
-        d.status = DealStatus.Open;
+        // A deadline past 2^40 seconds (year 36812) is stored as that: no deal lasts so long either way.
+        uint256 deadline = uint256(terms.deadline).min(type(uint40).max);
+        _storeDeal(d, DealStatus.Open, deadline, price, collateral);
+        bool fromCredit = _spendCredit(msg.sender, price);
 
-        emit DealOpened(dealId, terms.client, terms.provider, terms);
+        emit DealOpened(dealId, terms.provider, terms);
 
-        _pull(paymentToken, msg.sender, terms.price);
+        if (!fromCredit) {
+            _locked = true;
+            _pull(paymentToken, msg.sender, price);
+            _locked = false;
+        }
     }
 
     /// @inheritdoc IAllotMarket
-    function commitResult(DealTerms calldata terms, bytes32 resultHash) external {
-        bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
-        DealState storage d = _deals[dealId];
-        DealStatus status = d.status;
+    function commitResult(bytes32 dealId, bytes32 resultHash) external {
+        DealState storage d = _deals[msg.sender][dealId];
+        uint256 word = _loadDeal(d);
+        DealStatus status = DealStatus(uint8(word));
         if (status != DealStatus.Open) _revertStatus(dealId, status, DealNotOpen.selector);
-        if (msg.sender != terms.provider) revert NotProvider(msg.sender);
-        if (block.timestamp >= terms.deadline) revert DeadlinePassed(terms.deadline);
+        uint256 deadline = uint40(word >> 8);
+        if (block.timestamp >= deadline) revert DeadlinePassed(uint64(deadline));
 
-        d.status = DealStatus.Committed;
-        d.committedAt = uint64(block.timestamp);
+        // Status and time change, price and collateral stay: [collateral | price | time | status].
+        word = (word & ~uint256(type(uint48).max)) | (block.timestamp << 8) | uint8(DealStatus.Committed);
+        assembly ("memory-safe") {
+            sstore(d.slot, word)
+        }
 
         emit ResultCommitted(dealId, resultHash);
     }
 
     /// @inheritdoc IAllotMarket
-    function settle(DealTerms calldata terms) external nonReentrant {
+    /// @dev No `nonReentrant` here, in `settleMany` or in `liquidateDeal`: they make no external call but the
+    /// price feed's staticcall (they credit instead of transferring), so nothing can re-enter them, and a call into
+    /// them from another function's transfer finds that function's effects already written.
+    function settle(DealTerms calldata terms) external {
         bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
-        DealState storage d = _deals[dealId];
-        DealStatus status = d.status;
+        address provider = terms.provider;
+        uint256 price = terms.price;
+        DealState storage d = _deals[provider][dealId];
+        uint256 word = _loadDeal(d);
+        DealStatus status = DealStatus(uint8(word));
         if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
         if (msg.sender != terms.client) {
-            uint256 endsAt = uint256(d.committedAt) + CHALLENGE_WINDOW;
+            uint256 endsAt = uint256(uint40(word >> 8)) + CHALLENGE_WINDOW;
             if (block.timestamp < endsAt) revert ChallengeWindowOpen(endsAt);
         }
 
-        uint256 fee = uint256(terms.price).bpsDown(PROTOCOL_FEE_BPS);
-        uint256 providerAmount = terms.price - fee;
-        uint256 released = _releaseObligation(terms.provider, terms.collateral);
-        if (fee != 0) _totals.feesAccrued = _toUint128(_totals.feesAccrued + fee);
-        d.status = DealStatus.Settled;
+        _releaseObligation(provider, terms.collateral, price);
+        word = (word & ~uint256(0xff)) | uint8(DealStatus.Settled);
+        assembly ("memory-safe") {
+            sstore(d.slot, word)
+        }
 
-        emit DealSettled(dealId, terms.provider, providerAmount, fee);
-
-        _payOrCredit(paymentToken, terms.provider, providerAmount + released);
+        uint256 fee = price.bpsDown(PROTOCOL_FEE_BPS);
+        emit DealSettled(dealId, provider, price - fee, fee);
     }
 
     /// @inheritdoc IAllotMarket
-    function settleMany(DealTerms[] calldata terms) external nonReentrant {
-        bytes32 separator = DOMAIN_SEPARATOR();
+    function settleMany(address provider, bytes32[] calldata dealIds) external {
+        mapping(bytes32 => DealState) storage deals = _deals[provider];
         uint256 challengeWindow = CHALLENGE_WINDOW;
-        uint256 feeBps = PROTOCOL_FEE_BPS;
-        uint256 n = terms.length;
-        // One payout per run of consecutive deals with the same provider; paid after every write.
-        address[] memory payees = new address[](n);
-        uint256[] memory payouts = new uint256[](n);
-        uint256 runs;
-        address provider;
-        uint256 payout;
+        uint256 n = dealIds.length;
+        bytes32[] memory settled = new bytes32[](n);
+        uint256 count;
+        uint256 total;
         uint256 obligationReleased;
-        uint256 totalFee;
 
         for (uint256 i; i < n; ++i) {
-            DealTerms calldata t = terms[i];
-            bytes32 dealId = DealTermsLib.digest(separator, t);
-            DealState storage d = _deals[dealId];
-            if (d.status != DealStatus.Committed) continue;
-            if (msg.sender != t.client && block.timestamp < uint256(d.committedAt) + challengeWindow) continue;
-
-            if (t.provider != provider) {
-                if (provider != address(0)) {
-                    payees[runs] = provider;
-                    payouts[runs++] = payout + _releaseObligation(provider, obligationReleased);
-                }
-                provider = t.provider;
-                payout = 0;
-                obligationReleased = 0;
+            bytes32 dealId = dealIds[i];
+            DealState storage d = deals[dealId];
+            uint256 word = _loadDeal(d);
+            if (uint8(word) != uint8(DealStatus.Committed) || block.timestamp < uint256(uint40(word >> 8)) + challengeWindow) {
+                continue;
             }
-            uint256 fee = uint256(t.price).bpsDown(feeBps);
-            uint256 providerAmount = t.price - fee;
-            payout += providerAmount;
-            obligationReleased += t.collateral;
-            totalFee += fee;
-            d.status = DealStatus.Settled;
 
-            emit DealSettled(dealId, t.provider, providerAmount, fee);
+            word = (word & ~uint256(0xff)) | uint8(DealStatus.Settled);
+            assembly ("memory-safe") {
+                sstore(d.slot, word)
+            }
+            // Below 2^104 each and fewer than 2^64 of them: the sums cannot overflow.
+            unchecked {
+                total += uint104(word >> 48);
+                obligationReleased += word >> 152;
+                ++count;
+            }
+            assembly ("memory-safe") {
+                mstore(add(settled, shl(5, count)), dealId)
+            }
         }
-        if (provider != address(0)) {
-            payees[runs] = provider;
-            payouts[runs++] = payout + _releaseObligation(provider, obligationReleased);
+        if (count == 0) return;
+        assembly ("memory-safe") {
+            mstore(settled, count)
         }
-        if (totalFee != 0) _totals.feesAccrued = _toUint128(_totals.feesAccrued + totalFee);
+        _releaseObligation(provider, obligationReleased, total);
 
-        for (uint256 i; i < runs; ++i) {
-            _payOrCredit(paymentToken, payees[i], payouts[i]);
-        }
+        emit DealsSettled(provider, settled, total);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function withdrawEarnings() external nonReentrant {
+        PositionData storage pos = _positions[msg.sender];
+        uint256 earnings = pos.earnings;
+        if (earnings == 0) revert NoEarnings(msg.sender);
+        uint256 fee = earnings.bpsDown(PROTOCOL_FEE_BPS);
+
+        pos.earnings = 0;
+        if (fee != 0) _totals.feesAccrued = _toUint128(_totals.feesAccrued + fee);
+
+        emit EarningsWithdrawn(msg.sender, earnings - fee, fee);
+
+        _push(paymentToken, msg.sender, earnings - fee);
+    }
+
+    /// @inheritdoc IAllotMarket
+    function depositPayment(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+
+        claimable[address(paymentToken)][msg.sender] += amount;
+
+        emit PaymentDeposited(msg.sender, amount);
+
+        _pull(paymentToken, msg.sender, amount);
     }
 
     /// @inheritdoc IAllotMarket
     function dispute(DealTerms calldata terms) external nonReentrant {
         bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
-        DealState storage d = _deals[dealId];
+        DealState storage d = _deals[terms.provider][dealId];
         DealStatus status = d.status;
         if (status != DealStatus.Committed) _revertStatus(dealId, status, DealNotCommitted.selector);
         if (msg.sender != terms.client) revert NotClient(msg.sender);
-        uint256 endsAt = uint256(d.committedAt) + CHALLENGE_WINDOW;
+        uint256 endsAt = uint256(d.time) + CHALLENGE_WINDOW;
         if (block.timestamp >= endsAt) revert ChallengeWindowClosed(endsAt);
 
-        uint256 bond = uint256(terms.price).bpsUp(DISPUTE_BOND_BPS);
+        // The bond is a fixed share of the price, so it is not stored: resolving recomputes it.
+        uint256 bond = _bond(terms.price);
 
-        d.status = DealStatus.Disputed;
-        // From here on `committedAt` dates the dispute: the arbitration window runs from it.
-        d.committedAt = uint64(block.timestamp);
-        d.amount = uint128(bond);
+        // From here on `time` dates the dispute: the arbitration window runs from it.
+        _deals[terms.provider][dealId] =
+            DealState(DealStatus.Disputed, uint40(block.timestamp), uint104(terms.price), uint104(terms.collateral));
 
         emit DealDisputed(dealId, msg.sender, bond);
 
@@ -470,53 +518,47 @@ contract AllotMarket is IAllotMarket {
     function resolveDispute(DealTerms calldata terms, bool providerAtFault) external nonReentrant {
         if (msg.sender != arbiter) revert NotArbiter(msg.sender);
         bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
-        DealState storage d = _deals[dealId];
+        DealState storage d = _deals[terms.provider][dealId];
         DealStatus status = d.status;
         if (status != DealStatus.Disputed) _revertStatus(dealId, status, DealNotDisputed.selector);
-        uint256 endsAt = uint256(d.committedAt) + ARBITRATION_WINDOW;
+        uint256 endsAt = uint256(d.time) + ARBITRATION_WINDOW;
         if (block.timestamp >= endsAt) revert ArbitrationWindowClosed(endsAt);
-        uint256 bond = d.amount;
+        uint256 bond = _bond(terms.price);
 
         if (providerAtFault) {
             d.status = DealStatus.Defaulted;
-            d.amount = 0;
 
             emit DisputeResolved(dealId, true, bond);
 
             _payOrCredit(paymentToken, terms.client, bond);
         } else {
-            uint256 fee = uint256(terms.price).bpsDown(PROTOCOL_FEE_BPS);
-            uint256 providerAmount = terms.price - fee;
-            uint256 released = _releaseObligation(terms.provider, terms.collateral);
-            if (fee != 0) _totals.feesAccrued = _toUint128(_totals.feesAccrued + fee);
+            _releaseObligation(terms.provider, terms.collateral, terms.price);
             d.status = DealStatus.Settled;
-            d.amount = 0;
 
+            uint256 fee = uint256(terms.price).bpsDown(PROTOCOL_FEE_BPS);
             emit DisputeResolved(dealId, false, bond);
-            emit DealSettled(dealId, terms.provider, providerAmount, fee);
+            emit DealSettled(dealId, terms.provider, terms.price - fee, fee);
 
-            _payOrCredit(paymentToken, terms.provider, providerAmount + released + bond);
+            _payOrCredit(paymentToken, terms.provider, bond);
         }
     }
 
     /// @inheritdoc IAllotMarket
     function closeExpiredDispute(DealTerms calldata terms) external nonReentrant {
         bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
-        DealState storage d = _deals[dealId];
+        DealState storage d = _deals[terms.provider][dealId];
         DealStatus status = d.status;
         if (status != DealStatus.Disputed) _revertStatus(dealId, status, DealNotDisputed.selector);
-        uint256 endsAt = uint256(d.committedAt) + ARBITRATION_WINDOW;
+        uint256 endsAt = uint256(d.time) + ARBITRATION_WINDOW;
         if (block.timestamp < endsAt) revert ArbitrationWindowOpen(endsAt);
-        uint256 bond = d.amount;
+        uint256 bond = _bond(terms.price);
 
-        uint256 released = _releaseObligation(terms.provider, terms.collateral);
+        _releaseObligation(terms.provider, terms.collateral, 0);
         d.status = DealStatus.DisputeExpired;
-        d.amount = 0;
 
         emit DisputeExpired(dealId, terms.client, terms.price, bond);
 
         _payOrCredit(paymentToken, terms.client, terms.price + bond);
-        _payOrCredit(paymentToken, terms.provider, released);
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -555,9 +597,9 @@ contract AllotMarket is IAllotMarket {
     }
 
     /// @inheritdoc IAllotMarket
-    function liquidateDeal(DealTerms calldata terms) external nonReentrant {
+    function liquidateDeal(DealTerms calldata terms) external {
         bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
-        DealState storage d = _deals[dealId];
+        DealState storage d = _deals[terms.provider][dealId];
         Outcome memory o;
         DealStatus status = d.status;
         if (status == DealStatus.Open) {
@@ -566,7 +608,7 @@ contract AllotMarket is IAllotMarket {
         } else if (status == DealStatus.Defaulted) {
             (o.owed, o.refund) = (terms.collateral, terms.price);
         } else if (status == DealStatus.Liquidating) {
-            o.owed = d.amount;
+            o.owed = d.collateral;
         } else {
             _revertStatus(dealId, status, DealNotLiquidatable.selector);
         }
@@ -592,12 +634,14 @@ contract AllotMarket is IAllotMarket {
         }
         if (!o.deferred && o.remaining != 0) badDebt += o.remaining;
         if (o.deferred) {
-            d.status = DealStatus.Liquidating;
-            d.amount = uint128(o.remaining);
+            _deals[terms.provider][dealId] =
+                DealState(DealStatus.Liquidating, d.time, uint104(terms.price), uint104(o.remaining));
         } else {
             d.status = DealStatus.Liquidated;
-            d.amount = 0;
         }
+        // Credits, not transfers (pull over push): the client and the keeper withdraw with `claim`.
+        _credit(terms.client, o.clientPayment, o.clientCollateral);
+        _credit(msg.sender, o.keeperPayment, o.keeperCollateral);
 
         emit DealLiquidated(
             dealId, msg.sender, o.refund, o.compensation, o.keeperBonus, o.insuranceShare, o.deferred ? o.remaining : 0
@@ -606,9 +650,6 @@ contract AllotMarket is IAllotMarket {
             emit InsuranceUsed(dealId, o.fromInsurancePayment, o.fromInsuranceCollateral);
         }
         if (!o.deferred && o.remaining != 0) emit CompensationShortfall(dealId, terms.client, o.remaining);
-
-        _payOut(terms.client, o.clientPayment, o.clientCollateral);
-        _payOut(msg.sender, o.keeperPayment, o.keeperCollateral);
     }
 
     /// @dev Fills `o` for compensation `o.owed`: the provider pays first (coverage, free collateral, pending
@@ -822,14 +863,15 @@ contract AllotMarket is IAllotMarket {
     }
 
     /// @inheritdoc IAllotMarket
-    function deal(bytes32 dealId) external view returns (DealState memory) {
-        return _deals[dealId];
+    function deal(address provider, bytes32 dealId) external view returns (DealState memory) {
+        return _deals[provider][dealId];
     }
 
     /// @inheritdoc IAllotMarket
     function position(address provider) external view returns (Position memory) {
         PositionData storage pos = _positions[provider];
         return Position({
+            earnings: pos.earnings,
             obligations: pos.obligations,
             coverage: pos.coverage,
             collateral: pos.collateral,
@@ -931,20 +973,64 @@ contract AllotMarket is IAllotMarket {
         _pull(collateralToken, msg.sender, amount);
     }
 
-    /// @dev Removes `amount` from the provider's obligations; coverage above what remains goes back to the
-    /// provider and is returned here to be paid with its payout (coverage never exceeds obligations).
-    function _releaseObligation(address provider, uint256 amount) internal returns (uint256 released) {
+    /// @dev Removes `amount` from the provider's obligations and credits `earned` to its earnings, in one write of
+    /// slot 0; coverage above the obligations that remain goes back to the provider as a `claimable` credit
+    /// (coverage never exceeds obligations).
+    function _releaseObligation(address provider, uint256 amount, uint256 earned) internal {
         PositionData storage pos = _positions[provider];
-        uint256 obligations = pos.obligations - amount;
-        pos.obligations = uint120(obligations);
-        if (pos.covered) {
+        // Slot 0 is [earnings 128 | covered 8 | obligations 120]: one read and one write for both changes.
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(pos.slot)
+        }
+        uint256 obligations = (word & type(uint120).max) - amount;
+        bool covered = (word >> 120) & 0xff != 0;
+        // Earnings stay below the token's supply (< 2^120 by the token rules), so the sum fits its 128 bits.
+        word = obligations | (word & (0xff << 120)) | (((word >> 128) + earned) << 128);
+        assembly ("memory-safe") {
+            sstore(pos.slot, word)
+        }
+        if (covered) {
             uint256 coverage = pos.coverage;
             if (coverage > obligations) {
-                released = coverage - obligations;
+                uint256 released = coverage - obligations;
                 _setCoverage(pos, obligations);
+                claimable[address(paymentToken)][provider] += released;
                 emit CoverageReleased(provider, released);
             }
         }
+    }
+
+    /// @dev The deal slot as one word, [collateral 104 | price 104 | time 40 | status 8] (the `DealState` layout):
+    /// the hot paths read and write it once instead of once per field.
+    function _loadDeal(DealState storage d) internal view returns (uint256 word) {
+        assembly ("memory-safe") {
+            word := sload(d.slot)
+        }
+    }
+
+    /// @dev Writes a whole deal slot in one store; `time`, `price` and `collateral` are checked to fit by the caller.
+    function _storeDeal(DealState storage d, DealStatus status, uint256 time, uint256 price, uint256 collateral)
+        internal
+    {
+        uint256 word = uint256(status) | (time << 8) | (price << 48) | (collateral << 152);
+        assembly ("memory-safe") {
+            sstore(d.slot, word)
+        }
+    }
+
+    /// @dev The client's payment-token credit pays a deal when it holds the whole price (no transfer); otherwise
+    /// the caller pulls the price.
+    function _spendCredit(address client, uint256 price) internal returns (bool) {
+        mapping(address => uint256) storage credits = claimable[address(paymentToken)];
+        uint256 credit = credits[client];
+        if (credit < price) return false;
+        credits[client] = credit - price;
+        return true;
+    }
+
+    function _bond(uint256 price) internal view returns (uint256) {
+        return price.bpsUp(DISPUTE_BOND_BPS);
     }
 
     /// @dev Coverage never exceeds obligations, so it fits in their 120 bits.
@@ -980,13 +1066,13 @@ contract AllotMarket is IAllotMarket {
         }
     }
 
-    /// @dev Sends a recipient its payment and collateral tokens, as one transfer when they are the same token.
-    function _payOut(address to, uint256 payment, uint256 collateral) internal {
+    /// @dev Credits a recipient its payment and collateral tokens, as one credit when they are the same token.
+    function _credit(address to, uint256 payment, uint256 collateral) internal {
         if (SAME_TOKEN) {
-            _payOrCredit(paymentToken, to, payment + collateral);
+            if (payment + collateral != 0) claimable[address(paymentToken)][to] += payment + collateral;
         } else {
-            _payOrCredit(paymentToken, to, payment);
-            _payOrCredit(collateralToken, to, collateral);
+            if (payment != 0) claimable[address(paymentToken)][to] += payment;
+            if (collateral != 0) claimable[address(collateralToken)][to] += collateral;
         }
     }
 

@@ -62,6 +62,7 @@ contract AttacksTest is BaseTest {
         setPrice(1.65e8);
         vm.prank(keeper);
         market.liquidateDeal(t);
+        cashOut(client);
         assertEq(usd.balanceOf(client) + collateralToken.balanceOf(client) * 1.65e8 / 1e20, 100e6 + 1_600e6);
         assertEq(market.badDebt(), 0);
     }
@@ -92,6 +93,8 @@ contract AttacksTest is BaseTest {
         emit IAllotMarket.CompensationShortfall(idB, client, 600e6);
         vm.prank(keeper);
         market.liquidateDeal(b);
+        cashOut(client);
+        cashOut(keeper);
         assertEq(collateralToken.balanceOf(client), 1_000e18, "both clients got all the collateral");
         assertEq(collateralToken.balanceOf(keeper), 0);
         assertEq(market.insuranceCollateral(), 0);
@@ -110,10 +113,12 @@ contract AttacksTest is BaseTest {
         setPrice(1.66e8); // worth 1,660: 800 + 800 + 60 of equity
         vm.prank(keeper);
         market.liquidateDeal(a);
+        cashOut(keeper);
         assertApproxEqAbs(collateralToken.balanceOf(keeper) * 1.66e8 / 1e20, 40e6, 1, "keeper takes its 5%");
         assertLe(market.insuranceCollateral() * 1.66e8 / 1e20, 20e6, "the fund takes only what is left above client b");
         vm.prank(keeper);
         market.liquidateDeal(b);
+        cashOut(client);
         assertApproxEqAbs(collateralToken.balanceOf(client) * 1.66e8 / 1e20, 1_600e6, 2, "both clients paid in full");
         assertEq(market.badDebt(), 0);
     }
@@ -128,7 +133,7 @@ contract AttacksTest is BaseTest {
         setPrice(3e8);
         vm.prank(keeper);
         market.liquidateDeal(t);
-        assertEq(collateralToken.balanceOf(client), uint256(100e6) * 1e20 / 3e8 + 1);
+        assertEq(market.claimable(address(collateralToken), client), uint256(100e6) * 1e20 / 3e8 + 1);
     }
 
     /// @dev Old attack: one actor as provider, client and keeper drained a third party's insurance fund by
@@ -163,6 +168,9 @@ contract AttacksTest is BaseTest {
         setPrice(INITIAL_ANSWER);
         vm.prank(provider);
         market.withdraw();
+        cashOut(provider);
+        cashOut(client);
+        cashOut(keeper);
         uint256 end = usd.balanceOf(provider) + usd.balanceOf(client) + usd.balanceOf(keeper)
             + (collateralToken.balanceOf(provider) + collateralToken.balanceOf(client) + collateralToken.balanceOf(keeper))
                 * 2e8 / 1e20;
@@ -289,19 +297,44 @@ contract AttacksTest is BaseTest {
         blt.setBlocked(provider, true);
         vm.prank(client);
         market.settle(t);
-        assertEq(market.claimable(address(blt), provider), 99e6, "blocked recipient credited");
+        // a blocked provider's withdrawal fails by name and its earnings stay
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.TransferFailed.selector, address(blt), provider, 99e6));
+        vm.prank(provider);
+        market.withdrawEarnings();
+        assertEq(pos(provider).earnings, 100e6);
 
+        // a payout to a blocked client (an expired dispute's refund) is credited
         DealTerms memory u = terms(provider, 100e6, 500e6);
         open(u);
         commit(u);
+        blt.mint(client, 10e6);
+        vm.prank(client);
+        market.dispute(u);
+        skip(3 days);
+        blt.setBlocked(client, true);
+        market.closeExpiredDispute(u);
+        assertEq(market.claimable(address(blt), client), 110e6, "blocked recipient credited");
         blt.setBlocked(provider, false);
+        blt.setBlocked(client, false);
+        // a second expired dispute, closed only after the rebase below
+        DealTerms memory w = terms(provider, 100e6, 500e6);
+        open(w);
+        commit(w);
+        blt.mint(client, 10e6);
+        vm.prank(client);
+        market.dispute(w);
+        skip(3 days);
         // The balance shrinks out of band (a rebase): the market holds less than it owes.
         blt.burn(address(market), blt.balanceOf(address(market)));
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.InsufficientMarketBalance.selector, address(blt), 99e6, 0));
-        vm.prank(client);
-        market.settle(u);
+        // a payout that cannot be made because the market is short reverts by name, it is not credited
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.InsufficientMarketBalance.selector, address(blt), 110e6, 0));
+        market.closeExpiredDispute(w);
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.InsufficientMarketBalance.selector, address(blt), 99e6, 0));
         vm.prank(provider);
+        market.withdrawEarnings();
+        // (opening w spent 100 of the client's 110 of credit: 10 are left to claim)
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.InsufficientMarketBalance.selector, address(blt), 10e6, 0));
+        vm.prank(client);
         market.claim(address(blt));
     }
 }

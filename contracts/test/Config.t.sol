@@ -279,6 +279,9 @@ contract FeesAndInsuranceTest is BaseTest {
         commit(t);
         vm.prank(client);
         market.settle(t);
+        // the fee accrues when the provider withdraws its earnings
+        assertEq(market.feesAccrued(), 0);
+        cashOut(provider);
         vm.expectEmit(address(market));
         emit IAllotMarket.FeesWithdrawn(feeRecipient, 1e6);
         vm.prank(keeper);

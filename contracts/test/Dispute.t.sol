@@ -19,9 +19,9 @@ contract DisputeTest is BaseTest {
         emit IAllotMarket.DealDisputed(dealId, client, 10e6);
         vm.prank(client);
         market.dispute(t);
-        DealState memory d = market.deal(dealId);
+        DealState memory d = dealOf(t);
         assertEq(uint8(d.status), uint8(DealStatus.Disputed));
-        assertEq(d.amount, 10e6);
+        assertEq(d.time, block.timestamp);
         assertEq(usd.balanceOf(address(market)), 110e6);
         assertEq(usd.balanceOf(client), 0);
     }
@@ -64,7 +64,6 @@ contract DisputeTest is BaseTest {
         commit(t);
         vm.prank(client);
         market.dispute(t);
-        assertEq(market.deal(dealId).amount, 0);
         assertEq(usd.balanceOf(client), 10e6);
     }
 
@@ -81,6 +80,7 @@ contract DisputeTest is BaseTest {
         vm.prank(keeper);
         market.liquidateDeal(t);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
+        cashOut(client);
         assertEq(usd.balanceOf(client), 110e6);
         assertEq(collateralToken.balanceOf(client), collateralWorth(500e6));
     }
@@ -95,6 +95,9 @@ contract DisputeTest is BaseTest {
         vm.prank(arbiter);
         market.resolveDispute(t, false);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Settled));
+        assertEq(usd.balanceOf(provider), 10e6);
+        assertEq(pos(provider).earnings, 100e6);
+        cashOut(provider);
         assertEq(usd.balanceOf(provider), 99e6 + 10e6);
         assertEq(market.feesAccrued(), 1e6);
         assertEq(pos(provider).obligations, 0);
@@ -129,9 +132,12 @@ contract DisputeTest is BaseTest {
         usd.mint(client, bond);
         vm.prank(client);
         market.dispute(u);
-        assertEq(market.deal(id).amount, bond);
+        assertEq(uint8(statusOf(id)), uint8(DealStatus.Disputed));
         vm.prank(arbiter);
         market.resolveDispute(u, false);
-        assertEq(usd.balanceOf(provider), price - uint256(price) / 100 + bond);
+        uint256 before = usd.balanceOf(provider);
+        cashOut(provider);
+        assertEq(usd.balanceOf(provider) - before, price - uint256(price) / 100);
+        assertEq(before, bond);
     }
 }

@@ -20,27 +20,41 @@ abstract contract GasTest is BaseTest {
         market.settle(t);
     }
 
+    /// @dev The client keeps a credit in the market (`depositPayment`), which pays the deal: no transfer at all.
     function test_gas_openCommitSettle() public {
         prime();
+        vm.prank(client);
+        market.depositPayment(500e6);
+        lifecycle("", 150_000);
+    }
+
+    /// @dev The client has no credit: the price is pulled at opening.
+    function test_gas_openCommitSettlePulled() public {
+        prime();
+        lifecycle("Pulled", 170_000);
+    }
+
+    function lifecycle(string memory suffix, uint256 target) internal {
         DealTerms memory t = defaultTerms();
         bytes memory signature = sign(PROVIDER_KEY, t);
+        bytes32 dealId = market.hashDealTerms(t);
 
         vm.prank(client);
         market.openDeal(t, signature);
-        uint256 openGas = vm.snapshotGasLastCall(group(), "openDeal");
+        uint256 openGas = vm.snapshotGasLastCall(group(), string.concat("openDeal", suffix));
         vm.prank(provider);
-        market.commitResult(t, keccak256("result"));
-        uint256 commitGas = vm.snapshotGasLastCall(group(), "commitResult");
+        market.commitResult(dealId, keccak256("result"));
+        uint256 commitGas = vm.snapshotGasLastCall(group(), string.concat("commitResult", suffix));
         vm.prank(client);
         market.settle(t);
-        uint256 settleGas = vm.snapshotGasLastCall(group(), "settle");
+        uint256 settleGas = vm.snapshotGasLastCall(group(), string.concat("settle", suffix));
 
         uint256 total = openGas + commitGas + settleGas;
         emit log_named_uint("openDeal", openGas);
         emit log_named_uint("commitResult", commitGas);
         emit log_named_uint("settle", settleGas);
         emit log_named_uint("open+commit+settle", total);
-        assertLt(total, 200_000, "open+commit+settle over target");
+        assertLe(total, target, "open+commit+settle over target");
     }
 
     function test_gas_settleMany20() public {
@@ -52,12 +66,13 @@ abstract contract GasTest is BaseTest {
             commit(batch[i]);
         }
         skip(1 hours);
+        bytes32[] memory ids = idsOf(batch);
         vm.prank(keeper);
-        market.settleMany(batch);
+        market.settleMany(provider, ids);
         uint256 gas = vm.snapshotGasLastCall(group(), "settleMany20");
         emit log_named_uint("settleMany(20)", gas);
         emit log_named_uint("settleMany per deal", gas / 20);
-        assertLt(gas / 20, 30_000, "settleMany per deal over target");
+        assertLe(gas / 20, 8_000, "settleMany per deal over target");
         for (uint256 i; i < 20; ++i) {
             assertEq(uint8(statusOf(market.hashDealTerms(batch[i]))), uint8(DealStatus.Settled));
         }
@@ -78,7 +93,7 @@ abstract contract GasTest is BaseTest {
         market.liquidateDeal(t);
         uint256 gas = vm.snapshotGasLastCall(group(), "liquidateDeal");
         emit log_named_uint("liquidateDeal", gas);
-        assertLt(gas, 100_000, "liquidateDeal over target");
+        assertLe(gas, 80_000, "liquidateDeal over target");
     }
 }
 

@@ -18,13 +18,21 @@ contract LiquidateDealTest is BaseTest {
         market.liquidateDeal(t);
 
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
-        assertEq(usd.balanceOf(client), 100e6);
-        assertEq(collateralToken.balanceOf(client), 250e18);
-        assertEq(collateralToken.balanceOf(keeper), 12.5e18);
+        assertEq(market.claimable(address(usd), client), 100e6);
+        assertEq(market.claimable(address(collateralToken), client), 250e18);
+        assertEq(market.claimable(address(collateralToken), keeper), 12.5e18);
         assertEq(market.insuranceCollateral(), 25e18);
         Position memory p = pos(provider);
         assertEq(p.obligations, 0);
         assertEq(p.collateral, 1_000e18 - 287.5e18);
+        // Credited, not sent: the market holds the credits until the client and the keeper claim them.
+        assertEq(usd.balanceOf(address(market)), 100e6);
+        assertEq(collateralToken.balanceOf(address(market)), p.collateral + 25e18 + 250e18 + 12.5e18);
+        cashOut(client);
+        cashOut(keeper);
+        assertEq(usd.balanceOf(client), 100e6);
+        assertEq(collateralToken.balanceOf(client), 250e18);
+        assertEq(collateralToken.balanceOf(keeper), 12.5e18);
         assertEq(usd.balanceOf(address(market)), 0);
         assertEq(collateralToken.balanceOf(address(market)), p.collateral + 25e18);
     }
@@ -68,10 +76,10 @@ contract LiquidateDealTest is BaseTest {
         vm.prank(keeper);
         market.liquidateDeal(t);
         // the refund never waits for the oracle
-        assertEq(usd.balanceOf(client), 100e6);
-        DealState memory d = market.deal(dealId);
+        assertEq(market.claimable(address(usd), client), 100e6);
+        DealState memory d = dealOf(t);
         assertEq(uint8(d.status), uint8(DealStatus.Liquidating));
-        assertEq(d.amount, 500e6);
+        assertEq(d.collateral, 500e6);
         assertEq(pos(provider).obligations, 500e6);
 
         // nothing more can happen until the price is fresh
@@ -85,11 +93,10 @@ contract LiquidateDealTest is BaseTest {
         vm.prank(keeper);
         market.liquidateDeal(t);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
-        assertEq(usd.balanceOf(client), 100e6);
-        assertEq(collateralToken.balanceOf(client), 250e18);
-        assertEq(collateralToken.balanceOf(keeper), 12.5e18);
+        assertEq(market.claimable(address(usd), client), 100e6);
+        assertEq(market.claimable(address(collateralToken), client), 250e18);
+        assertEq(market.claimable(address(collateralToken), keeper), 12.5e18);
         assertEq(pos(provider).obligations, 0);
-        assertEq(market.deal(dealId).amount, 0);
     }
 
     function test_liquidateDeal_invalidPriceDefers() public {
@@ -107,7 +114,7 @@ contract LiquidateDealTest is BaseTest {
         vm.warp(t.deadline);
         feed.setReverts(true);
         market.liquidateDeal(t);
-        assertEq(usd.balanceOf(client), 100e6);
+        assertEq(market.claimable(address(usd), client), 100e6);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidating));
         vm.expectRevert();
         market.liquidateDeal(t);
@@ -131,7 +138,7 @@ contract LiquidateDealTest is BaseTest {
         shortFeed.refresh();
         shortFeed.setShort(true);
         market.liquidateDeal(t);
-        assertEq(usd.balanceOf(client), 100e6);
+        assertEq(market.claimable(address(usd), client), 100e6);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidating));
     }
 
@@ -148,10 +155,10 @@ contract LiquidateDealTest is BaseTest {
         vm.warp(t.deadline + 1); // stale
         vm.prank(keeper);
         market.liquidateDeal(t);
-        assertEq(usd.balanceOf(client), 100e6 + 400e6);
+        assertEq(market.claimable(address(usd), client), 100e6 + 400e6);
         assertEq(pos(provider).coverage, 0);
         assertEq(pos(provider).obligations, 1_200e6);
-        assertEq(market.deal(dealId).amount, 1_200e6);
+        assertEq(dealOf(t).collateral, 1_200e6);
 
         setPrice(1.6e8);
         // The position liquidation took no bonus (no equity at 1.60): 750 tokens left, worth the 1,200 owed.
@@ -159,7 +166,7 @@ contract LiquidateDealTest is BaseTest {
         assertEq(left, 750e18);
         market.liquidateDeal(t);
         assertEq(market.badDebt(), 0);
-        assertEq(collateralToken.balanceOf(client), left);
+        assertEq(market.claimable(address(collateralToken), client), left);
         assertEq(pos(provider).collateral, 0);
         assertEq(pos(provider).obligations, 0);
     }
@@ -176,7 +183,7 @@ contract LiquidateDealTest is BaseTest {
         Position memory p = pos(provider);
         assertEq(p.collateral, 0);
         assertEq(p.pendingWithdrawal, 281.25e18);
-        assertEq(collateralToken.balanceOf(client), 625e18);
+        assertEq(market.claimable(address(collateralToken), client), 625e18);
     }
 
     function test_liquidateDeal_insuranceThenShortfall() public {
@@ -195,8 +202,8 @@ contract LiquidateDealTest is BaseTest {
         vm.expectEmit(address(market));
         emit IAllotMarket.CompensationShortfall(dealId, client, 100e6);
         market.liquidateDeal(t);
-        assertEq(usd.balanceOf(client), 300e6);
-        assertEq(collateralToken.balanceOf(client), 500e18);
+        assertEq(market.claimable(address(usd), client), 300e6);
+        assertEq(market.claimable(address(collateralToken), client), 500e18);
         assertEq(market.insuranceFund(), 0);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
         assertEq(pos(provider).obligations, 0);
@@ -228,7 +235,7 @@ contract LiquidateDealTest is BaseTest {
         skip(2 days);
         market.liquidateDeal(u2);
         assertEq(uint8(statusOf(id2)), uint8(DealStatus.Liquidating));
-        assertEq(market.deal(id2).amount, 40e6);
+        assertEq(dealOf(u2).collateral, 40e6);
         assertEq(pos(otherProvider).obligations, 40e6);
 
         setPrice(0.5e8);
@@ -253,6 +260,8 @@ contract LiquidateDealTest is BaseTest {
         setPrice(int256(answer));
         market.liquidateDeal(t);
         // each token: held == owed
+        cashOut(client);
+        cashOut(address(this));
         Position memory p = pos(provider);
         assertEq(collateralToken.balanceOf(address(market)), p.collateral + p.pendingWithdrawal + market.insuranceCollateral());
         assertEq(usd.balanceOf(address(market)), p.coverage + market.insuranceFund());
@@ -271,16 +280,21 @@ contract LiquidateDealSameTokenTest is BaseTest {
         return true;
     }
 
-    function test_liquidateDeal_sameTokenOneTransfer() public {
+    function test_liquidateDeal_sameTokenOneCredit() public {
         (DealTerms memory t, bytes32 dealId) = openDefault();
         vm.warp(t.deadline + 30 days); // no oracle: never stale
         vm.prank(keeper);
         market.liquidateDeal(t);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
-        assertEq(usd.balanceOf(client), 600e6);
-        assertEq(usd.balanceOf(keeper), 25e6);
+        assertEq(market.claimable(address(usd), client), 600e6);
+        assertEq(market.claimable(address(usd), keeper), 25e6);
         assertEq(market.insuranceCollateral(), 50e6);
         assertEq(pos(provider).collateral, 2_000e6 - 575e6);
+        assertEq(usd.balanceOf(address(market)), 2_000e6 - 575e6 + 50e6 + 600e6 + 25e6);
+        cashOut(client);
+        cashOut(keeper);
+        assertEq(usd.balanceOf(client), 600e6);
+        assertEq(usd.balanceOf(keeper), 25e6);
         assertEq(usd.balanceOf(address(market)), 2_000e6 - 575e6 + 50e6);
     }
 }

@@ -118,6 +118,10 @@ contract LiquidatePositionTest is BaseTest {
         emit IAllotMarket.CoverageReleased(provider, 400e6);
         vm.prank(client);
         market.settle(t);
+        // the released coverage is credited, the price goes to the earnings
+        assertEq(market.claimable(address(usd), provider), 400e6);
+        assertEq(pos(provider).earnings, 100e6);
+        cashOut(provider);
         assertEq(usd.balanceOf(provider), 99e6 + 400e6);
         assertEq(pos(provider).coverage, 0);
         assertEq(pos(provider).obligations, 0);

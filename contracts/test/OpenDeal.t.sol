@@ -29,7 +29,7 @@ contract OpenDealTest is BaseTest {
         bytes32 expected = market.hashDealTerms(t);
         bytes memory signature = sign(PROVIDER_KEY, t);
         vm.expectEmit(address(market));
-        emit IAllotMarket.DealOpened(expected, client, provider, t);
+        emit IAllotMarket.DealOpened(expected, provider, t);
         bytes32 dealId = openAs(client, signature);
         assertEq(dealId, expected);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Open));
@@ -73,8 +73,8 @@ contract OpenDealTest is BaseTest {
         vm.prank(address(wallet));
         market.depositCollateral(collateralWorth(1_000e6));
         t.provider = address(wallet);
-        bytes32 dealId = openAs(client, sign(PROVIDER_KEY, t));
-        assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Open));
+        openAs(client, sign(PROVIDER_KEY, t));
+        assertEq(uint8(dealOf(t).status), uint8(DealStatus.Open));
     }
 
     function test_openDeal_revertsOnBadContractSignature() public {
@@ -225,19 +225,25 @@ contract OpenDealTest is BaseTest {
         assertEq(market.maxDealCollateral(provider), 0);
     }
 
-    function test_openDeal_revertsWhenObligationsOverflow() public {
+    /// @dev Price and collateral live in the deal's one slot, 104 bits each.
+    function test_openDeal_revertsWhenAmountsExceed104Bits() public {
         setPrice(1e37);
-        t.collateral = type(uint120).max;
-        open(t);
-        DealTerms memory more = defaultTerms();
-        more.collateral = 1;
-        bytes memory signature = sign(PROVIDER_KEY, more);
-        usd.mint(client, more.price);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAllotMarket.AmountOverflow.selector, uint256(type(uint120).max) + 1)
-        );
+        t.collateral = uint128(type(uint104).max) + 1;
+        bytes memory signature = sign(PROVIDER_KEY, t);
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.AmountOverflow.selector, uint256(type(uint104).max) + 1));
         vm.prank(client);
-        market.openDeal(more, signature);
+        market.openDeal(t, signature);
+        t.collateral = 1;
+        t.price = uint128(type(uint104).max) + 1;
+        signature = sign(PROVIDER_KEY, t);
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.AmountOverflow.selector, uint256(type(uint104).max) + 1));
+        vm.prank(client);
+        market.openDeal(t, signature);
+        // the largest collateral fits
+        t.price = 100e6;
+        t.collateral = type(uint104).max;
+        open(t);
+        assertEq(dealOf(t).collateral, type(uint104).max);
     }
 
     function test_openDeal_revertsWithoutFunds() public {

@@ -23,13 +23,16 @@ abstract contract HazardBase is BaseTest {
     }
 
     function assertSolvent() internal view {
-        Position memory a = pos(provider);
-        Position memory b = pos(otherProvider);
-        uint256 owed = a.collateral + a.pendingWithdrawal + a.coverage + b.collateral + b.pendingWithdrawal + b.coverage
-            + market.feesAccrued() + market.insuranceFund() + market.insuranceCollateral()
-            + market.claimable(address(usd), provider) + market.claimable(address(usd), otherProvider)
-            + market.claimable(address(usd), client) + market.claimable(address(usd), keeper);
+        uint256 owed = claims(pos(provider)) + claims(pos(otherProvider)) + market.feesAccrued() + market.insuranceFund()
+            + market.insuranceCollateral() + market.claimable(address(usd), provider)
+            + market.claimable(address(usd), otherProvider) + market.claimable(address(usd), client)
+            + market.claimable(address(usd), keeper);
         assertGe(usd.balanceOf(address(market)), owed);
+    }
+
+    /// @dev What a position is owed by the market: its collateral, coverage and credited earnings.
+    function claims(Position memory p) internal pure returns (uint256) {
+        return uint256(p.collateral) + p.pendingWithdrawal + p.coverage + p.earnings;
     }
 }
 
@@ -74,6 +77,7 @@ contract BlocklistTest is HazardBase {
         useToken(blt);
     }
 
+    /// @dev Earnings are pulled by each provider, so a blocked one can only block its own withdrawal.
     function test_blocklistedProviderDoesNotBlockOthers() public {
         deposit(provider, 2_000e6);
         deposit(otherProvider, 2_000e6);
@@ -85,28 +89,56 @@ contract BlocklistTest is HazardBase {
         commit(b);
         blt.setBlocked(provider, true);
         skip(1 hours);
-        DealTerms[] memory batch = new DealTerms[](2);
-        batch[0] = a;
-        batch[1] = b;
-        vm.expectEmit(address(market));
-        emit IAllotMarket.PayoutCredited(address(blt), provider, 99e6);
-        market.settleMany(batch);
+        bytes32[] memory ids = new bytes32[](1);
+        ids[0] = market.hashDealTerms(a);
+        market.settleMany(provider, ids);
+        ids[0] = market.hashDealTerms(b);
+        market.settleMany(otherProvider, ids);
+        vm.prank(otherProvider);
+        market.withdrawEarnings();
         assertEq(blt.balanceOf(otherProvider), 99e6);
-        assertEq(market.claimable(address(blt), provider), 99e6);
+        assertEq(pos(provider).earnings, 100e6);
         assertSolvent();
 
-        // still blocked: claim reverts and the credit stays
+        // still blocked: the withdrawal reverts and the earnings stay
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.TransferFailed.selector, address(blt), provider, 99e6));
         vm.prank(provider);
-        market.claim(address(blt));
+        market.withdrawEarnings();
+        assertEq(pos(provider).earnings, 100e6);
 
         blt.setBlocked(provider, false);
-        vm.expectEmit(address(market));
-        emit IAllotMarket.Claimed(address(blt), provider, 99e6);
         vm.prank(provider);
-        market.claim(address(blt));
+        market.withdrawEarnings();
         assertEq(blt.balanceOf(provider), 99e6);
-        assertEq(market.claimable(address(blt), provider), 0);
+        assertEq(pos(provider).earnings, 0);
+        assertSolvent();
+    }
+
+    function test_blocklistedClientClaimsLater() public {
+        deposit(provider, 2_000e6);
+        DealTerms memory t = defaultTerms();
+        open(t);
+        commit(t);
+        blt.mint(client, 10e6);
+        vm.prank(client);
+        market.dispute(t);
+        skip(3 days);
+        blt.setBlocked(client, true);
+        // the refund of an expired dispute is a transfer: it fails and is credited
+        vm.expectEmit(address(market));
+        emit IAllotMarket.PayoutCredited(address(blt), client, 110e6);
+        market.closeExpiredDispute(t);
+        assertEq(market.claimable(address(blt), client), 110e6);
+        assertSolvent();
+        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.TransferFailed.selector, address(blt), client, 110e6));
+        vm.prank(client);
+        market.claim(address(blt));
+        blt.setBlocked(client, false);
+        vm.expectEmit(address(market));
+        emit IAllotMarket.Claimed(address(blt), client, 110e6);
+        vm.prank(client);
+        market.claim(address(blt));
+        assertEq(market.claimable(address(blt), client), 0);
     }
 
     function test_blocklistedClientStillGetsLiquidated() public {
@@ -118,7 +150,7 @@ contract BlocklistTest is HazardBase {
         vm.prank(keeper);
         market.liquidateDeal(t);
         assertEq(market.claimable(address(blt), client), 600e6);
-        assertEq(blt.balanceOf(keeper), 25e6);
+        assertEq(market.claimable(address(blt), keeper), 25e6);
         assertSolvent();
     }
 }
@@ -137,10 +169,15 @@ contract ReturnsFalseTest is HazardBase {
         DealTerms memory t = defaultTerms();
         open(t);
         commit(t);
-        rft.setRefused(provider, true);
+        usd.mint(client, 10e6);
         vm.prank(client);
-        market.settle(t);
-        assertEq(market.claimable(address(rft), provider), 99e6);
+        market.dispute(t);
+        rft.setRefused(provider, true);
+        // not at fault: the bond is paid to the provider, whose token refuses it
+        vm.prank(arbiter);
+        market.resolveDispute(t, false);
+        assertEq(market.claimable(address(rft), provider), 10e6);
+        assertEq(pos(provider).earnings, 100e6);
         assertEq(rft.balanceOf(provider), 0);
         assertSolvent();
     }
@@ -155,31 +192,34 @@ contract ReentrancyTest is HazardBase {
         useToken(cbt);
     }
 
-    function test_reentrantSettleIsRefusedAndCredited() public {
+    function settled() internal returns (DealTerms memory t) {
         deposit(provider, 2_000e6);
-        DealTerms memory t = defaultTerms();
+        t = defaultTerms();
         open(t);
         commit(t);
-        // On the payout, the token calls settle again for the same deal.
-        cbt.arm(address(market), abi.encodeCall(IAllotMarket.settle, (t)), false);
         vm.prank(client);
         market.settle(t);
-        // The payout transfer reverted with Reentrancy, so it was credited once; nothing was paid twice.
-        assertEq(market.claimable(address(cbt), provider), 99e6);
-        assertEq(cbt.balanceOf(provider), 0);
-        assertEq(cbt.balanceOf(address(market)), 2_000e6 + 100e6);
+    }
+
+    function test_reentrantWithdrawEarningsIsRefused() public {
+        settled();
+        // On the payout, the token calls withdrawEarnings again.
+        cbt.arm(address(market), abi.encodeCall(IAllotMarket.withdrawEarnings, ()), true);
+        vm.prank(provider);
+        market.withdrawEarnings();
+        assertEq(bytes4(cbt.lastRevert()), IAllotMarket.Reentrancy.selector);
+        assertEq(cbt.balanceOf(provider), 99e6);
+        assertEq(pos(provider).earnings, 0);
+        assertEq(cbt.balanceOf(address(market)), 2_000e6 + 1e6);
         assertSolvent();
     }
 
     function test_reentrantClaimIsRefused() public {
-        deposit(provider, 2_000e6);
-        DealTerms memory t = defaultTerms();
-        open(t);
-        commit(t);
+        settled();
         // the callback swallows the failure, so the outer transfer succeeds
         cbt.arm(address(market), abi.encodeCall(IAllotMarket.claim, (address(cbt))), true);
-        vm.prank(client);
-        market.settle(t);
+        vm.prank(provider);
+        market.withdrawEarnings();
         assertFalse(cbt.lastCallSucceeded());
         assertEq(bytes4(cbt.lastRevert()), IAllotMarket.Reentrancy.selector);
         assertEq(cbt.balanceOf(provider), 99e6);
@@ -203,17 +243,32 @@ contract ReentrancyTest is HazardBase {
         assertSolvent();
     }
 
-    function test_reentrantLiquidationDuringLiquidation() public {
+    /// @dev liquidateDeal takes no lock (it makes no transfer): run inside another call's transfer, it finds that
+    /// call's effects written and credits once.
+    function test_liquidationInsideClaimCreditsOnce() public {
         deposit(provider, 2_000e6);
-        DealTerms memory t = defaultTerms();
-        open(t);
-        vm.warp(t.deadline);
-        cbt.arm(address(market), abi.encodeCall(IAllotMarket.liquidateDeal, (t)), true);
+        DealTerms memory first = defaultTerms();
+        DealTerms memory second = defaultTerms();
+        open(first);
+        open(second);
+        vm.warp(second.deadline);
         vm.prank(keeper);
-        market.liquidateDeal(t);
-        assertEq(bytes4(cbt.lastRevert()), IAllotMarket.Reentrancy.selector);
+        market.liquidateDeal(first);
+        assertEq(market.claimable(address(cbt), client), 600e6);
+        cbt.arm(address(market), abi.encodeCall(IAllotMarket.liquidateDeal, (second)), true);
+        vm.prank(client);
+        market.claim(address(cbt));
+        assertTrue(cbt.lastCallSucceeded());
         assertEq(cbt.balanceOf(client), 600e6);
-        assertEq(cbt.balanceOf(keeper), 25e6);
+        assertEq(market.claimable(address(cbt), client), 600e6);
+        assertEq(uint8(statusOf(market.hashDealTerms(second))), uint8(DealStatus.Liquidated));
+        cbt.disarm();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAllotMarket.DealNotLiquidatable.selector, market.hashDealTerms(second), DealStatus.Liquidated
+            )
+        );
+        market.liquidateDeal(second);
         assertSolvent();
     }
 }

@@ -37,13 +37,13 @@ export async function prepareDispute(clients: ChainClients, { deployment, dealId
   const account = clients.wallet.account.address
   if (terms.client.toLowerCase() !== account.toLowerCase()) throw new NotYourDealError({ dealId, client: terms.client, account })
   const [state, parameters, now, balance] = await Promise.all([
-    getDeal(clients, { deployment, dealId }),
+    getDeal(clients, { deployment, dealId, provider: terms.provider }),
     getParameters(clients, { deployment }),
     chainNow(clients),
     readBalance(clients, deployment.paymentToken, account),
   ])
   if (state.statusName !== 'Committed') throw new DealNotDisputableError({ dealId, status: state.statusName })
-  const windowEndsAt = BigInt(state.committedAt) + BigInt(parameters.challengeWindow)
+  const windowEndsAt = BigInt(state.time) + BigInt(parameters.challengeWindow)
   if (BigInt(now) >= windowEndsAt) throw new ChallengeWindowClosedError({ dealId, endedAt: windowEndsAt })
   const bond = (terms.price * BigInt(parameters.disputeBondBps) + BPS - 1n) / BPS
   if (balance < bond) throw new InsufficientBondError({ bond, balance, token })

@@ -51,7 +51,8 @@ export function createMarketLedger(components: { clients: ChainClients; deployme
     const block = event.blockNumber
     switch (event.eventName) {
       case 'DealOpened': {
-        const { dealId, client, provider, terms } = event.args
+        const { dealId, provider, terms } = event.args
+        const { client } = terms
         providers.add(provider)
         deals.set(dealId.toLowerCase(), { dealId, client, provider, price: terms.price, collateral: terms.collateral, status: 'Open', openedBlock: block, updatedBlock: block })
         break
@@ -66,6 +67,13 @@ export function createMarketLedger(components: { clients: ChainClients; deployme
         const { dealId, provider, providerAmount } = event.args
         earnings.set(provider.toLowerCase(), (earnings.get(provider.toLowerCase()) ?? 0n) + providerAmount)
         return setStatus(dealId, 'Settled', block)
+      }
+      case 'DealsSettled': {
+        // settleMany credits the sum of the prices; the fee is taken when the provider withdraws.
+        const { provider, dealIds, total } = event.args
+        earnings.set(provider.toLowerCase(), (earnings.get(provider.toLowerCase()) ?? 0n) + total)
+        for (const dealId of dealIds) setStatus(dealId, 'Settled', block)
+        return
       }
       case 'DealLiquidated': {
         const { dealId, keeper, refund, compensation, keeperBonus, insuranceShare, deferred } = event.args

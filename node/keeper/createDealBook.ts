@@ -105,6 +105,10 @@ export function createDealBook(sublevel: Sublevel<StoredDeal>): DealBook {
           case 'DealSettled':
             remove(event.args.dealId, 'settled')
             break
+          case 'DealsSettled':
+            // settleMany: one event for one provider's run of deals.
+            for (const dealId of event.args.dealIds) remove(dealId, 'settled')
+            break
           case 'DealLiquidated':
             if (event.args.deferred > 0n) setPhase(event.args.dealId, 'liquidating')
             else remove(event.args.dealId, 'liquidated')

@@ -380,7 +380,7 @@ export class DefaultKeeper implements Keeper {
     const key = `deal:${deal.dealId}`
     try {
       const parameters = await this.#readParameters()
-      const owed = deal.phase === 'liquidating' ? (await getDeal(this.#clients, { deployment: this.#deployment, dealId: deal.dealId })).amount : deal.terms.collateral
+      const owed = deal.phase === 'liquidating' ? (await getDeal(this.#clients, { deployment: this.#deployment, dealId: deal.dealId, provider: deal.terms.provider })).collateral : deal.terms.collateral
       const estimate = await this.#estimate((owed * BigInt(parameters.keeperBonusBps)) / BPS, this.#init.gasLimits.liquidateDeal)
       if (estimate.profit < this.#init.minProfit) return this.#skip(target, key, 'unprofitable', estimate)
 

@@ -146,6 +146,15 @@ export function createProvider(components: ProviderComponents, init: ProviderIni
           await records.update(event.args.dealId, { state: 'settled', payout: event.args.providerAmount })
           context.emit({ kind: 'settled', dealId: record.dealId, payout: event.args.providerAmount })
         }
+      } else if (event.eventName === 'DealsSettled') {
+        // settleMany names the deals, not each payout: each record takes its price (before the fee).
+        for (const dealId of event.args.dealIds) {
+          const record = await records.get(dealId)
+          if (record && record.payout === undefined) {
+            await records.update(dealId, { state: 'settled', payout: record.terms.price })
+            context.emit({ kind: 'settled', dealId, payout: record.terms.price })
+          }
+        }
       } else if (event.eventName === 'DealLiquidated') {
         const record = await records.get(event.args.dealId)
         if (record && record.state !== 'settled' && record.failure !== 'liquidated') {

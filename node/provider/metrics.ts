@@ -126,6 +126,7 @@ export const providerMetrics = (registry: Registry) => metricsOnce(registry, cre
 /** Counts what a market event means for this provider's series: its DealSettled payouts. */
 export function observeProviderEvent(metrics: ProviderMetrics, event: MarketEvent, provider: Address): void {
   if (event.eventName === 'DealSettled' && event.args.provider.toLowerCase() === provider.toLowerCase()) metrics.earned.inc(Number(event.args.providerAmount))
+  if (event.eventName === 'DealsSettled' && event.args.provider.toLowerCase() === provider.toLowerCase()) metrics.earned.inc(Number(event.args.total))
 }
 
 /** How a finished job run is counted in `allot_provider_jobs_total`. */

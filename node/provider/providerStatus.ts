@@ -87,6 +87,13 @@ export type ProviderStatusSnapshot = {
     pending: bigint
     /** What settled deals paid, from their DealSettled events. */
     settled: bigint
+    /**
+     * Settled prices the market holds for the provider (its `earnings`), before the protocol fee: settlement
+     * credits instead of sending. `allot provider withdraw-earnings` sends them less `withdrawFee`.
+     */
+    credited: bigint
+    /** The fee the market takes when the credited earnings are withdrawn. */
+    withdrawFee: bigint
   }
   tokens: { payment: TokenDescription; collateral: TokenDescription }
 }
@@ -159,6 +166,8 @@ export async function providerStatus({ provider, clients, deployment }: Provider
       // As the market computes its fee (rounded down), so the estimate is what settle will pay at today's fee.
       pending: local.earnings.committedPrices - (local.earnings.committedPrices * BigInt(parameters.protocolFeeBps)) / BPS,
       settled: local.earnings.settled,
+      credited: position.earnings,
+      withdrawFee: (position.earnings * BigInt(parameters.protocolFeeBps)) / BPS,
     },
     tokens,
   }

@@ -31,7 +31,7 @@ export async function runDeal(context: ProviderContext, dealId: Hex): Promise<vo
       context.emit({ kind: 'failed', dealId, reason: 'its deadline passed before the result was committed' })
       return
     }
-    const { hash } = await commitResult(context.clients, { deployment: context.deployment, terms: record.terms, resultHash: record.resultHash!, signal: context.signal })
+    const { hash } = await commitResult(context.clients, { deployment: context.deployment, dealId, resultHash: record.resultHash!, signal: context.signal })
     record = await context.records.update(dealId, { state: 'committed' })
     context.emit({ kind: 'committed', dealId, resultHash: record.resultHash!, exitCode: record.exitCode, hash })
     context.counters.done += 1

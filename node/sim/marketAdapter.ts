@@ -3,6 +3,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { allotMarketAbi, mockERC20Abi, mockPriceFeedAbi } from '../../contracts/abi/index.ts'
 import type { DealTerms } from '../../protocol/types/dealTerms.ts'
 import { dealTermsTypedData } from '../../protocol/eip712/dealTermsTypedData.ts'
+import { hashDealTerms } from '../../protocol/eip712/hashDealTerms.ts'
 import { devPrivateKeys } from '../chain/clients.ts'
 import { deployDevMarket, defaultMarketParameters, type MarketParameters } from '../chain/deploy.ts'
 import type { Deployment } from '../chain/deployment.ts'
@@ -104,6 +105,9 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
   const priceFeed = deployment.priceFeed!
   const call = (to: Address, data: Hex, gas?: bigint): SimCall => ({ to, data, gas })
   const marketCall = (functionName: string, args: readonly unknown[], gas?: bigint) => call(market, encodeFunctionData({ abi: allotMarketAbi, functionName, args } as never), gas)
+  // A deal liquidation credits the client and the keeper (`claimable`) without a PayoutCredited event: the
+  // books count the credits of every client and keeper seen in the events decoded so far.
+  const creditedAccounts = new Set<Address>()
 
   return {
     deployment,
@@ -118,7 +122,7 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
       mintCollateral: (to, amount) => call(collateralToken, encodeFunctionData({ abi: mockERC20Abi, functionName: 'mint', args: [to, amount] }), 100_000n),
       depositCollateral: (amount) => marketCall('depositCollateral', [amount], 150_000n),
       openDeal: (terms, signature) => marketCall('openDeal', [terms, signature], 250_000n),
-      commitResult: (terms, resultHash) => marketCall('commitResult', [terms, resultHash], 120_000n),
+      commitResult: (terms, resultHash) => marketCall('commitResult', [hashDealTerms(terms, { chainId: deployment.chainId, market }), resultHash], 120_000n),
       settle: (terms) => marketCall('settle', [terms], 200_000n),
       liquidateDeal: (terms) => marketCall('liquidateDeal', [terms], 400_000n),
       requestWithdrawal: (amount) => marketCall('requestWithdrawal', [amount], 150_000n),
@@ -151,6 +155,7 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
           const a = log.args as unknown as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- each case reads its own event's fields
           switch (log.eventName) {
             case 'DealOpened':
+              creditedAccounts.add(a.terms.client)
               events.push({ kind: 'dealOpened', dealId: a.dealId, terms: a.terms, tx })
               break
             case 'ResultCommitted':
@@ -160,6 +165,7 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
               events.push({ kind: 'dealSettled', dealId: a.dealId, providerAmount: a.providerAmount, fee: a.fee, tx })
               break
             case 'DealLiquidated':
+              creditedAccounts.add(a.keeper)
               events.push({ kind: 'dealLiquidated', dealId: a.dealId, keeper: a.keeper, refund: a.refund, compensation: a.compensation, keeperBonus: a.keeperBonus, insuranceShare: a.insuranceShare, deferred: a.deferred, tx })
               break
             case 'InsuranceUsed':
@@ -180,6 +186,12 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
       return events
     },
     async readBooks({ providers, escrow, claimants }) {
+      // Each (token, account) once: the reported claimants, every client and keeper seen, and the providers.
+      const creditClaimants = (reported: readonly { token: Address; account: Address }[]) => {
+        // Providers too: coverage above their obligations is credited back to them (CoverageReleased).
+        const all = [...reported, ...[...creditedAccounts, ...providers].flatMap((account) => [{ token: paymentToken, account }, { token: collateralToken, account }])]
+        return [...new Map(all.map((c) => [`${c.token.toLowerCase()}:${c.account.toLowerCase()}`, c])).values()]
+      }
       const view = (functionName: string, args: readonly unknown[] = []) => chain.public.readContract({ address: market, abi: allotMarketAbi, functionName, args } as never) as Promise<bigint>
       const balance = (token: Address) => chain.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [market] })
       const [paymentHeld, collateralHeld, insuranceFund, insuranceCollateral, fees, recordedBadDebt, positions, credits] = await Promise.all([
@@ -190,12 +202,12 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
         view('feesAccrued'),
         view('badDebt'),
         Promise.all(providers.map((provider) => chain.public.readContract({ address: market, abi: allotMarketAbi, functionName: 'position', args: [provider] }))),
-        Promise.all(claimants.map(async ({ token, account }) => ({ token, amount: await view('claimable', [token, account]) }))),
+        Promise.all(creditClaimants(claimants).map(async ({ token, account }) => ({ token, amount: await view('claimable', [token, account]) }))),
       ])
       const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n)
       const credited = (token: Address) => sum(credits.filter((c) => c.token.toLowerCase() === token.toLowerCase()).map((c) => c.amount))
       return {
-        payment: { held: paymentHeld, owed: escrow + sum(positions.map((p) => p.coverage)) + insuranceFund + fees + credited(paymentToken) },
+        payment: { held: paymentHeld, owed: escrow + sum(positions.map((p) => p.coverage + p.earnings)) + insuranceFund + fees + credited(paymentToken) },
         collateral: { held: collateralHeld, owed: sum(positions.map((p) => p.collateral + p.pendingWithdrawal)) + insuranceCollateral + credited(collateralToken) },
         insuranceFund,
         insuranceCollateral,

@@ -67,6 +67,36 @@ test('job submit runs a job on a provider process and settles; the result bytes 
   assert.ok(list.json().some((deal: { dealId: string }) => deal.dealId === printed.dealId))
 })
 
+// Settlement credits the provider (pull, not push): it sees the credit and withdraws it through the CLI.
+test('a provider sees the earnings its settled deal credited and withdraws them with allot provider withdraw-earnings', async () => {
+  const providerKey = devPrivateKeys[1]
+  const providerAddress = privateKeyToAccount(providerKey).address
+  const asProvider = (argv: string[]) => runCli([...argv, '--json'], { env: { ...env, ALLOT_HOME: join(root, 'provider'), ALLOT_PRIVATE_KEY: providerKey } })
+  const position = () => market.accounts[0]!.public.readContract({ address: market.deployment.market, abi: allotMarketAbi, functionName: 'position', args: [providerAddress] })
+  const shown = await asProvider(['balance'])
+  assert.is(shown.code, 0, shown.stderr + shown.stdout)
+  const earnings = BigInt(shown.json().earnings)
+  assert.ok(earnings > 0n, 'the settled deal credited the provider')
+  assert.is(earnings, (await position()).earnings)
+  const human = await runCli(['balance'], { env: { ...env, ALLOT_HOME: join(root, 'provider'), ALLOT_PRIVATE_KEY: providerKey } })
+  assert.match(human.stdout, 'allot provider withdraw-earnings')
+
+  const before = await balance(market.deployment.paymentToken, providerAddress)
+  const withdrawn = await asProvider(['provider', 'withdraw-earnings'])
+  assert.is(withdrawn.code, 0, withdrawn.stderr + withdrawn.stdout)
+  const { withdrawn: amount, fee } = withdrawn.json()
+  assert.is(BigInt(fee), (earnings * 100n) / 10_000n, 'the market keeps its 1% fee')
+  assert.is(BigInt(amount) + BigInt(fee), earnings)
+  assert.is((await balance(market.deployment.paymentToken, providerAddress)) - before, BigInt(amount))
+  assert.is((await position()).earnings, 0n)
+
+  // Nothing left: a named error in market words, and nothing moves.
+  const again = await asProvider(['provider', 'withdraw-earnings'])
+  assert.is.not(again.code, 0)
+  assert.match(again.stderr + again.stdout, 'has no earnings in the market to withdraw')
+  assert.is((await balance(market.deployment.paymentToken, providerAddress)) - before, BigInt(amount))
+})
+
 test('a provider killed mid-job and restarted from its home finishes the job', async () => {
   const submitted = await client(['job', 'submit', join(examples, 'spin'), '--no-wait', '--max-price', '0.5'])
   assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
@@ -132,7 +162,21 @@ test('a provider killed mid-job is liquidated by one of two racing keeper proces
   assert.is(event!.args.refund, price)
   // 100 ALS of stake covers the compensation in full: paid in collateral tokens at the oracle price.
   assert.is(event!.args.compensation, collateral)
+  // Credited, not sent (pull, not push): the client sees its credit and claims it through the CLI.
+  assert.is(await balance(market.deployment.paymentToken), before - price)
+  const shown = await client(['balance'])
+  assert.is(BigInt(shown.json().payment.claimable), price)
+  const compensation = BigInt(shown.json().collateral.claimable)
+  assert.ok(compensation > 0n, 'the compensation is credited in collateral tokens')
+  const collateralBefore = await balance(market.deployment.collateralToken)
+  const claimed = await client(['claim'])
+  assert.is(claimed.code, 0, claimed.stderr + claimed.stdout)
+  assert.is(claimed.json().claimed.length, 2)
   assert.is(await balance(market.deployment.paymentToken), before)
+  assert.is((await balance(market.deployment.collateralToken)) - collateralBefore, compensation)
+  const nothing = await client(['claim'])
+  assert.is.not(nothing.code, 0)
+  assert.match(nothing.stderr + nothing.stdout, 'nothing of')
   const after = await client(['job', 'status', dealId])
   assert.is(after.json().chain.status, 'Liquidated')
   // Exactly one keeper won; the loser counted a lost race and is still running.

@@ -40,7 +40,8 @@ struct Parameters {
     /// @dev Insurance fund's share of the compensation a deal liquidation takes from the provider, paid like the
     /// keeper bonus (after the clients).
     uint16 insuranceBps;
-    /// @dev Taken from the price when a deal settles.
+    /// @dev Taken from the provider's earnings when it withdraws them (`withdrawEarnings`), rounded down on the
+    /// sum: settling credits the whole price, so that a settlement writes no shared fee slot.
     uint16 protocolFeeBps;
     /// @dev Bond a disputing client posts, as a share of the deal price.
     uint16 disputeBondBps;
@@ -80,6 +81,9 @@ struct MarketConfig {
 /// obligations and coverage in payment-token units.
 /// @dev A view: the market stores it packed differently (obligations fit in 120 bits).
 struct Position {
+    /// @dev Prices of settled deals credited to the provider and not yet withdrawn (`withdrawEarnings`), before
+    /// the protocol fee. Pull, not push: settling writes this next to the obligations it already writes.
+    uint128 earnings;
     /// @dev Sum of `collateral` over the provider's unfinished deals (plus compensation still owed by deals in `Liquidating`).
     uint128 obligations;
     /// @dev Payment tokens placed by position liquidators; never exceeds obligations (the excess goes back to the provider).
@@ -99,11 +103,11 @@ enum DealStatus {
     Open,
     /// @dev Result committed; settleable by the client at once, by anyone after the challenge window.
     Committed,
-    /// @dev The client disputed inside the challenge window; waiting for the arbiter. `amount` = bond.
+    /// @dev The client disputed inside the challenge window; waiting for the arbiter.
     Disputed,
     /// @dev The arbiter found the provider at fault; liquidatable.
     Defaulted,
-    /// @dev Liquidated in part: the refund is paid, `amount` of compensation is still owed (waiting for a fresh price).
+    /// @dev Liquidated in part: the refund is paid, `collateral` of compensation is still owed (waiting for a fresh price).
     Liquidating,
     /// @dev Final: the provider was paid.
     Settled,
@@ -113,18 +117,30 @@ enum DealStatus {
     DisputeExpired
 }
 
-/// @notice The one storage slot a deal has.
+/// @notice The one storage slot a deal has, kept under its provider (`deal(provider, dealId)`).
+/// @dev It holds what `commitResult` and `settleMany` need, so those take deal ids instead of the full terms:
+/// the provider is the key, the deadline, price and collateral are here. Price and collateral are bounded to 104
+/// bits at opening (`AmountOverflow`).
 struct DealState {
     DealStatus status;
-    /// @dev When the result was committed (unix seconds); zero before. `Disputed`: when the dispute began.
-    uint64 committedAt;
-    /// @dev `Disputed`: the client's bond. `Liquidating`: compensation still owed to the client. Otherwise zero.
-    uint128 amount;
+    /// @dev `Open`: the deadline. `Committed`: when the result was committed. `Disputed`: when the dispute began.
+    /// Unix seconds.
+    uint40 time;
+    /// @dev The deal price (payment-token units); the dispute bond is `disputeBondBps` of it.
+    uint104 price;
+    /// @dev The compensation owed on default; in `Liquidating`, the part still owed (waiting for a fresh price).
+    uint104 collateral;
 }
 
 /// @title IAllotMarket
 /// @notice Escrow, collateral and liquidation for compute deals between clients and providers.
-/// @dev No key can change a market. Tokens, price feed, arbiter and every parameter are immutable (a new rule
+/// @dev Pull, not push: settlement credits the provider's `earnings` (withdrawn with `withdrawEarnings`), and a
+/// deal liquidation credits the client's refund and compensation and the keeper's bonus to `claimable` (withdrawn
+/// with `claim`). A client's payment-token credit pays its next deal (`openDeal`) before any transfer, and a client
+/// may pre-fund it with `depositPayment`. So the common path moves no tokens but the one escrow pull, and none
+/// when the client's credit pays.
+///
+/// No key can change a market. Tokens, price feed, arbiter and every parameter are immutable (a new rule
 /// means a new market, created by anyone through `AllotMarketFactory`); there is no owner. The arbiter can only
 /// decide disputes, within `arbitrationWindow`; the fee recipient can only receive the protocol fees and hand that
 /// role on after `FEE_RECIPIENT_DELAY`. Nothing any key does moves escrow, collateral, coverage or claims.
@@ -142,10 +158,10 @@ struct DealState {
 /// - the price feed is a Chainlink-style aggregator whose `roundId` grows with every new answer.
 ///
 /// Accounting invariant, per token: balanceOf(market) == escrowed prices + dispute bonds + collateral + pending
-/// withdrawals + coverage + insurance fund (both parts) + fees + claimable credits (summed over both roles when
+/// withdrawals + coverage + insurance fund (both parts) + fees + claimable credits + providers' earnings (summed over both roles when
 /// the payment and collateral tokens are the same); only a direct transfer to the market makes the left side
 /// larger. Coverage never exceeds obligations; whenever obligations shrink below coverage (a settlement), the
-/// excess is paid to the provider with its payout (`CoverageReleased`).
+/// excess is credited to the provider's `claimable` payment tokens (`CoverageReleased`).
 ///
 /// Clients first: on default the client's refund and compensation are paid before the keeper bonus and the
 /// insurance share, which come only from the provider's equity above its remaining obligations; the creation
@@ -166,20 +182,30 @@ interface IAllotMarket {
     event WithdrawalCancelled(address indexed provider, uint256 amount);
     event Withdrawn(address indexed provider, uint256 amount);
 
-    /// @notice Carries the full terms: later calls need them and they are stored nowhere else.
-    event DealOpened(bytes32 indexed dealId, address indexed client, address indexed provider, DealTerms terms);
+    /// @notice Carries the full terms: calls that need the client re-hash them. The client is in the terms only
+    /// (no topic of its own).
+    event DealOpened(bytes32 indexed dealId, address indexed provider, DealTerms terms);
     event ResultCommitted(bytes32 indexed dealId, bytes32 resultHash);
-    /// @param providerAmount Price less the fee. @param fee Protocol fee accrued.
+    /// @notice One deal settled: its price was credited to the provider's `earnings`.
+    /// @param providerAmount Price less this deal's share of the fee. @param fee This deal's share of the protocol
+    /// fee, charged when the earnings are withdrawn (on their sum, which may round up to one unit per deal more).
     event DealSettled(bytes32 indexed dealId, address indexed provider, uint256 providerAmount, uint256 fee);
+    /// @notice `settleMany`: one provider's deals settled together, one event instead of one per deal.
+    /// @param total Sum of their prices, credited to the provider's `earnings` (before the fee).
+    event DealsSettled(address indexed provider, bytes32[] dealIds, uint256 total);
+    /// @notice A provider withdrew its earnings: `amount` sent, `fee` accrued to the protocol.
+    event EarningsWithdrawn(address indexed provider, uint256 amount, uint256 fee);
+    /// @notice Payment tokens a client put into its credit (`claimable`), to pay deals from.
+    event PaymentDeposited(address indexed account, uint256 amount);
     event DealDisputed(bytes32 indexed dealId, address indexed client, uint256 bond);
     /// @param bond Returned to the client (at fault) or paid to the provider (not at fault).
     event DisputeResolved(bytes32 indexed dealId, bool providerAtFault, uint256 bond);
     /// @notice The arbiter did not answer within `arbitrationWindow`; the default outcome applied: the price and
     /// the bond went back to the client and the provider's obligation was released (no fee, no compensation).
     event DisputeExpired(bytes32 indexed dealId, address indexed client, uint256 refund, uint256 bond);
-    /// @param refund Price returned to the client (non-zero only on the first liquidation call of a deal).
-    /// @param compensation Payment-unit value paid to the client in this call (provider and insurance fund together).
-    /// @param keeperBonus Payment-unit value paid to the caller. @param insuranceShare Payment-unit value added to the insurance fund.
+    /// @param refund Price returned to the client's credit (non-zero only on the first liquidation call of a deal).
+    /// @param compensation Payment-unit value credited to the client in this call (provider and insurance fund
+    /// together). @param keeperBonus Payment-unit value credited to the caller. @param insuranceShare Payment-unit value added to the insurance fund.
     /// @param deferred Compensation still owed, waiting for a fresh price (deal stays `Liquidating`); zero when final.
     event DealLiquidated(
         bytes32 indexed dealId,
@@ -198,9 +224,10 @@ interface IAllotMarket {
     event PositionLiquidated(
         address indexed provider, address indexed liquidator, uint256 repaid, uint256 collateralSeized
     );
-    /// @notice Coverage above the provider's obligations went back to the provider (inside its payout).
+    /// @notice Coverage above the provider's obligations went back to the provider (credited to `claimable`).
     event CoverageReleased(address indexed provider, uint256 amount);
-    /// @notice A transfer to `account` failed, so the amount was credited to `claimable(token, account)`.
+    /// @notice A transfer to `account` failed, so the amount was credited to `claimable(token, account)`. (The
+    /// credits of a deal liquidation are told by `DealLiquidated` instead, one event for the whole call.)
     event PayoutCredited(address indexed token, address indexed account, uint256 amount);
     event Claimed(address indexed token, address indexed account, uint256 amount);
     /// @notice A new feed round entered the volatility estimate. @param variance Per-round variance, WAD.
@@ -248,6 +275,7 @@ interface IAllotMarket {
     /// payout is refused rather than paid out of other users' deposits.
     error InsufficientMarketBalance(address token, uint256 amount, uint256 balance);
     error NothingToClaim(address token, address account);
+    error NoEarnings(address provider);
     error NoFeesAccrued();
     /// @notice The proposed fee recipient takes over only at `effectiveAt`.
     error FeeRecipientDelayNotPassed(uint64 effectiveAt);
@@ -331,8 +359,9 @@ interface IAllotMarket {
     /*                                           DEALS                                           */
     /* ----------------------------------------------------------------------------------------- */
 
-    /// @notice Opens the deal the provider signed: pulls `terms.price` from the client into escrow and adds
-    /// `terms.collateral` to the provider's obligations.
+    /// @notice Opens the deal the provider signed: takes `terms.price` into escrow, from the client's payment-token
+    /// credit (`claimable`) when it holds the whole price, else pulled from the client; adds `terms.collateral` to the
+    /// provider's obligations. Price and collateral must fit in 104 bits (`AmountOverflow`).
     /// @param providerSignature 65-byte ECDSA (r, s, v) over `dealId` (low s, v 27 or 28). A provider with code
     /// may instead sign through EIP-1271 `isValidSignature`, asked only when the ECDSA check does not pass; the
     /// ECDSA errors (`InvalidSignatureLength`, `SignatureHighS`, `InvalidSignatureV`, `InvalidSignature`,
@@ -343,17 +372,24 @@ interface IAllotMarket {
     /// (`SelfDeal`) or the deadline is closer than `minDealDuration` (`DealTooShort`).
     function openDeal(DealTerms calldata terms, bytes calldata providerSignature) external returns (bytes32 dealId);
 
-    /// @notice The provider commits the hash of its result, strictly before the deadline.
-    function commitResult(DealTerms calldata terms, bytes32 resultHash) external;
+    /// @notice The provider (the caller) commits the hash of its result, strictly before the deadline.
+    /// @dev Deals are kept under their provider, so another caller finds no deal (`DealNotFound`).
+    function commitResult(bytes32 dealId, bytes32 resultHash) external;
 
-    /// @notice Pays the provider price less the protocol fee and releases the obligation.
-    /// @dev The client may settle a committed deal at once; anyone may after the challenge window. A failed
-    /// payout is credited to `claimable`. Coverage above the obligations that remain is paid to the provider too.
+    /// @notice Credits the price to the provider's `earnings` and releases the obligation; no transfer.
+    /// @dev The client may settle a committed deal at once; anyone may after the challenge window. Coverage above
+    /// the obligations that remain is credited to the provider's `claimable`.
     function settle(DealTerms calldata terms) external;
 
-    /// @notice `settle` for many deals; deals that are not settleable by the caller are skipped, not reverted.
-    /// @dev Consecutive deals of the same provider are paid with one transfer; order deals by provider.
-    function settleMany(DealTerms[] calldata terms) external;
+    /// @notice Anyone: settles `provider`'s committed deals whose challenge window has passed, with one write of
+    /// the provider's position and one `DealsSettled` event; other ids are skipped, not reverted.
+    function settleMany(address provider, bytes32[] calldata dealIds) external;
+
+    /// @notice Sends the caller its `earnings` less the protocol fee (`protocolFeeBps` of them, rounded down).
+    function withdrawEarnings() external;
+
+    /// @notice Pulls `amount` payment tokens into the caller's credit (`claimable`), which pays its deals.
+    function depositPayment(uint256 amount) external;
 
     /// @notice The client disputes a committed deal inside the challenge window and posts
     /// `disputeBondBps x price` payment tokens as a bond.
@@ -362,7 +398,7 @@ interface IAllotMarket {
 
     /// @notice The arbiter decides a dispute, before the arbitration window ends. At fault: the bond goes back to
     /// the client and the deal becomes `Defaulted` (liquidatable). Not at fault: the deal settles as in `settle`
-    /// and the bond goes to the provider.
+    /// (price credited to `earnings`) and the bond is paid to the provider.
     function resolveDispute(DealTerms calldata terms, bool providerAtFault) external;
 
     /// @notice Anyone, once the arbitration window has passed without an answer: the default outcome. The
@@ -371,7 +407,8 @@ interface IAllotMarket {
     function closeExpiredDispute(DealTerms calldata terms) external;
 
     /// @notice Liquidates a deal that is `Open` past its deadline, `Defaulted`, or `Liquidating`.
-    /// @dev Order of payment: the client's price is refunded from escrow (never waits for the oracle); the
+    /// @dev Everything is credited to `claimable` (client and caller withdraw with `claim`): no transfer here.
+    /// Order of payment: the client's price is refunded from escrow (never waits for the oracle); the
     /// compensation `terms.collateral` is taken from the provider's coverage, then free collateral, then pending
     /// withdrawal (at the oracle price), then the insurance fund (payment tokens, then collateral tokens). Only
     /// then the caller gets `keeperBonusBps` and the insurance fund `insuranceBps` of the compensation the provider
@@ -399,7 +436,7 @@ interface IAllotMarket {
     /*                                      CLAIMS AND FEES                                      */
     /* ----------------------------------------------------------------------------------------- */
 
-    /// @notice Sends the caller its credited balance of `token` (payouts that failed earlier).
+    /// @notice Sends the caller its credited balance of `token` (refunds, compensation, bonuses, failed payouts).
     function claim(address token) external;
 
     /// @notice Anyone may add payment tokens to the insurance fund.
@@ -426,7 +463,7 @@ interface IAllotMarket {
     /// @return dealId keccak256("\x19\x01" || DOMAIN_SEPARATOR || hashStruct(terms)).
     function hashDealTerms(DealTerms calldata terms) external view returns (bytes32 dealId);
 
-    function deal(bytes32 dealId) external view returns (DealState memory);
+    function deal(address provider, bytes32 dealId) external view returns (DealState memory);
 
     function position(address provider) external view returns (Position memory);
 

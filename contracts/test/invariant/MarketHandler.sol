@@ -208,8 +208,9 @@ contract MarketHandler is Test {
     function commit(uint256 index) external {
         (bool found, DealTerms memory t) = _pick(index, _bit(DealStatus.Open));
         if (!found) return;
+        bytes32 id = market.hashDealTerms(t);
         vm.prank(t.provider);
-        market.commitResult(t, keccak256("result"));
+        market.commitResult(id, keccak256("result"));
         ++calls["commit"];
     }
 
@@ -222,21 +223,62 @@ contract MarketHandler is Test {
         ++calls["settle"];
     }
 
-    function settleMany(uint256 start, uint256 count, uint256 caller) external {
+    /// @dev One provider's ids, with other providers' deals mixed in: those must be skipped, not credited.
+    function settleMany(uint256 who, uint256 start, uint256 count, uint256 caller) external {
         uint256 n = _deals.length;
         if (n == 0) return;
+        address p = providers[who % providers.length];
         start = start % n;
         count = bound(count, 1, 12);
-        DealTerms[] memory batch = new DealTerms[](count);
+        bytes32[] memory ids = new bytes32[](count);
         for (uint256 j; j < count; ++j) {
-            batch[j] = _deals[(start + j) % n];
+            ids[j] = dealIds[(start + j) % n];
+        }
+        uint256 earningsBefore = market.position(p).earnings;
+        uint256 expected;
+        for (uint256 j; j < count; ++j) {
+            DealTerms memory t = _deals[(start + j) % n];
+            DealState memory d = market.deal(t.provider, ids[j]);
+            bool settleable = t.provider == p && d.status == DealStatus.Committed
+                && block.timestamp >= uint256(d.time) + market.parameters().challengeWindow;
+            // a duplicate id is settled once
+            for (uint256 k; k < j && settleable; ++k) {
+                if (ids[k] == ids[j]) settleable = false;
+            }
+            if (settleable) expected += t.price;
         }
         vm.prank(keepers[caller % keepers.length]);
-        market.settleMany(batch);
+        market.settleMany(p, ids);
+        if (market.position(p).earnings != earningsBefore + expected) _violate("settleMany credited the wrong amount");
         for (uint256 j; j < count; ++j) {
-            _markFinal(batch[j]);
+            _markFinal(_deals[(start + j) % n]);
         }
         ++calls["settleMany"];
+    }
+
+    function withdrawEarnings(uint256 who) external {
+        address p = providers[who % providers.length];
+        for (uint256 j; j < providers.length; ++j) {
+            address c = providers[(who + j) % providers.length];
+            if (market.position(c).earnings != 0) {
+                p = c;
+                break;
+            }
+        }
+        if (usd.blocked(p)) usd.setBlocked(p, false);
+        vm.prank(p);
+        market.withdrawEarnings();
+        ++calls["withdrawEarnings"];
+    }
+
+    /// @dev A client keeps a credit in the market; its next deals are paid from it.
+    function depositPayment(uint256 who, uint256 amount) external {
+        address c = clients[who % clients.length];
+        amount = bound(amount, 1, 2_000 * payUnit);
+        _mintUsd(c, amount);
+        vm.prank(c);
+        market.depositPayment(amount);
+        ++calls["depositPayment"];
     }
 
     function dispute(uint256 index) external {
@@ -252,7 +294,7 @@ contract MarketHandler is Test {
     function resolveDispute(uint256 index, bool atFault) external {
         (bool found, DealTerms memory t) = _pick(index, _bit(DealStatus.Disputed));
         if (!found) return;
-        uint256 bond = market.deal(market.hashDealTerms(t)).amount;
+        uint256 bond = (uint256(t.price) * market.parameters().disputeBondBps + 9_999) / 10_000;
         vm.prank(arbiter);
         market.resolveDispute(t, atFault);
         if (!atFault) ghostBondsWon[t.provider] += bond;
@@ -265,7 +307,7 @@ contract MarketHandler is Test {
         (bool found, DealTerms memory t) = _pick(index, _bit(DealStatus.Disputed));
         if (!found) return;
         bytes32 id = market.hashDealTerms(t);
-        uint256 endsAt = market.deal(id).committedAt + market.parameters().arbitrationWindow;
+        uint256 endsAt = uint256(market.deal(t.provider, id).time) + market.parameters().arbitrationWindow;
         if (block.timestamp < endsAt) vm.warp(endsAt);
         vm.prank(keepers[caller % keepers.length]);
         market.closeExpiredDispute(t);
@@ -403,7 +445,7 @@ contract MarketHandler is Test {
             _pick(index, _bit(DealStatus.Settled) | _bit(DealStatus.Liquidated) | _bit(DealStatus.DisputeExpired));
         if (!found) return;
         bytes32 id = market.hashDealTerms(t);
-        DealStatus status = market.deal(id).status;
+        DealStatus status = market.deal(t.provider, id).status;
         bytes32 before = _snapshot();
         address k = keepers[caller % keepers.length];
 
@@ -420,16 +462,16 @@ contract MarketHandler is Test {
         vm.prank(arbiter);
         try market.resolveDispute(t, false) {} catch {}
         vm.prank(t.provider);
-        try market.commitResult(t, bytes32(0)) {} catch {}
+        try market.commitResult(id, bytes32(0)) {} catch {}
         vm.prank(k);
         try market.closeExpiredDispute(t) {} catch {}
-        DealTerms[] memory batch = new DealTerms[](1);
-        batch[0] = t;
+        bytes32[] memory batch = new bytes32[](1);
+        batch[0] = id;
         vm.prank(t.client);
-        try market.settleMany(batch) {} catch {}
+        try market.settleMany(t.provider, batch) {} catch {}
 
         if (_snapshot() != before) _violate("a final deal moved funds");
-        if (market.deal(id).status != status) _violate("a final deal changed status");
+        if (market.deal(t.provider, id).status != status) _violate("a final deal changed status");
         ++calls["pokeFinal"];
     }
 
@@ -461,13 +503,13 @@ contract MarketHandler is Test {
         uint256 n = _deals.length;
         for (uint256 j; j < n; ++j) {
             uint256 i = (seed + j) % n;
-            if (mask & _bit(market.deal(dealIds[i]).status) != 0) return (true, _deals[i]);
+            if (mask & _bit(market.deal(_deals[i].provider, dealIds[i]).status) != 0) return (true, _deals[i]);
         }
     }
 
     function _markFinal(DealTerms memory t) internal {
         bytes32 id = market.hashDealTerms(t);
-        DealStatus status = market.deal(id).status;
+        DealStatus status = market.deal(t.provider, id).status;
         DealStatus recorded = ghostFinal[id];
         if (recorded != DealStatus.None && recorded != status) _violate("a final deal left its final status");
         if (status == DealStatus.Settled || status == DealStatus.Liquidated || status == DealStatus.DisputeExpired) {

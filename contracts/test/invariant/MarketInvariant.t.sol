@@ -20,7 +20,7 @@ import {MarketHandler} from "./MarketHandler.sol";
 
 /// @dev The accounting rules, checked after every call of a random sequence:
 /// - per token, what the market holds equals what it owes (escrows, dispute bonds, collateral, pending
-///   withdrawals, coverage, insurance fund, fees, claimable credits);
+///   withdrawals, coverage, insurance fund, fees, claimable credits, providers' credited earnings);
 /// - each provider's obligations equal the compensation its unfinished deals may still cost;
 /// - coverage never exceeds obligations;
 /// - a final deal never moves funds or changes status again;
@@ -91,7 +91,7 @@ abstract contract MarketInvariantTest is Test {
         );
         handler = new MarketHandler(market, usd, col, feed, owner, arbiter);
         targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](26);
+        bytes4[] memory selectors = new bytes4[](28);
         selectors[0] = MarketHandler.deposit.selector;
         selectors[1] = MarketHandler.requestWithdrawal.selector;
         selectors[2] = MarketHandler.cancelWithdrawal.selector;
@@ -118,6 +118,8 @@ abstract contract MarketInvariantTest is Test {
         selectors[23] = MarketHandler.movePrice.selector;
         selectors[24] = MarketHandler.closeExpiredDispute.selector;
         selectors[25] = MarketHandler.updateVolatility.selector;
+        selectors[26] = MarketHandler.withdrawEarnings.selector;
+        selectors[27] = MarketHandler.depositPayment.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -130,17 +132,20 @@ abstract contract MarketInvariantTest is Test {
         uint256 n = handler.dealCount();
         for (uint256 i; i < n; ++i) {
             DealTerms memory t = handler.dealTerms(i);
-            DealState memory d = market.deal(handler.dealIds(i));
+            DealState memory d = market.deal(t.provider, handler.dealIds(i));
             if (
                 d.status == DealStatus.Open || d.status == DealStatus.Committed || d.status == DealStatus.Disputed
                     || d.status == DealStatus.Defaulted
             ) o.payment += t.price;
-            if (d.status == DealStatus.Disputed) o.payment += d.amount;
+            if (d.status == DealStatus.Disputed) {
+                o.payment += (uint256(t.price) * market.parameters().disputeBondBps + 9_999) / 10_000;
+            }
         }
         uint256 p = handler.providerCount();
         for (uint256 i; i < p; ++i) {
             Position memory pos = market.position(handler.providers(i));
-            o.payment += pos.coverage;
+            // Credited earnings are claims on the market like any other.
+            o.payment += uint256(pos.coverage) + pos.earnings;
             o.collateral += uint256(pos.collateral) + pos.pendingWithdrawal;
         }
         o.payment += market.insuranceFund() + market.feesAccrued();
@@ -172,9 +177,9 @@ abstract contract MarketInvariantTest is Test {
             uint256 entitled = handler.mintedUsd(p) + handler.ghostBondsWon(p) + handler.ghostCoverageBought(p);
             for (uint256 j; j < n; ++j) {
                 DealTerms memory t = handler.dealTerms(j);
-                if (t.provider == p && market.deal(handler.dealIds(j)).status == DealStatus.Settled) entitled += t.price;
+                if (t.provider == p && market.deal(p, handler.dealIds(j)).status == DealStatus.Settled) entitled += t.price;
             }
-            uint256 heldUsd = usd.balanceOf(p) + market.claimable(address(usd), p);
+            uint256 heldUsd = usd.balanceOf(p) + market.claimable(address(usd), p) + market.position(p).earnings;
             if (sameToken()) {
                 assertLe(heldUsd, entitled + handler.mintedCol(p), "a provider holds more than it put in and earned");
             } else {
@@ -223,12 +228,12 @@ abstract contract MarketInvariantTest is Test {
             for (uint256 j; j < n; ++j) {
                 DealTerms memory t = handler.dealTerms(j);
                 if (t.provider != provider) continue;
-                DealState memory d = market.deal(handler.dealIds(j));
+                DealState memory d = market.deal(provider, handler.dealIds(j));
                 if (
                     d.status == DealStatus.Open || d.status == DealStatus.Committed || d.status == DealStatus.Disputed
                         || d.status == DealStatus.Defaulted
                 ) expected += t.collateral;
-                if (d.status == DealStatus.Liquidating) expected += d.amount;
+                if (d.status == DealStatus.Liquidating) expected += d.collateral;
             }
             Position memory pos = market.position(provider);
             assertEq(pos.obligations, expected, "obligations");
@@ -245,13 +250,13 @@ abstract contract MarketInvariantTest is Test {
         for (uint256 i; i < n; ++i) {
             DealTerms memory t = handler.dealTerms(i);
             bytes32 id = handler.dealIds(i);
-            DealState memory d = market.deal(id);
+            DealState memory d = market.deal(t.provider, id);
             if (d.status == DealStatus.Liquidated) {
                 assertEq(handler.ghostRefund(id), t.price, "refund");
                 assertEq(handler.ghostCompensation(id) + handler.ghostShortfall(id), t.collateral, "compensation");
             } else if (d.status == DealStatus.Liquidating) {
                 assertEq(handler.ghostRefund(id), t.price, "refund");
-                assertEq(handler.ghostCompensation(id) + d.amount, t.collateral, "deferred compensation");
+                assertEq(handler.ghostCompensation(id) + d.collateral, t.collateral, "deferred compensation");
             } else {
                 assertEq(handler.ghostRefund(id) + handler.ghostCompensation(id), 0, "paid without liquidation");
             }

@@ -162,8 +162,9 @@ abstract contract BaseTest is Test {
     }
 
     function commit(DealTerms memory t) internal {
+        bytes32 dealId = market.hashDealTerms(t);
         vm.prank(t.provider);
-        market.commitResult(t, keccak256("result"));
+        market.commitResult(dealId, keccak256("result"));
     }
 
     /// @dev A funded provider with one open deal.
@@ -173,8 +174,38 @@ abstract contract BaseTest is Test {
         dealId = open(t);
     }
 
-    function statusOf(bytes32 dealId) internal view returns (DealStatus) {
-        return market.deal(dealId).status;
+    /// @dev Deals are kept under their provider: looks under both test providers.
+    function statusOf(bytes32 dealId) internal view returns (DealStatus status) {
+        status = market.deal(provider, dealId).status;
+        if (status == DealStatus.None) status = market.deal(otherProvider, dealId).status;
+    }
+
+    /// @dev Withdraws all the market credits `who` (earnings, then `claimable` of both tokens), as its owner
+    /// would: settlement and deal liquidation credit instead of paying (pull over push).
+    function cashOut(address who) internal {
+        if (market.position(who).earnings != 0) {
+            vm.prank(who);
+            market.withdrawEarnings();
+        }
+        if (market.claimable(address(usd), who) != 0) {
+            vm.prank(who);
+            market.claim(address(usd));
+        }
+        if (address(collateralToken) != address(usd) && market.claimable(address(collateralToken), who) != 0) {
+            vm.prank(who);
+            market.claim(address(collateralToken));
+        }
+    }
+
+    function dealOf(DealTerms memory t) internal view returns (DealState memory) {
+        return market.deal(t.provider, market.hashDealTerms(t));
+    }
+
+    function idsOf(DealTerms[] memory batch) internal view returns (bytes32[] memory ids) {
+        ids = new bytes32[](batch.length);
+        for (uint256 i; i < batch.length; ++i) {
+            ids[i] = market.hashDealTerms(batch[i]);
+        }
     }
 
     function pos(address who) internal view returns (Position memory) {

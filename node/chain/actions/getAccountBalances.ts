@@ -6,10 +6,18 @@ import { toChainError } from '../errors.ts'
 
 export type GetAccountBalancesParameters = { deployment: Pick<Deployment, 'market' | 'paymentToken' | 'collateralToken'>; account: Address }
 
-/** One market token as an account holds it: in its wallet, approved to the market, and credited by the market after a failed payout. */
+/**
+ * One market token as an account holds it: in its wallet, approved to the market, and credited by the market
+ * (`claimable`: refunds and compensation of liquidated deals, keeper bonuses, a client's deposited credit,
+ * payouts that failed), withdrawn with `claim`.
+ */
 export type TokenBalance = { token: Address; balance: bigint; allowance: bigint; claimable: bigint }
 
-export type AccountBalances = { account: Address; gas: bigint; payment: TokenBalance; collateral: TokenBalance }
+/**
+ * `earnings`: settled deal prices the market credits the account as a provider (payment-token units, before the
+ * protocol fee), withdrawn with `withdrawEarnings`.
+ */
+export type AccountBalances = { account: Address; gas: bigint; payment: TokenBalance; collateral: TokenBalance; earnings: bigint }
 
 /**
  * What an account holds for the market: native coin for gas, and for the payment and
@@ -29,8 +37,13 @@ export async function getAccountBalances(clients: ChainClients, { deployment, ac
     return { token: address, balance, allowance, claimable }
   }
   try {
-    const [gas, payment, collateral] = await Promise.all([clients.public.getBalance({ address: account }), token(deployment.paymentToken), token(deployment.collateralToken)])
-    return { account, gas, payment, collateral }
+    const [gas, payment, collateral, position] = await Promise.all([
+      clients.public.getBalance({ address: account }),
+      token(deployment.paymentToken),
+      token(deployment.collateralToken),
+      clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'position', args: [account] }),
+    ])
+    return { account, gas, payment, collateral, earnings: position.earnings }
   } catch (error) {
     throw toChainError(error, { functionName: 'balanceOf', rpcUrl: clients.rpcUrl })
   }

@@ -33,10 +33,24 @@ export function getMaxDealCollateral(clients: ChainClients, { deployment, provid
   return read(clients, 'maxDealCollateral', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'maxDealCollateral', args: [provider] }))
 }
 
-/** A deal's on-chain state, with its status by name. */
-export async function getDeal(clients: ChainClients, { deployment, dealId }: { deployment: Market; dealId: Hex }) {
-  const state = await read(clients, 'deal', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'deal', args: [dealId] }))
+/**
+ * A deal's on-chain state, with its status by name. The market keeps deals under their provider; a caller that
+ * does not know it (only the id) pays one log query: the provider is a topic of the deal's `DealOpened`.
+ * `time` is the deadline while `Open`, when the result was committed once `Committed`, when the dispute began
+ * once `Disputed`; `collateral` is what is still owed while `Liquidating`.
+ */
+export async function getDeal(clients: ChainClients, { deployment, dealId, provider }: { deployment: Market & Partial<Pick<Deployment, 'deploymentBlock'>>; dealId: Hex; provider?: Address }) {
+  const owner = provider ?? (await findDealProvider(clients, { deployment, dealId }))
+  const state = owner === undefined ? { status: 0, time: 0, price: 0n, collateral: 0n } : await read(clients, 'deal', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'deal', args: [owner, dealId] }))
   return { ...state, statusName: dealStatuses[state.status] ?? 'None' }
+}
+
+/** The provider of a deal, from its `DealOpened` event; undefined when no such deal was opened. */
+export async function findDealProvider(clients: ChainClients, { deployment, dealId }: { deployment: Market & Partial<Pick<Deployment, 'deploymentBlock'>>; dealId: Hex }): Promise<Address | undefined> {
+  const [opened] = await read(clients, 'DealOpened', () =>
+    clients.public.getContractEvents({ address: deployment.market, abi: allotMarketAbi, eventName: 'DealOpened', args: { dealId }, fromBlock: BigInt(deployment.deploymentBlock ?? 0) }),
+  )
+  return opened?.args.provider
 }
 
 /** The market's risk parameters. */

@@ -113,7 +113,7 @@ test('hands over every market event once, in order; a restarted follower resumes
   assert.is(prices[0]?.answer, 2n * 10n ** 8n, 'the price round at start is handed over')
 
   // While nobody follows: a result is committed and the price moves.
-  await commitResult(provider, { deployment, terms, resultHash: keccak256(toHex('result')) })
+  await commitResult(provider, { deployment, dealId, resultHash: keccak256(toHex('result')) })
   const hash = await owner.wallet.writeContract({ address: deployment.priceFeed!, abi: mockPriceFeedAbi, functionName: 'setAnswer', args: [150_000_000n] } as never)
   await owner.public.waitForTransactionReceipt({ hash })
 

@@ -10,6 +10,8 @@ import { liquidatePosition } from '../../../node/chain/actions/liquidatePosition
 import { openDeal } from '../../../node/chain/actions/openDeal.ts'
 import { getDeal, getHealthFactor, getPosition } from '../../../node/chain/actions/readMarket.ts'
 import { settle } from '../../../node/chain/actions/settle.ts'
+import { claim } from '../../../node/chain/actions/claim.ts'
+import { withdrawEarnings } from '../../../node/chain/actions/withdrawEarnings.ts'
 import type { ChainClients } from '../../../node/chain/clients.ts'
 import { startDevMarket, type DevMarket } from '../../../node/chain/devMarket.ts'
 import { increaseTime } from '../../../node/chain/devTime.ts'
@@ -51,11 +53,15 @@ test('a deal opens, commits and settles; the provider is paid less the fee', asy
   assert.is((await getPosition(client, { deployment, provider: terms.provider })).obligations, terms.collateral)
   assert.is(await balance(client, deployment.paymentToken), clientBefore - terms.price)
 
-  await commitResult(provider, { deployment, terms, resultHash: keccak256(toHex('result')) })
+  await commitResult(provider, { deployment, dealId: opened.dealId, resultHash: keccak256(toHex('result')) })
   assert.is((await getDeal(client, { deployment, dealId: opened.dealId })).statusName, 'Committed')
   await settle(client, { deployment, terms })
   assert.is((await getDeal(client, { deployment, dealId: opened.dealId })).statusName, 'Settled')
   const fee = (terms.price * 100n) / 10_000n
+  // Settlement credits the provider's earnings (pull, not push); withdrawing sends them less the fee.
+  assert.is(await balance(provider, deployment.paymentToken), providerBefore)
+  assert.is((await getPosition(client, { deployment, provider: terms.provider })).earnings, terms.price)
+  await withdrawEarnings(provider, { deployment })
   assert.is(await balance(provider, deployment.paymentToken), providerBefore + terms.price - fee)
   assert.is((await getPosition(client, { deployment, provider: terms.provider })).obligations, 0n)
 })
@@ -77,6 +83,11 @@ test('a missed deadline is liquidated by a keeper and the client is made whole',
   }
   await increaseTime(keeper, 601)
   await liquidateDeal(keeper, { deployment, terms })
+  // Credited, not sent: client and keeper claim what the liquidation credited them.
+  assert.is(await balance(client, deployment.paymentToken), paymentBefore)
+  await claim(client, { deployment, token: deployment.paymentToken })
+  await claim(client, { deployment, token: deployment.collateralToken })
+  await claim(keeper, { deployment, token: deployment.collateralToken })
 
   assert.is(await balance(client, deployment.paymentToken), paymentBefore + terms.price, 'payment refunded')
   // 20 tUSD of compensation at 2 tUSD per ALS = 10 ALS.

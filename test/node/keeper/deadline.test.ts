@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert'
 import { parseUnits } from 'viem'
 import { allotMarketAbi } from '../../../contracts/abi/index.ts'
 import { getDeal } from '../../../node/chain/actions/readMarket.ts'
+import { claim } from '../../../node/chain/actions/claim.ts'
 import type { ChainClients } from '../../../node/chain/clients.ts'
 import { startDevMarket, type DevMarket } from '../../../node/chain/devMarket.ts'
 import { chainTime, increaseTime } from '../../../node/chain/devTime.ts'
@@ -47,6 +48,9 @@ test('a deal past its deadline is liquidated within 2 s of it on 1 s blocks; the
     assert.ok(delay >= 0n && delay <= 2n, `liquidated ${delay} s after the deadline`)
 
     assert.is((await getDeal(owner, { deployment, dealId })).statusName, 'Liquidated')
+    // Credited (pull, not push): the client claims its refund and compensation.
+    await claim(client, { deployment, token: deployment.paymentToken })
+    await claim(client, { deployment, token: deployment.collateralToken })
     assert.is(await balanceOf(client, deployment.paymentToken), paymentBefore + terms.price, 'payment refunded')
     // 20 tUSD of compensation at $2 per ALS.
     assert.is(await balanceOf(client, deployment.collateralToken), collateralBefore + parseUnits('10', 18), 'compensated')

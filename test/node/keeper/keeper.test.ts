@@ -9,6 +9,7 @@ import { commitResult } from '../../../node/chain/actions/commitResult.ts'
 import { dispute } from '../../../node/chain/actions/dispute.ts'
 import { getDeal, getHealthFactor, getPosition } from '../../../node/chain/actions/readMarket.ts'
 import { resolveDispute } from '../../../node/chain/actions/resolveDispute.ts'
+import { claim } from '../../../node/chain/actions/claim.ts'
 import { createChainClients, type ChainClients } from '../../../node/chain/clients.ts'
 import { startDevMarket, type DevMarket } from '../../../node/chain/devMarket.ts'
 import { chainTime, increaseTime } from '../../../node/chain/devTime.ts'
@@ -48,7 +49,7 @@ test('a lost dispute is liquidated at once; nothing happens while the dispute is
   const events = recordEvents(running.keeper)
   try {
     const { terms, dealId } = await openTestDeal(market, disputedProvider, client)
-    await commitResult(disputedProvider, { deployment, terms, resultHash: keccak256(toHex('a wrong result')) })
+    await commitResult(disputedProvider, { deployment, dealId, resultHash: keccak256(toHex('a wrong result')) })
     await dispute(client, { deployment, terms })
     await waitFor(() => running.keeper.metrics().cursor!.block >= (running.keeper.metrics().lastBlock ?? 0n) && running.keeper.metrics().lastBlock !== undefined, { what: 'the keeper to catch up' })
     assert.equal(events, [], 'a committed or disputed deal is not liquidatable')
@@ -61,7 +62,8 @@ test('a lost dispute is liquidated at once; nothing happens while the dispute is
     assert.is(detail.reason, 'dispute')
     assert.is(detail.blockNumber, resolved.receipt.blockNumber + 1n, 'in the block right after the ruling')
     assert.is((await getDeal(owner, { deployment, dealId })).statusName, 'Liquidated')
-    // The refund plus the dispute bond (returned by the ruling itself).
+    // The refund (credited by the liquidation, claimed) plus the dispute bond (returned by the ruling itself).
+    await claim(client, { deployment, token: deployment.paymentToken })
     assert.ok((await balanceOf(client, deployment.paymentToken)) >= paymentBefore + terms.price)
     await waitFor(() => running.keeper.metrics().dealsTracked === 0, { what: 'the deal to leave the book' })
   } finally {
