@@ -14,3 +14,13 @@ export class SettingError extends BaseError {
     super(`The setting ${key} from ${source} is invalid: ${reason}.`, { hint: 'Fix it, or run `allot config show` to see where each setting comes from.' })
   }
 }
+
+/** The --params file of `allot market create` cannot be read as market parameters. */
+export class MarketParamsFileError extends BaseError {
+  override name = 'MarketParamsFileError'
+  constructor({ path, reason }: { path: string; reason: string }) {
+    super(`The market parameters file ${path} cannot be used: ${reason}.`, {
+      hint: 'Shape it like contracts/params/defaultMarket.json: a JSON object of parameter names to integers (basis points and seconds); fields left out keep the defaults.',
+    })
+  }
+}

@@ -43,6 +43,7 @@ export async function run({ argv: rawArgv, env = process.env, streams = { stdout
     .option('--listen <multiaddr...>', 'addresses the node listens on (env ALLOT_LISTEN, comma-separated)')
     .option('--bootstrap <multiaddr...>', 'peers to join the network through (env ALLOT_BOOTSTRAP, comma-separated)')
     .option('--announce <multiaddr...>', 'addresses to tell peers instead of the listen addresses, e.g. behind NAT (env ALLOT_ANNOUNCE)')
+    .option('--market <address>', "the market to trade in, from `allot market list` (env ALLOT_MARKET; default: the deployment's default market)")
     .option('--json', 'print one JSON document on stdout')
     .addOption(new Option('-v, --verbose', 'more detail (-vv for even more); DEBUG=allot:* for everything').argParser((_v, previous: number = 0) => previous + 1))
     .showHelpAfterError(false)
@@ -120,13 +121,13 @@ const groupSummaries: Record<string, string> = {
   stake: 'manage your provider collateral',
   provider: 'sell your machine’s capacity',
   job: 'run jobs on the market and follow them',
-  market: 'look at the order book',
+  market: 'look at the order book, list the markets and create new ones',
   sim: 'simulate the market under stress on the real contracts and keeper',
 }
 
 function pickFlags(globals: Record<string, unknown>): Partial<Record<SettingKey | 'home', unknown>> {
   const flags: Partial<Record<SettingKey | 'home', unknown>> = {}
-  for (const key of ['home', 'rpc', 'deployment', 'password', 'privateKey', 'listen', 'bootstrap', 'announce'] as const) {
+  for (const key of ['home', 'rpc', 'deployment', 'password', 'privateKey', 'listen', 'bootstrap', 'announce', 'market'] as const) {
     if (globals[key] !== undefined) flags[key] = globals[key]
   }
   return flags

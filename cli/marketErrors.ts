@@ -107,6 +107,12 @@ export const marketErrors: Record<string, Entry> = {
   }),
   TooManyDecimals: ([token, decimals, max]) => ({ message: `Token ${token} has ${decimals} decimals; the market supports at most ${max}.`, hint: 'Create the market with another token.' }),
   DecimalsUnreadable: ([token]) => ({ message: `Token ${token} does not say how many decimals it has.`, hint: 'Create the market with an ERC-20 token that implements decimals().' }),
+  // the factory's own
+  MarketExists: ([market]) => ({ message: `A market with exactly this configuration exists already, at ${market}.`, hint: `Use it with --market ${market}, or change a parameter to create a different market.` }),
+  UnknownMarketCode: ([codeHash, expected]) => ({
+    message: `The market code sent (hash ${codeHash}) is not the code this factory deploys (${expected}).`,
+    hint: 'This build of allot does not match the factory of the deployment: use the allot version the deployment was made with, or deploy anew with `allot chain dev`.',
+  }),
   InsufficientMarketBalance: ([token, amount, balance], f) => ({
     message: `The market holds ${f.token(token, balance)} but owes ${f.token(token, amount)}: the token lost balance (rebasing or misbehaving), so the payout is refused.`,
     hint: 'Nothing was paid out of other users’ deposits; report the token to the market’s owner.',

@@ -15,6 +15,7 @@ const schema = z.object({
   listen: z.array(z.string()),
   bootstrap: z.array(z.string()),
   announce: z.array(z.string()),
+  market: z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte market address (see `allot market list`)'),
 })
 
 export type SettingKey = keyof z.infer<typeof schema>
@@ -28,6 +29,7 @@ const envNames: Record<SettingKey, string> = {
   listen: 'ALLOT_LISTEN',
   bootstrap: 'ALLOT_BOOTSTRAP',
   announce: 'ALLOT_ANNOUNCE',
+  market: 'ALLOT_MARKET',
 }
 
 const defaults = (home: string): Partial<Record<SettingKey, unknown>> => ({

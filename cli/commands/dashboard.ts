@@ -10,14 +10,14 @@ import type { CommandSpec } from '../command.ts'
 import { startCliNode } from '../startCliNode.ts'
 import { parseInteger } from './parse.ts'
 
-/** The addresses of a node running in `home` (its node.json), to join the network through it. */
-async function localNodeAddresses(home: string): Promise<string[]> {
+/** The addresses and market of a node running in `home` (its node.json), to join the network through it. */
+async function localNode(home: string): Promise<{ addresses: string[]; market?: string }> {
   try {
     const info = JSON.parse(await readFile(join(home, 'node.json'), 'utf8'))
     process.kill(info.pid, 0)
-    return info.addresses as string[]
+    return { addresses: info.addresses as string[], market: info.market as string | undefined }
   } catch {
-    return []
+    return { addresses: [] }
   }
 }
 
@@ -30,9 +30,11 @@ export const dashboard: CommandSpec = {
     const { settings, output, signal } = context
     // The dashboard is a node of its own beside whatever runs in the home: own peer key
     // and store in <home>/dashboard, a throwaway account (it never signs), and by default
-    // it joins the network through a provider running in the same home.
-    const bootstrap = settings.bootstrap?.length ? settings.bootstrap : await localNodeAddresses(settings.home)
-    const viewer = { ...settings, home: join(settings.home, 'dashboard'), privateKey: generatePrivateKey(), bootstrap }
+    // it joins the network through a provider running in the same home,
+    // and shows that node's market unless another is chosen.
+    const local = await localNode(settings.home)
+    const bootstrap = settings.bootstrap?.length ? settings.bootstrap : local.addresses
+    const viewer = { ...settings, home: join(settings.home, 'dashboard'), privateKey: generatePrivateKey(), bootstrap, market: settings.market ?? (settings.bootstrap?.length ? undefined : local.market) }
     const { node, connection } = await startCliNode({ ...context, settings: viewer }, { syncOnStart: true })
     const stops: (() => unknown)[] = [() => node.stop()]
     try {
@@ -47,8 +49,8 @@ export const dashboard: CommandSpec = {
         snapshot: () => dashboardSnapshot({ clients: node.clients, deployment: node.deployment, tokens: connection.tokens, asks: () => node.orderBook.asks(), ledger, history, home: settings.home }),
       })
       stops.push(() => server.stop())
-      output.result({ url: server.url, port: server.port, peerId: node.info.peerId, bootstrap }, (r) =>
-        [`dashboard at ${r.url}`, 'open it in a browser on this machine; the token in it keeps other users out', bootstrap.length ? '' : 'warning: no --bootstrap and no node running in this home: the book stays empty', 'Ctrl-C to stop'].filter(Boolean).join('\n'),
+      output.result({ url: server.url, port: server.port, peerId: node.info.peerId, market: node.deployment.market, bootstrap }, (r) =>
+        [`dashboard at ${r.url}`, `market ${r.market}`, 'open it in a browser on this machine; the token in it keeps other users out', bootstrap.length ? '' : 'warning: no --bootstrap and no node running in this home: the book stays empty', 'Ctrl-C to stop'].filter(Boolean).join('\n'),
       )
       if (!signal.aborted) await once(signal, 'abort')
     } finally {

@@ -18,6 +18,7 @@ import { submitJob } from '../../node/client/submitJob.ts'
 import { hashFile } from '../../node/transfer/fetchBundle.ts'
 import type { CommandSpec } from '../command.ts'
 import { connect, type Connection } from '../connect.ts'
+import { settingsForDeal } from '../dealSettings.ts'
 import { formatToken } from './balance.ts'
 import { confirm } from '../confirm.ts'
 import { UsageError } from '../errors.ts'
@@ -132,7 +133,7 @@ export const jobResult: CommandSpec = {
     const { output, settings, signal } = context
     let deal = await findDeal(settings.home, id)
     if (unfinished(deal)) {
-      const { node, connection } = await startCliNode(context)
+      const { node, connection } = await startCliNode({ ...context, settings: settingsForDeal(settings, deal) })
       try {
         deal = await reconcileClientDeal(node.clients, { home: settings.home, deployment: node.deployment, deal })
         if (unfinished(deal) && deal.state !== 'opening')
@@ -154,8 +155,9 @@ export const jobStatus: CommandSpec = {
   arguments: ['<deal-id>'],
   examples: ['allot job status 0x3f2a…', 'allot job status 0x3f2a --json'],
   async run([id], _options, { settings, resolved, output }) {
-    const { clients, deployment, tokens } = await connect(settings, resolved)
-    const deal = await reconcileClientDeal(clients, { home: settings.home, deployment, deal: await findDeal(settings.home, id) })
+    const remembered = await findDeal(settings.home, id)
+    const { clients, deployment, tokens } = await connect(settingsForDeal(settings, remembered), resolved)
+    const deal = await reconcileClientDeal(clients, { home: settings.home, deployment, deal: remembered })
     const onChain = await getDeal(clients, { deployment, dealId: deal.dealId })
     const overdue = onChain.statusName === 'Open' && (await deadlinePassed(clients, deal.terms.deadline)).passed
     const outcome = onChain.statusName === 'Liquidated' ? await getDealOutcome(clients, { deployment, dealId: deal.dealId }) : undefined
@@ -164,6 +166,7 @@ export const jobStatus: CommandSpec = {
     output.result({ ...describe(deal, deal.exitCode), chain: { status: onChain.statusName, committedAt: onChain.committedAt }, overdue, outcome, hint }, () =>
       [
         `deal        ${deal.dealId}`,
+        `market      ${deployment.market}`,
         `state       ${deal.state} (on chain: ${onChain.statusName}${overdue ? ', past its deadline' : ''})`,
         `provider    ${deal.terms.provider}`,
         `price       ${amount(deal.terms.price)}, collateral ${amount(deal.terms.collateral)}`,
@@ -201,7 +204,8 @@ export const jobList: CommandSpec = {
     try {
       const { clients, deployment, tokens } = await connect(settings, resolved)
       const now = await chainNow(clients)
-      const onChain = await Promise.all(deals.map((deal) => getDeal(clients, { deployment, dealId: deal.dealId })))
+      // Each deal on the market it was opened on (a home can trade in several).
+      const onChain = await Promise.all(deals.map((deal) => getDeal(clients, { deployment: { market: deal.market ?? deployment.market }, dealId: deal.dealId })))
       chain = { tokens, states: onChain.map((state, index) => listState(state.statusName, now > Number(deals[index]!.terms.deadline))) }
     } catch (error) {
       if (!(error instanceof ChainUnreachableError)) throw error
@@ -242,12 +246,12 @@ export const jobDispute: CommandSpec = {
   options: [{ flags: '-y, --yes', description: 'post the bond without asking (for scripts)' }],
   examples: ['allot job dispute 0x3f2a…', 'allot job dispute 0x3f2a --yes --json'],
   async run([id], options, { settings, resolved, output, signal }) {
-    const { clients, deployment, tokens } = await connect(settings, resolved)
     // A deal opened from another home is found by its full id in the chain's DealOpened event.
     const local = await findDeal(settings.home, id).catch((error) => {
       if (/^0x[0-9a-fA-F]{64}$/.test(id ?? '')) return undefined
       throw error
     })
+    const { clients, deployment, tokens } = await connect(settingsForDeal(settings, local), resolved)
     const dealId = (local?.dealId ?? id) as Hex
     const terms = local?.terms ?? (await findDealTerms(clients, { deployment, dealId }))
     if (!terms) throw new DealUnknownError(dealId)
@@ -287,7 +291,7 @@ export const jobLogs: CommandSpec = {
     const { settings, output, signal } = context
     let deal = await findDeal(settings.home, id)
     if (options.follow && unfinished(deal)) {
-      const { node } = await startCliNode(context)
+      const { node } = await startCliNode({ ...context, settings: settingsForDeal(settings, deal) })
       const lines = tailFollower(output, options.tail as number | undefined)
       try {
         deal = await reconcileClientDeal(node.clients, { home: settings.home, deployment: node.deployment, deal })
@@ -313,8 +317,9 @@ export const jobCancel: CommandSpec = {
   arguments: ['<deal-id>'],
   examples: ['allot job cancel 0x3f2a…'],
   async run([id], _options, { settings, resolved, output, signal }) {
-    const { clients, deployment, tokens } = await connect(settings, resolved)
-    const deal = await reconcileClientDeal(clients, { home: settings.home, deployment, deal: await findDeal(settings.home, id) })
+    const remembered = await findDeal(settings.home, id)
+    const { clients, deployment, tokens } = await connect(settingsForDeal(settings, remembered), resolved)
+    const deal = await reconcileClientDeal(clients, { home: settings.home, deployment, deal: remembered })
     if (deal.state === 'opening' || deal.state === 'abandoned') throw new DealNeverOpenedError(deal)
     const onChain = await getDeal(clients, { deployment, dealId: deal.dealId })
     if (onChain.statusName === 'Liquidated') throw new UsageError(`Deal ${deal.dealId} is already liquidated: you were refunded.`, { hint: 'See `allot job status`.' })
@@ -353,5 +358,5 @@ function tailFollower(output: { info: (text: string) => void }, tail: number | u
 }
 
 function describe(deal: ClientDeal, exitCode: number | undefined) {
-  return { dealId: deal.dealId, state: deal.state, provider: deal.terms.provider, price: deal.terms.price, collateral: deal.terms.collateral, resultDir: deal.resultDir, resultHash: deal.resultHash, exitCode, openedAt: deal.openedAt, txs: deal.txs }
+  return { dealId: deal.dealId, market: deal.market ?? null, state: deal.state, provider: deal.terms.provider, price: deal.terms.price, collateral: deal.terms.collateral, resultDir: deal.resultDir, resultHash: deal.resultHash, exitCode, openedAt: deal.openedAt, txs: deal.txs }
 }

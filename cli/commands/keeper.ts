@@ -1,10 +1,11 @@
 import { once } from 'node:events'
 import { erc20Abi, formatUnits, parseUnits } from 'viem'
 import { createChainClients } from '../../node/chain/clients.ts'
-import { readDeployment } from '../../node/chain/deployment.ts'
+import { readDeployment, type Deployment } from '../../node/chain/deployment.ts'
+import { resolveMarket } from '../../node/chain/resolveMarket.ts'
 import { ChainMismatchError, toChainError } from '../../node/chain/errors.ts'
 import { levelCursorStore, type StoredCursor } from '../../node/chain/events/cursorStore.ts'
-import { KeeperNeverRanError } from '../../node/keeper/errors.ts'
+import { KeeperNeverRanError, KeeperOnOtherMarketError } from '../../node/keeper/errors.ts'
 import { createKeeper, type Liquidation } from '../../node/keeper/index.ts'
 import { readKeeperFile, writeKeeperFile } from '../../node/keeper/keeperFile.ts'
 import { readKeeperHistory } from '../../node/keeper/readKeeperHistory.ts'
@@ -57,16 +58,18 @@ export const keeperStart: CommandSpec = {
   async run(_args, options, { settings, resolved, output, signal, fail }) {
     // The keeper's account pays gas and, for position liquidations, payment tokens; it receives the bonuses.
     const account = await commandAccount(settings)
-    const deployment = await readDeployment(settings.deployment!)
+    const file = await readDeployment(settings.deployment!)
     // A deployment file written by `allot chain dev` names its chain; an explicit --rpc/ALLOT_RPC wins.
-    const rpcUrl = resolved.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
+    const rpcUrl = resolved.sources.rpc === 'default' && file.rpcUrl ? file.rpcUrl : settings.rpc!
     const registry = createMetricsRegistry()
-    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account, registry })
+    const clients = createChainClients({ rpcUrl, chainId: file.chainId, account, registry })
+    let deployment: Deployment
     let decimals: number
     let symbol: string
     try {
       const chainId = await clients.public.getChainId()
-      if (chainId !== deployment.chainId) throw new ChainMismatchError({ expected: deployment.chainId, actual: chainId })
+      if (chainId !== file.chainId) throw new ChainMismatchError({ expected: file.chainId, actual: chainId })
+      deployment = await resolveMarket(clients, { deployment: file, market: settings.market })
       ;[decimals, symbol] = await Promise.all([
         clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'decimals' }),
         clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'symbol' }),
@@ -200,21 +203,25 @@ export const keeperStatus: CommandSpec = {
   summary: 'what the keeper of this home liquidated, its bonuses and gas, its cursor and the chain head (running or not)',
   examples: ['allot keeper status --home ~/.allot-keeper', 'allot keeper status --json'],
   async run(_args, _options, { settings, resolved, output }) {
-    const deployment = await readDeployment(settings.deployment!)
+    const deploymentFile = await readDeployment(settings.deployment!)
     const file = await readKeeperFile(settings.home)
     const running = file !== undefined && file.stoppedAt === undefined && isProcessAlive(file.pid)
     // The address from keeper.json needs no key; a home where no keeper ran yet needs one.
     const account = file ? { address: file.address, type: 'json-rpc' as const } : await commandAccount(settings).catch((error) => {
       throw new KeeperNeverRanError({ home: settings.home, cause: error })
     })
-    const rpcUrl = resolved.sources.rpc === 'default' && deployment.rpcUrl ? deployment.rpcUrl : settings.rpc!
-    const clients = createChainClients({ rpcUrl, chainId: deployment.chainId, account })
+    const rpcUrl = resolved.sources.rpc === 'default' && deploymentFile.rpcUrl ? deploymentFile.rpcUrl : settings.rpc!
+    const clients = createChainClients({ rpcUrl, chainId: deploymentFile.chainId, account })
+    let deployment: Deployment
     let head: bigint
     let token: { symbol: string; decimals: number }
     let collateralSymbol: string
     try {
       const chainId = await clients.public.getChainId()
-      if (chainId !== deployment.chainId) throw new ChainMismatchError({ expected: deployment.chainId, actual: chainId })
+      if (chainId !== deploymentFile.chainId) throw new ChainMismatchError({ expected: deploymentFile.chainId, actual: chainId })
+      // A keeper running in this home answers for its own market; another one chosen would get its figures wrong.
+      if (running && settings.market && settings.market.toLowerCase() !== file.market.toLowerCase()) throw new KeeperOnOtherMarketError({ home: settings.home, market: file.market, chosen: settings.market })
+      deployment = await resolveMarket(clients, { deployment: deploymentFile, market: settings.market ?? (running ? file.market : undefined) })
       const read = (address: `0x${string}`, functionName: 'symbol' | 'decimals') => clients.public.readContract({ address, abi: erc20Abi, functionName })
       ;[head, token, collateralSymbol] = await Promise.all([
         clients.public.getBlockNumber(),

@@ -87,7 +87,7 @@ export const marketList: CommandSpec = {
   summary: 'the markets the factory created: their immutable rules and the collateral factor in force now',
   examples: ['allot market list', 'allot market list --json'],
   async run(_args, _options, context) {
-    const { clients, deployment } = await connect(context.settings, context.resolved)
+    const { clients, deployment, defaultMarket } = await connect(context.settings, context.resolved)
     const addresses = deployment.factory ? await listMarkets(clients, { factory: deployment.factory }) : [deployment.market]
     const markets = await Promise.all(
       addresses.map(async (address) => {
@@ -99,7 +99,7 @@ export const marketList: CommandSpec = {
           clients.public.readContract({ address, abi: allotMarketAbi, functionName: 'collateralToken' }),
           clients.public.readContract({ address, abi: allotMarketAbi, functionName: 'badDebt' }),
         ])
-        return { market: address, default: address === deployment.market, paymentToken, collateralToken, parameters, effective: factors, badDebt }
+        return { market: address, default: address === defaultMarket, chosen: address === deployment.market, paymentToken, collateralToken, parameters, effective: factors, badDebt }
       }),
     )
     context.output.result(markets, (list) => {
@@ -107,7 +107,7 @@ export const marketList: CommandSpec = {
       const bps = (value: number | bigint) => `${Number(value) / 100}%`
       const hours = (seconds: number) => `${+(seconds / 3600).toFixed(2)} h`
       for (const m of list)
-        t.push([m.market, m.default ? 'default' : '', m.effective ? bps(m.effective.collateralFactorBps) : '?', bps(m.parameters.collateralFactorBps), bps(m.parameters.liquidationThresholdBps), bps(m.parameters.keeperBonusBps), bps(m.parameters.insuranceBps), bps(m.parameters.protocolFeeBps), hours(m.parameters.unbondingPeriod), hours(m.parameters.arbitrationWindow), `${m.parameters.minDealDuration} s`, String(m.badDebt)])
+        t.push([m.market, [m.default ? 'default' : '', m.chosen && !m.default ? 'chosen' : ''].join(''), m.effective ? bps(m.effective.collateralFactorBps) : '?', bps(m.parameters.collateralFactorBps), bps(m.parameters.liquidationThresholdBps), bps(m.parameters.keeperBonusBps), bps(m.parameters.insuranceBps), bps(m.parameters.protocolFeeBps), hours(m.parameters.unbondingPeriod), hours(m.parameters.arbitrationWindow), `${m.parameters.minDealDuration} s`, String(m.badDebt)])
       return `${list.length} market${list.length === 1 ? '' : 's'}${deployment.factory ? ` from factory ${deployment.factory}` : ''}\n${t.toString()}`
     })
   },

@@ -98,9 +98,10 @@ export const providerStart: CommandSpec = {
       const { tokens } = connection
       // What the ask carries: every runtime named has started, or the start failed.
       const runtimes = status.ask?.ask.runtimes ?? node.runtimes!.kinds
-      output.result({ ...node.info, control: control.url, capacity, runtimes, canBack: status.backingRoom }, () =>
+      output.result({ ...node.info, market: connection.deployment.market, control: control.url, capacity, runtimes, canBack: status.backingRoom }, () =>
         [
           `provider ${node.info.address}`,
+          `market   ${connection.deployment.market}${connection.deployment.market === connection.defaultMarket ? ' (the default market)' : ''}`,
           `peer id  ${node.info.peerId}`,
           ...node.info.addresses.map((address) => `listening on ${address}`),
           `selling  ${capacity.cpuMillicores / 1000} cores, ${capacity.memoryMiB} MiB memory, ${capacity.diskMiB} MiB disk${capacity.gpus.length ? `, ${capacity.gpus.length} GPU(s): ${gpuModels.join(', ')}` : ''}`,

@@ -1,4 +1,5 @@
 import { formatUnits, maxUint256 } from 'viem'
+import { ProviderOnOtherMarketError } from '../../node/control/errors.ts'
 import { fetchControl, type Jsonified } from '../../node/control/fetchControl.ts'
 import type { ProviderStatusSnapshot } from '../../node/provider/providerStatus.ts'
 import type { CommandSpec } from '../command.ts'
@@ -12,6 +13,7 @@ export const providerStatusCommand: CommandSpec = {
   examples: ['allot provider status', 'allot provider status --home ~/.allot-provider --json'],
   async run(_args, _options, { settings, output, signal }) {
     const status = await fetchControl<ProviderStatusSnapshot>({ home: settings.home, path: '/status', signal })
+    if (settings.market && settings.market.toLowerCase() !== status.market.toLowerCase()) throw new ProviderOnOtherMarketError({ home: settings.home, market: status.market, chosen: settings.market })
     output.result(status, describeProviderStatus)
   },
 }
@@ -29,6 +31,7 @@ export function describeProviderStatus(status: Snapshot): string {
   return [
     `provider          ${status.address}`,
     `peer id           ${status.peerId}`,
+    `market            ${status.market}`,
     '',
     `collateral        ${formatToken(BigInt(position.collateral), collateral)}${position.collateralValue === null ? '' : ` (worth ${pay(position.collateralValue)})`}`,
     ...(BigInt(position.pendingWithdrawal) > 0n

@@ -1,5 +1,5 @@
-import { parseEventLogs, type Address } from 'viem'
-import { allotMarketBytecode, allotMarketFactoryAbi } from '../../contracts/abi/index.ts'
+import { encodeAbiParameters, keccak256, parseEventLogs, zeroAddress, type AbiParameter, type Address, type Hex } from 'viem'
+import { allotMarketAbi, allotMarketBytecode, allotMarketFactoryAbi } from '../../contracts/abi/index.ts'
 import defaultParameters from '../../contracts/params/defaultMarket.json' with { type: 'json' }
 import { writeContractAction, type WriteResult } from './actions/writeMarket.ts'
 import type { ChainClients } from './clients.ts'
@@ -39,6 +39,37 @@ export type MarketConfig = {
   params: MarketParameters
 }
 
+/** The factory's ABI with the market's errors: the constructor's refusals (bounds, decimals, feed) bubble up through the factory. */
+const factoryAbiWithMarketErrors = [...allotMarketFactoryAbi, ...allotMarketAbi.filter((item) => item.type === 'error')]
+
+const configParameter = allotMarketFactoryAbi.find((item) => item.type === 'function' && item.name === 'createMarket')!.inputs[1] as AbiParameter
+
+/** The factory's key for a configuration, `keccak256(abi.encode(config))`: one market per key. */
+export function marketId(config: MarketConfig): Hex {
+  return keccak256(encodeAbiParameters([configParameter], [config]))
+}
+
+/** The market the factory created for exactly this configuration, if any. */
+export async function findMarket(clients: ChainClients, { factory, config }: { factory: Address; config: MarketConfig }): Promise<Address | undefined> {
+  const market = await clients.public.readContract({ address: factory, abi: allotMarketFactoryAbi, functionName: 'marketOf', args: [marketId(config)] })
+  return market === zeroAddress ? undefined : market
+}
+
+/** An existing market's whole configuration (its fee recipient as it is now). */
+export async function readMarketConfig(clients: ChainClients, { market }: { market: Address }): Promise<MarketConfig> {
+  const read = <name extends 'paymentToken' | 'collateralToken' | 'priceFeed' | 'arbiter' | 'feeRecipient' | 'parameters'>(functionName: name) =>
+    clients.public.readContract({ address: market, abi: allotMarketAbi, functionName })
+  const [paymentToken, collateralToken, priceFeed, arbiter, feeRecipient, params] = await Promise.all([
+    read('paymentToken'),
+    read('collateralToken'),
+    read('priceFeed'),
+    read('arbiter'),
+    read('feeRecipient'),
+    read('parameters'),
+  ])
+  return { paymentToken, collateralToken, priceFeed, arbiter, feeRecipient, params: { ...params } }
+}
+
 export type CreateMarketParameters = { factory: Address; config: MarketConfig; signal?: AbortSignal }
 
 /**
@@ -51,7 +82,7 @@ export type CreateMarketParameters = { factory: Address; config: MarketConfig; s
 export async function createMarket(clients: ChainClients, { factory, config, signal }: CreateMarketParameters): Promise<WriteResult & { market: Address }> {
   const result = await writeContractAction(clients, {
     address: factory,
-    abi: allotMarketFactoryAbi,
+    abi: factoryAbiWithMarketErrors,
     functionName: 'createMarket',
     args: [allotMarketBytecode, config],
     signal,

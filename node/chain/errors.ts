@@ -116,3 +116,68 @@ export function toChainError(error: unknown, { functionName, rpcUrl }: { functio
   if (transport) return new ChainUnreachableError({ url: rpcUrl ?? (transport as HttpRequestError).url ?? 'unknown', cause: error })
   return error
 }
+
+/** `--market` (or ALLOT_MARKET, or the config key) names an address the deployment's factory never created. */
+export class UnknownMarketError extends BaseError {
+  override name = 'UnknownMarketError'
+  readonly market: string
+  constructor({ market, factory }: { market: string; factory?: string | undefined }) {
+    super(
+      factory
+        ? `There is no market at ${market}: the market factory ${factory} of this deployment never created it.`
+        : `There is no market at ${market} in this deployment: its file names no market factory, only the default market.`,
+      { hint: 'Run `allot market list` to see the markets you can use, or leave --market (and ALLOT_MARKET) out to use the default one.' },
+    )
+    this.market = market
+  }
+}
+
+/** How a market parameter reads to a person: basis points as a percentage, windows in seconds. */
+function describeParameterValue(field: string, value: number): string {
+  if (field.endsWith('Bps')) return `${value / 100}%`
+  const unit = [[86_400, 'd'], [3600, 'h'], [60, 'min']].find(([seconds]) => value > 0 && value % (seconds as number) === 0)
+  return unit ? `${value / (unit[0] as number)} ${unit[1]}` : `${value} s`
+}
+
+type ParameterProblem = { field: string; value: number; min: number; max: number; rule?: string; flag?: string }
+
+/** Parameters for `allot market create` that the market's constructor would refuse: every one of them, with its range. */
+export class MarketParametersOutOfBoundsError extends BaseError {
+  override name = 'MarketParametersOutOfBoundsError'
+  readonly problems: readonly ParameterProblem[]
+  /** @param problems - `flag`, where given, is how the person set the value (e.g. `--collateral-factor`). */
+  constructor({ problems }: { problems: readonly ParameterProblem[] }) {
+    const count = problems.length === 1 ? '1 market parameter is' : `${problems.length} market parameters are`
+    super(`${count} outside the bounds every market is held to; nothing was sent.`, {
+      metaMessages: problems.map(({ field, value, min, max, rule, flag }) => {
+        const range = `from ${describeParameterValue(field, min)} to ${describeParameterValue(field, max)}`
+        const shown = `  ${field}${flag ? ` (${flag})` : ''} = ${describeParameterValue(field, value)}`
+        return min > max ? `${shown}: no value fits (${range}${rule ? `: ${rule}` : ''}); fix what it depends on first` : `${shown}: must be ${range}${rule ? ` (${rule})` : ''}`
+      }),
+      hint: 'Change each value named above (its flag, or the field in the --params file) to one inside its range; `allot market create --help` lists the flags and their units.',
+    })
+    this.problems = problems
+  }
+}
+
+/** The factory holds one market per configuration: this one exists already. */
+export class MarketExistsError extends BaseError {
+  override name = 'MarketExistsError'
+  readonly market: string
+  constructor({ market }: { market: string }) {
+    super(`A market with exactly these tokens, price feed, arbiter, fee recipient and parameters exists already, at ${market}; nothing was sent.`, {
+      hint: `Use it with --market ${market} (it is in \`allot market list\`), or change a parameter to create a different market.`,
+    })
+    this.market = market
+  }
+}
+
+/** The deployment file predates the market factory: markets can be neither chosen nor created through it. */
+export class MarketFactoryMissingError extends BaseError {
+  override name = 'MarketFactoryMissingError'
+  constructor({ path }: { path: string }) {
+    super(`The deployment file ${path} names no market factory, so no market can be created through it.`, {
+      hint: 'Add the factory address to the file as "factory", or start a fresh local market with `allot chain dev`.',
+    })
+  }
+}

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Hex } from 'viem'
+import type { Address, Hex } from 'viem'
 import type { DealTerms } from '../../protocol/types/dealTerms.ts'
 import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 
@@ -11,6 +11,8 @@ export type ClientDealState = 'opening' | 'opened' | 'running' | 'committed' | '
 export type ClientDeal = {
   dealId: Hex
   terms: DealTerms
+  /** The market the deal was opened on; absent in records written before markets could be chosen (they are on the default market). */
+  market?: Address
   providerPeer: string
   /** Where the provider was reached while negotiating, so later commands find it without --bootstrap. */
   providerAddresses?: string[]

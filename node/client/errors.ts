@@ -156,3 +156,13 @@ export class DisputeNotConfirmedError extends BaseError {
     super(`Deal ${dealId} was not disputed: the bond was not confirmed.`, { hint: 'Answer y to the question, or pass --yes in scripts.' })
   }
 }
+
+/** A command about a remembered deal was pointed at another market than the one the deal was opened on. */
+export class DealOnOtherMarketError extends BaseError {
+  override name = 'DealOnOtherMarketError'
+  constructor({ dealId, market, chosen }: { dealId: string; market: string; chosen: string }) {
+    super(`Deal ${dealId.slice(0, 10)}… was opened on market ${market}, not on ${chosen} (chosen by --market, ALLOT_MARKET or the config).`, {
+      hint: `Leave the market out and the deal's own is used, or pass --market ${market}.`,
+    })
+  }
+}

@@ -181,6 +181,7 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
     let deal: ClientDeal = {
       dealId,
       terms,
+      market: deployment.market,
       providerPeer: peerId,
       providerAddresses: providerAddresses(peerId),
       providerSignature,

@@ -40,3 +40,13 @@ export class ControlRequestError extends BaseError {
     super(`The provider at ${url} answered ${status}: ${message}.`, { hint: 'Run the command again with -v; if it persists, see the provider’s terminal.' })
   }
 }
+
+/** `provider status` was asked about one market, and the provider running in the home sells in another. */
+export class ProviderOnOtherMarketError extends BaseError {
+  override name = 'ProviderOnOtherMarketError'
+  constructor({ home, market, chosen }: { home: string; market: string; chosen: string }) {
+    super(`The provider running in ${home} sells in market ${market}, not in ${chosen} (chosen by --market, ALLOT_MARKET or the config).`, {
+      hint: 'Leave the market out to see it, or start a provider for that market in another home (`allot provider start --market … --home DIR`).',
+    })
+  }
+}

@@ -51,7 +51,7 @@ export type StartNodeParameters = {
 }
 
 /** What `node.json` in the home says about a running node, so others can bootstrap from it. */
-export type NodeInfo = { peerId: string; addresses: string[]; address: string; pid: number; startedAt: string }
+export type NodeInfo = { peerId: string; addresses: string[]; address: string; market: string; pid: number; startedAt: string }
 
 export type AllotNode = {
   host: P2PHost
@@ -142,6 +142,7 @@ export async function startNode(parameters: StartNodeParameters): Promise<AllotN
       peerId: host.peerId.toString(),
       addresses: host.getMultiaddrs().map((address) => address.toString()),
       address: account.address,
+      market: deployment.market,
       pid: process.pid,
       startedAt: new Date().toISOString(),
     }

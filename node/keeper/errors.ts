@@ -38,3 +38,13 @@ export class KeeperNeverRanError extends BaseError {
     })
   }
 }
+
+/** `keeper status` was asked about one market, and the keeper running in the home liquidates in another. */
+export class KeeperOnOtherMarketError extends BaseError {
+  override name = 'KeeperOnOtherMarketError'
+  constructor({ home, market, chosen }: { home: string; market: string; chosen: string }) {
+    super(`The keeper running in ${home} liquidates in market ${market}, not in ${chosen} (chosen by --market, ALLOT_MARKET or the config).`, {
+      hint: 'Leave the market out to see it; run a keeper for the other market in its own home (`allot keeper start --market … --home DIR`).',
+    })
+  }
+}

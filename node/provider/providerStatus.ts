@@ -30,6 +30,8 @@ export type ProviderStatusOptions = {
 export type ProviderStatusSnapshot = {
   address: Address
   peerId: string
+  /** The market this provider sells in. */
+  market: Address
   position: {
     collateral: bigint
     pendingWithdrawal: bigint
@@ -114,6 +116,7 @@ export async function providerStatus({ provider, clients, deployment }: Provider
   return {
     address: local.address,
     peerId: local.peerId,
+    market: deployment.market,
     position: {
       collateral: position.collateral,
       pendingWithdrawal: position.pendingWithdrawal,

@@ -61,6 +61,19 @@ test('config show reports each setting and its source', async () => {
   assert.is(shown.home.source, 'flag')
 })
 
+test('the market comes from --market, ALLOT_MARKET or the config key; a malformed one is a SettingError naming where it came from', async () => {
+  const market = '0x1349b9f202879D3699507c79Dfb98ED94b6F768b'
+  const fromEnv = await runCli(['config', 'show', '--json', '--home', home], { env: { ALLOT_MARKET: market } })
+  assert.equal(fromEnv.json().market, { value: market, source: 'env' })
+  const fromFlag = await runCli(['config', 'show', '--json', '--home', home, '--market', market.toLowerCase()], { env: { ALLOT_MARKET: market } })
+  assert.equal(fromFlag.json().market, { value: market.toLowerCase(), source: 'flag' })
+  const malformed = await runCli(['config', 'show', '--json', '--home', home], { env: { ALLOT_MARKET: '0xdead' } })
+  assert.is(malformed.code, 1)
+  assert.is(malformed.json().error.name, 'SettingError')
+  assert.match(malformed.json().error.message, 'ALLOT_MARKET')
+  assert.match(malformed.json().error.message, 'allot market list')
+})
+
 test('--help exits 0 and lists examples', async () => {
   const result = await runCli(['chain', 'dev', '--help'])
   assert.is(result.code, 0)
