@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
-import { keccak256, recoverAddress, type Address, type Hex } from 'viem'
+import { recoverAddress, type Address, type Hex } from 'viem'
+import { keccak256 } from './keccak256.ts'
 import { bytesToHex } from './typedDataHasher.ts'
 
 type NativeSecp256k1 = {
@@ -38,5 +39,5 @@ export async function recoverSigner(digest: Uint8Array, signature: Hex): Promise
   const recoveryId = v >= 27 ? v - 27 : v
   if (recoveryId !== 0 && recoveryId !== 1) throw new Error(`invalid signature recovery byte ${v}`)
   const publicKey = native.ecdsaRecover(bytes.subarray(0, 64), recoveryId, digest, false)
-  return bytesToHex(keccak256(publicKey.subarray(1), 'bytes').subarray(12)) as Address
+  return bytesToHex(keccak256(publicKey.subarray(1)).subarray(12)) as Address
 }

@@ -1,9 +1,10 @@
-import { keccak256, type Hex } from 'viem'
+import type { Hex } from 'viem'
 import { askCancelTypes, askTypes, bidTypes } from '../../protocol/eip712/types.ts'
 import { marketDomain } from '../../protocol/eip712/marketDomain.ts'
 import type { Ask, AskCancel } from '../../protocol/types/ask.ts'
 import type { Bid } from '../../protocol/types/bid.ts'
 import type { MarketParameters } from '../../protocol/types/resources.ts'
+import { keccak256 } from './keccak256.ts'
 
 type Field = { readonly name: string; readonly type: string }
 type Types = Record<string, readonly Field[]>
@@ -11,7 +12,7 @@ type Types = Record<string, readonly Field[]>
 /** A function from a message to its 32-byte EIP-712 digest under one market's domain. */
 export type TypedDataHasher<message> = (message: message, market: MarketParameters) => Uint8Array
 
-const hash = (bytes: Uint8Array): Uint8Array => keccak256(bytes, 'bytes')
+const hash = keccak256
 
 // Model names, runtimes and peer ids repeat across a book, so their hashes are kept.
 const stringHashes = new Map<string, Uint8Array>()

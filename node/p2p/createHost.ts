@@ -1,5 +1,4 @@
 import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
 import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
@@ -10,6 +9,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createHash } from 'node:crypto'
 import { createLibp2p } from 'libp2p'
+import { batchedYamux } from './batchedYamux.ts'
 
 export type P2PServices = { identify: Identify; ping: Ping; dht: KadDHT; pubsub: GossipSub }
 export type P2PHost = Libp2p<P2PServices>
@@ -70,8 +70,8 @@ export const marketTopicScoreParams: Partial<TopicScoreParams> = {
 export const dhtProtocol = '/allot/kad/1.0.0'
 
 /**
- * Creates (without starting) a libp2p host: TCP, Noise, Yamux, identify, ping,
- * kad-dht and gossipsub.
+ * Creates (without starting) a libp2p host: TCP, Noise, Yamux (window updates
+ * batched, {@link batchedYamux}), identify, ping, kad-dht and gossipsub.
  *
  * Gossip is unsigned at the libp2p layer (`StrictNoSign`) and messages are
  * identified by the hash of their bytes: every order already carries its maker's
@@ -94,7 +94,7 @@ export async function createHost({
     addresses: { listen, ...(announce?.length ? { announce } : {}) },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [batchedYamux()],
     connectionManager: { allow: allowNetworks },
     ...(connectionGater ? { connectionGater } : {}),
     peerDiscovery: peers.length ? [bootstrap({ list: peers, timeout: 100 })] : [],

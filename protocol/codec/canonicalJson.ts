@@ -46,3 +46,46 @@ export function canonicalStringify(value: JsonValue): string {
   const keys = Object.keys(value).sort()
   return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalStringify(value[key]!)}`).join(',')}}`
 }
+
+/**
+ * `canonicalStringify(toJsonValue(value))` in one pass, without building the
+ * JSON form first: every gossip message a node receives is re-encoded to check
+ * that its bytes are canonical, and the intermediate tree was a third of
+ * decoding's time and most of its garbage.
+ *
+ * @param value - A message body (or part of one).
+ * @returns The canonical text of its JSON form.
+ * @example
+ * canonicalJson({ b: 2n, a: [1, 'x'] }) // '{"a":[1,"x"],"b":"2"}'
+ */
+export function canonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value)
+    case 'boolean':
+      return value ? 'true' : 'false'
+    case 'bigint':
+      return `"${value.toString()}"`
+    case 'number':
+      if (!Number.isSafeInteger(value)) throw new TypeError(`${value} is not a safe integer`)
+      return JSON.stringify(value)
+    case 'object': {
+      if (value === null) break
+      if (value instanceof Uint8Array) return `"${bytesToBase64(value)}"`
+      if (Array.isArray(value)) {
+        let text = '['
+        for (let index = 0; index < value.length; index++) text += (index ? ',' : '') + canonicalJson(value[index])
+        return `${text}]`
+      }
+      const record = value as Record<string, unknown>
+      let text = '{'
+      for (const key of Object.keys(record).sort()) {
+        const field = record[key]
+        if (field === undefined) continue
+        text += `${text.length > 1 ? ',' : ''}${JSON.stringify(key)}:${canonicalJson(field)}`
+      }
+      return `${text}}`
+    }
+  }
+  throw new TypeError(`cannot encode ${value === null ? 'null' : typeof value}`)
+}

@@ -9,9 +9,12 @@ import {
 } from '../errors/codec.ts'
 import { messageSchemas } from '../schemas/messages.ts'
 import type { Message, MessageType } from '../types/messages.ts'
-import { canonicalStringify, toJsonValue } from './canonicalJson.ts'
+import { canonicalJson } from './canonicalJson.ts'
 import { messageTypeByCode } from './messageTypes.ts'
 import { schemaIssues } from './schemaIssues.ts'
+
+// One decoder for every message: `fatal` throws on bad UTF-8, and a call without `stream` leaves no state behind.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 export type DecodeMessageParameters<type extends MessageType = MessageType> = {
   /** Types accepted here (a topic's or a stream's); any other known type throws. */
@@ -62,7 +65,7 @@ export function decodeMessage<type extends MessageType = MessageType>(
   const payload = bytes.subarray(2)
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(payload)
+    text = utf8.decode(payload)
   } catch (cause) {
     throw new MalformedMessageError('payload is not valid UTF-8', { cause })
   }
@@ -74,7 +77,7 @@ export function decodeMessage<type extends MessageType = MessageType>(
   }
   const parsed = messageSchemas[type].safeParse(json)
   if (!parsed.success) throw new SchemaError({ type, issues: schemaIssues(parsed.error) })
-  if (canonicalStringify(toJsonValue(parsed.data)) !== text)
+  if (canonicalJson(parsed.data) !== text)
     throw new MalformedMessageError('payload is not in canonical form')
   return { type, body: parsed.data } as DecodeMessageReturnType<type>
 }

@@ -2,7 +2,7 @@ import { MAX_MESSAGE_BYTES, WIRE_VERSION } from '../constants.ts'
 import { MessageTooLargeError, SchemaError } from '../errors/codec.ts'
 import { messageSchemas } from '../schemas/messages.ts'
 import type { Message, MessageType } from '../types/messages.ts'
-import { canonicalStringify, toJsonValue } from './canonicalJson.ts'
+import { canonicalJson, toJsonValue } from './canonicalJson.ts'
 import { messageTypeCodes } from './messageTypes.ts'
 import { schemaIssues } from './schemaIssues.ts'
 
@@ -23,7 +23,7 @@ export function encodeMessage<type extends MessageType>(message: Message<type>):
   const { type, body } = message as Message
   const parsed = messageSchemas[type].safeParse(toJsonValue(body))
   if (!parsed.success) throw new SchemaError({ type, issues: schemaIssues(parsed.error) })
-  const payload = new TextEncoder().encode(canonicalStringify(toJsonValue(parsed.data)))
+  const payload = new TextEncoder().encode(canonicalJson(parsed.data))
   const size = payload.length + 2
   if (size > MAX_MESSAGE_BYTES) throw new MessageTooLargeError({ size, maxSize: MAX_MESSAGE_BYTES })
   const bytes = new Uint8Array(size)

@@ -13,6 +13,7 @@ import {
   type UnknownMessageTypeError,
   type UnsupportedVersionError,
 } from '../../protocol/index.ts'
+import { canonicalJson, canonicalStringify, toJsonValue } from '../../protocol/codec/canonicalJson.ts'
 import { throwsNamed } from './fixtures.ts'
 import { sampleMessages, signedAsk, signedBid } from './messageSamples.ts'
 
@@ -55,6 +56,19 @@ test('the payload is canonical JSON: sorted keys, no spaces, bigints as strings,
   assert.ok(text.startsWith('{"askHash":"0x00'))
   assert.ok(text.includes('"collateral":"0","price":"1000000000000000000000000000000"'))
   assert.not.match(text, /\s/)
+})
+
+test('the one-pass canonical encoder writes what the JSON form does, for every message type and odd values', async () => {
+  const odd = [
+    { z: -0, 'é': 'line\nbreak "quoted" \u2028 \ud83d\ude00', a: [[], {}, [1n, 2]], m: undefined, b: Uint8Array.from([255, 0]) },
+    [true, false, 'x'],
+    Number.MAX_SAFE_INTEGER,
+  ]
+  for (const value of [...(await sampleMessages()).map((message) => message.body), ...odd]) assert.is(canonicalJson(value), canonicalStringify(toJsonValue(value)))
+  for (const bad of [1.5, null, [undefined], () => 1]) {
+    assert.throws(() => canonicalJson(bad))
+    assert.throws(() => canonicalStringify(toJsonValue(bad)))
+  }
 })
 
 test('encoding lowercases hex, so mixed-case input still gives the canonical bytes', async () => {
