@@ -9,13 +9,15 @@
 // node's receipt (p50, p99), the delivered fraction, and CPU ms per order per node
 // (CPU during the load, less the node's idle CPU rate measured just before).
 // Both runs first publish the same warm-up orders (not measured), and a
-// connection gater holds both to the same drawn topology.
+// connection gater holds both to the same drawn topology. Each run has its own
+// freshly started node processes.
 //
 // Options: --nodes N (default 20), --orders M (default 300), --rate R orders/s (default 10).
 import { forkPeer, type Peer } from './peerRpc.ts'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { once } from 'node:events'
 import { benchOrders, prng, quantile, type BenchOrder } from './orders.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -171,15 +173,20 @@ const { orders, providers } = benchOrders(count, { seed: 3 })
 const { orders: warmup, providers: warmupProviders } = benchOrders(Math.max(40, 2 * size), { seed: 4, makerOffset: 50_000 })
 const backed = [...providers, ...warmupProviders].map((maker) => maker.address)
 const meanBytes = orders.reduce((total, order) => total + order.bytes.length, 0) / orders.length
-const nodes = Array.from({ length: size }, spawnNode)
-let bare: RunResult
-let book: RunResult
-try {
-  bare = values['book-only'] ? emptyResult() : await runOnce(nodes, 'bare', orders, warmup, backed)
-  book = await runOnce(nodes, 'book', orders, warmup, backed)
-} finally {
-  for (const node of nodes) node.child.disconnect()
+// Each mode runs in fresh processes: run in the processes the other mode just used, the second
+// run's garbage collector also pays for the first run's heap, and its tail latency shows it.
+async function inFreshNodes(mode: 'bare' | 'book'): Promise<RunResult> {
+  const nodes = Array.from({ length: size }, spawnNode)
+  try {
+    return await runOnce(nodes, mode, orders, warmup, backed)
+  } finally {
+    const exited = nodes.map((node) => (node.child.exitCode === null ? once(node.child, 'exit') : undefined))
+    for (const node of nodes) node.child.disconnect()
+    await Promise.all(exited)
+  }
 }
+const bare = values['book-only'] ? emptyResult() : await inFreshNodes('bare')
+const book = await inFreshNodes('book')
 
 const format = (value: number, digits = 1) => value.toFixed(digits)
 const rows: Array<[string, string, string]> = [
