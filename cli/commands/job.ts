@@ -92,7 +92,7 @@ export const jobSubmit: CommandSpec = {
       const maxPrice = parseUnits(maxPriceText, connection.tokens.payment.decimals)
       // Before any provider is asked: can this account pay for what it bids?
       const funds = await checkBeforePaying(connection.clients, { deployment: connection.deployment, maxPrice, payment: connection.tokens.payment })
-      output.detail(1, `balance ${formatUnits(funds.balance, connection.tokens.payment.decimals)} ${connection.tokens.payment.symbol}, allowance ${formatUnits(funds.allowance, connection.tokens.payment.decimals)}, gas coin ${formatEther(funds.gas)}`)
+      output.detail(1, `balance ${formatUnits(funds.balance, connection.tokens.payment.decimals)} ${connection.tokens.payment.symbol}, credit in the market ${formatUnits(funds.credit, connection.tokens.payment.decimals)}, allowance ${formatUnits(funds.allowance, connection.tokens.payment.decimals)}, gas coin ${formatEther(funds.gas)}`)
       const printer = output.json && options.wait === false ? undefined : jobProgressPrinter(output, connection.tokens.payment)
       const { deal, exitCode } = await submitJob(
         { host: node.host, clients: node.clients, deployment: node.deployment, book: node.book, jobs: node.jobs, chain: node.chain },

@@ -1,4 +1,5 @@
 import { erc20Abi, formatEther, formatUnits } from 'viem'
+import { allotMarketAbi } from '../../contracts/abi/index.ts'
 import type { ChainClients } from '../chain/clients.ts'
 import type { Deployment } from '../chain/deployment.ts'
 import { toChainError } from '../chain/errors.ts'
@@ -17,20 +18,23 @@ export type CheckBeforePayingParameters = {
 /**
  * Checks that the client can pay for a deal before it negotiates one: enough of the
  * chain's coin for the gas of approving and opening, and enough payment tokens for
- * the highest price it bids. A provider then never signs terms the client cannot open.
+ * the highest price it bids — in its wallet, or as credit in the market (refunds,
+ * compensation, deposits), which pays a deal whose whole price it covers. A provider
+ * then never signs terms the client cannot open.
  *
  * @returns the balances and allowance it read.
  * @throws ClientUnfundedError naming what is missing, how much, and what to do.
  */
 export async function checkBeforePaying(clients: ChainClients, { deployment, maxPrice, payment }: CheckBeforePayingParameters) {
   const owner = clients.wallet.account.address
-  let gas: bigint, gasPrice: bigint, balance: bigint, allowance: bigint
+  let gas: bigint, gasPrice: bigint, balance: bigint, allowance: bigint, credit: bigint
   try {
-    ;[gas, gasPrice, balance, allowance] = await Promise.all([
+    ;[gas, gasPrice, balance, allowance, credit] = await Promise.all([
       clients.public.getBalance({ address: owner }),
       clients.public.getGasPrice(),
       clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'balanceOf', args: [owner] }),
       clients.public.readContract({ address: deployment.paymentToken, abi: erc20Abi, functionName: 'allowance', args: [owner, deployment.market] }),
+      clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'claimable', args: [deployment.paymentToken, owner] }),
     ])
   } catch (error) {
     throw toChainError(error, { functionName: 'balanceOf', rpcUrl: clients.rpcUrl })
@@ -42,10 +46,11 @@ export async function checkBeforePaying(clients: ChainClients, { deployment, max
       message: `Account ${owner} holds ${formatEther(gas)} of the chain's coin, less than the ${formatEther(gasNeeded)} needed for the gas of opening a deal.`,
       hint: 'Send it some of the chain’s coin (on `allot chain dev`, from a dev account), then submit again. Nothing was negotiated or paid.',
     })
-  if (balance < maxPrice)
+  // The market takes a deal's price from the credit when the credit covers all of it, else from the wallet.
+  if (balance < maxPrice && credit < maxPrice)
     throw new ClientUnfundedError({
-      message: `Account ${owner} holds ${tokens(balance)}, less than the ${tokens(maxPrice)} this job may cost (--max-price).`,
+      message: `Account ${owner} holds ${tokens(balance)}${credit > 0n ? ` and ${tokens(credit)} of credit in the market` : ''}, less than the ${tokens(maxPrice)} this job may cost (--max-price).`,
       hint: `Fund it with at least ${tokens(maxPrice - balance)} more, or lower --max-price. Nothing was negotiated or paid.`,
     })
-  return { gas, gasNeeded, balance, allowance }
+  return { gas, gasNeeded, balance, allowance, credit }
 }

@@ -6,6 +6,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { allotMarketAbi, mockERC20Abi } from '../../contracts/abi/index.ts'
+import { depositPayment } from '../../node/chain/actions/depositPayment.ts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
 import { createChainClients, devPrivateKeys } from '../../node/chain/clients.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
@@ -198,8 +200,9 @@ test('journey 3: `job submit` killed right after sending openDeal; `job status` 
   await provider.stop()
 })
 
-test('journey 5: an unfunded client is refused before negotiating, with what is missing and what to do', async () => {
-  const { process: provider, bootstrap } = await startProvider('provider-poor')
+test('journey 5: an unfunded client is refused before negotiating, with what is missing and what to do; credit in the market pays instead of the wallet', async () => {
+  // The market's shortest deal is a minute: the credit-paid job needs the slack.
+  const { process: provider, bootstrap } = await startProvider('provider-poor', ['--deadline-slack', '70'])
   const poorKey = generatePrivateKey()
   const home = join(root, 'client-poor')
   const clients = createChainClients({ rpcUrl: chainInfo.rpcUrl, account: privateKeyToAccount(keys.client) })
@@ -216,6 +219,21 @@ test('journey 5: an unfunded client is refused before negotiating, with what is 
   assert.not.match(noTokens.stdout, 'negotiating')
   assert.equal((await runCli(['job', 'list', '--json'], { env: clientEnv })).json(), [])
   assert.not.match(provider.output(), 'proposal')
+
+  // Credit in the market pays a deal whose whole price it covers: with an empty wallet and 0.5 tUSD of
+  // credit, the same job is let through and paid from the credit.
+  const deployment = JSON.parse(await readFile(chainInfo.deploymentPath, 'utf8')) as { market: Hex; paymentToken: Hex }
+  const poor = createChainClients({ rpcUrl: chainInfo.rpcUrl, account: privateKeyToAccount(poorKey) })
+  const half = 500_000n
+  await clients.public.waitForTransactionReceipt({ hash: await clients.wallet.writeContract({ address: deployment.paymentToken, abi: mockERC20Abi, functionName: 'mint', args: [poor.wallet.account.address, half] }) })
+  await depositPayment(poor, { deployment, amount: half })
+  const credit = () => poor.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'claimable', args: [deployment.paymentToken, poor.wallet.account.address] })
+  assert.is(await credit(), half)
+  const paid = await runCli(['job', 'submit', sumJob, '--max-price', '0.5', '--json'], { env: clientEnv })
+  assert.is(paid.code, 0, paid.stdout + paid.stderr)
+  assert.is(paid.json().state, 'settled')
+  assert.is(await credit(), half - BigInt(paid.json().price))
+  assert.is(await poor.public.readContract({ address: deployment.paymentToken, abi: mockERC20Abi, functionName: 'balanceOf', args: [poor.wallet.account.address] }), 0n)
   await provider.stop()
 })
 
