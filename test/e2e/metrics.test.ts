@@ -27,6 +27,14 @@ const scrape = async (url: string) => {
   assert.match(response.headers.get('content-type') ?? '', 'text/plain')
   return response.text()
 }
+// Series that follow the chain appear once the follower has polled; a loaded machine takes a while.
+async function scrapeUntil(url: string, ready: (text: string) => boolean, timeoutMs = 20_000): Promise<string> {
+  let text = await scrape(url)
+  for (const deadline = Date.now() + timeoutMs; !ready(text) && Date.now() < deadline; text = await scrape(url)) {
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return text
+}
 
 // Where a process serves its metrics: the line it prints once it does.
 async function metricsUrl(process: AllotProcess): Promise<string> {
@@ -66,7 +74,7 @@ test('the provider serves its metrics on loopback only, and nothing but /metrics
     request(providerUrl, { headers: { host: 'attacker.example:80' } }, (response) => resolve(response.statusCode!)).on('error', reject).end(),
   )
   assert.is(rebound, 403)
-  const text = await scrape(providerUrl)
+  const text = await scrapeUntil(providerUrl, (text) => sample(text, 'allot_chain_head_lag_blocks', { follower: 'provider' }) !== undefined)
   assert.ok(sample(text, 'process_cpu_user_seconds_total')! > 0, 'Node default metrics')
   assert.is(sample(text, 'allot_provider_health_factor'), Infinity)
   assert.is(sample(text, 'allot_provider_position', { part: 'collateral' }), 100e18)
@@ -85,11 +93,7 @@ test('a job changes the provider’s series: deals, jobs, duration, bytes, earni
   const { price, state, dealId } = result.json()
   assert.is(state, 'settled')
   // The provider sees the settlement on chain a moment after the client does.
-  let after = ''
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
-    after = await scrape(providerUrl)
-    if (sample(after, 'allot_provider_deals', { state: 'settled' }) === 1) break
-  }
+  const after = await scrapeUntil(providerUrl, (text) => sample(text, 'allot_provider_deals', { state: 'settled' }) === 1)
   assert.is(sample(after, 'allot_provider_deals', { state: 'settled' }), 1, after)
   assert.is(sample(after, 'allot_provider_jobs_total', { runtime: 'wasm', outcome: 'succeeded' }), 1)
   assert.is(sample(after, 'allot_provider_job_duration_seconds_count', { runtime: 'wasm' }), 1)
@@ -148,11 +152,7 @@ test('a liquidation changes the keeper’s series: attempted, won, bonus', async
     await new Promise((resolve) => setTimeout(resolve, 100))
   assert.is(status, 'Liquidated', keeper.output().slice(-800))
   // The chain shows the liquidation as soon as it is mined; the keeper counts it once it has the receipt.
-  let after = ''
-  for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 100))) {
-    after = await scrape(keeperUrl)
-    if (sample(after, 'allot_keeper_liquidations_won_total', { kind: 'deal' }) !== undefined) break
-  }
+  const after = await scrapeUntil(keeperUrl, (text) => sample(text, 'allot_keeper_liquidations_won_total', { kind: 'deal' }) !== undefined)
   assert.is(sample(after, 'allot_keeper_liquidations_attempted_total', { kind: 'deal' }), 1, keeper.output().slice(-500))
   assert.is(sample(after, 'allot_keeper_liquidations_won_total', { kind: 'deal' }), 1)
   assert.ok(sample(after, 'allot_keeper_bonus_total')! > 0)
