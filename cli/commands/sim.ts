@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import CliTable from 'cli-table3'
 import { recommendedParameters } from '../../node/sim/recommendedParameters.ts'
@@ -148,22 +148,26 @@ export const simReport: CommandSpec = {
 
 export const simSweep: CommandSpec = {
   path: ['sim', 'sweep'],
-  summary: 'sweep the risk parameters over the crash scenarios: the frontier of capital efficiency against bad-debt VaR, and the recommended set',
+  summary: 'sweep the risk parameters over the crash scenarios on the same seeds: the frontier of capital efficiency against shortfall, and the recommended set with the rule that chose it',
   options: [
-    { flags: '--seeds <n>', description: 'seeds per scenario and parameter set', defaultValue: 1, parse: parseInteger('--seeds', 1, 100) },
-    { flags: '--days <n>', description: 'simulated days per seed (the crash is on day 10 unless --stress-at says otherwise)', defaultValue: 12, parse: parseInteger('--days', 1, 365) },
-    { flags: '--stress-at <hours>', description: 'when the crash starts, hours after the start (bring it forward for shorter runs)', parse: parseInteger('--stress-at', 0, 24 * 365) },
-    { flags: '--busy-block <seconds>', description: 'seconds between blocks during the crash', defaultValue: 300, parse: parseInteger('--busy-block', 12, 3_600) },
-    { flags: '--grid <size>', description: 'small (CF only), axes (CF × LT gap, then each bonus, the close factor and the volatility rule alone) or full (everything crossed)', defaultValue: 'small' },
-    { flags: '--scenario <names>', description: 'scenarios to stress each set with', defaultValue: ['crash50', 'keeperDropout', 'staleFeed'], parse: parseScenarios },
+    { flags: '--seeds <n>', description: 'seeds per scenario and parameter set (every set runs on the same seeds)', defaultValue: 10, parse: parseInteger('--seeds', 1, 100) },
+    { flags: '--days <n>', description: 'simulated days per seed (the crash is on day 10 unless --stress-at says otherwise)', defaultValue: 2, parse: parseInteger('--days', 1, 365) },
+    { flags: '--stress-at <hours>', description: 'when the crash starts, hours after the start (bring it forward for shorter runs)', defaultValue: 12, parse: parseInteger('--stress-at', 0, 24 * 365) },
+    { flags: '--busy-block <seconds>', description: 'seconds between blocks during the crash', defaultValue: 600, parse: parseInteger('--busy-block', 12, 3_600) },
+    { flags: '--grid <size>', description: 'focus (the default market and one step on each axis), small (CF only), axes (CF × LT gap, then each bonus and the volatility rule alone) or full (everything crossed)', defaultValue: 'focus' },
+    { flags: '--scenario <names>', description: 'scenarios to stress each set with', defaultValue: ['crash50', 'keeperDropout', 'volatile', 'flash10'], parse: parseScenarios },
     { flags: '--parallel <n>', description: 'seeds run at once', defaultValue: 2, parse: parseInteger('--parallel', 1, 16) },
-    { flags: '--out <dir>', description: 'folder for sweep.json', defaultValue: 'sim-results' },
+    { flags: '--out <dir>', description: 'folder for sweep.json (and sweep-points.jsonl, each set as it finishes)', defaultValue: 'sim-results' },
   ],
-  examples: ['allot sim sweep', 'allot sim sweep --grid axes --seeds 3 --days 3 --stress-at 24', 'allot sim sweep --grid full --seeds 3 --days 14'],
+  examples: ['allot sim sweep', 'allot sim sweep --grid axes --seeds 3', 'allot sim sweep --grid full --seeds 10 --days 14 --stress-at 240 --busy-block 300'],
   async run(_args, options, { output, signal }) {
     const size = options.grid as string
     if (!sweepGridSizes.includes(size as SweepGridSize)) throw new UsageError(`--grid must be ${sweepGridSizes.join(', ')}, not "${size}".`)
     const grid = sweepGrid(recommendedParameters, size as SweepGridSize)
+    const folder = resolve(options.out as string)
+    await mkdir(folder, { recursive: true })
+    const progressPath = resolve(folder, 'sweep-points.jsonl')
+    await writeFile(progressPath, '')
     output.progress('sweeping', `${grid.length} parameter sets × ${(options.scenario as string[]).join(', ')} × ${options.seeds} seeds`)
     const result = await interruptible(signal, () =>
       runSweep({
@@ -171,22 +175,37 @@ export const simSweep: CommandSpec = {
         scenarios: options.scenario as string[],
         seeds: options.seeds as number,
         days: options.days as number,
-        stressAt: options.stressAt === undefined ? undefined : (options.stressAt as number) * 3_600,
+        stressAt: (options.stressAt as number) * 3_600,
         busyBlock: options.busyBlock as number,
         parallel: options.parallel as number,
         onProgress: (text) => output.progress('sweep', text),
+        onPoint: (point) => appendFile(progressPath, `${JSON.stringify({ ...point, summaries: undefined })}\n`),
         signal,
       }),
     )
-    const folder = resolve(options.out as string)
-    await mkdir(folder, { recursive: true })
     const path = resolve(folder, 'sweep.json')
     await writeFile(path, `${JSON.stringify(result, null, 1)}\n`)
     const r = result.recommended.parameters
-    output.result({ ok: true, sweep: path, recommended: result.recommended.parameters, rule: result.rule, points: result.points.map(({ summaries: _s, ...p }) => p) }, () => {
-      const t = new CliTable({ head: ['parameters', 'capital efficiency', 'shortfall VaR99 %', 'bad debt VaR99 %', 'honest slashed', 'zero-value', 'comp. paid %', 'delay p99', 'frontier'], style: { head: [], border: [] } })
-      for (const p of result.points) t.push([p.label, fmt(p.capitalEfficiency, 3), fmt(p.shortfallVaR99, 4), fmt(p.badDebtVaR99, 4), p.honestSlashed, p.zeroValueLiquidations, fmt(p.compensationPaidPct), p.liquidationDelayP99Blocks, p.onFrontier ? 'yes' : ''])
-      return [t.toString(), `recommended: ${result.recommended.label}`, `why: ${result.rule}`, `sweep in ${path}; ${fmt(result.seconds, 1)} s`, JSON.stringify({ recommended: { collateralFactorBps: r.collateralFactorBps, liquidationThresholdBps: r.liquidationThresholdBps, liquidationBonusBps: r.liquidationBonusBps, keeperBonusBps: r.keeperBonusBps, insuranceBps: r.insuranceBps, closeFactorBps: r.closeFactorBps ?? 5_000, minCollateralFactorBps: r.minCollateralFactorBps, volatilityWeightBps: r.volatilityWeightBps, maxVolatilityBps: r.maxVolatilityBps } })].join('\n')
+    const isDefault = sameMarket(r, recommendedParameters)
+    output.result({ ok: true, sweep: path, recommended: r, recommendedIsDefault: isDefault, rule: result.rule, tied: result.tied, points: result.points.map(({ summaries: _s, runs: _r, ...p }) => p) }, () => {
+      const t = new CliTable({ head: ['parameters', 'capital efficiency', 'pooled shortfall % (95 % bound)', 'runs over 0.01 %', 'worst run %', 'bad debt worst %', 'honest slashed', 'zero-value', 'comp. paid %', 'delay p99', 'eligible', 'frontier'], style: { head: [], border: [] } })
+      for (const p of result.points)
+        t.push([p.label, fmt(p.capitalEfficiency, 4), `${fmt(p.pooledShortfallPct, 4)} (${fmt(p.pooledShortfallUpperPct, 4)})`, `${p.runsOverTarget}/${p.runs.length}`, fmt(p.shortfallVaR99, 4), fmt(p.badDebtVaR99, 4), p.honestSlashed, p.zeroValueLiquidations, fmt(p.compensationPaidPct), p.liquidationDelayP99Blocks, p.eligible ? 'yes' : '', p.onFrontier ? 'yes' : ''])
+      return [
+        t.toString(),
+        `rule: ${result.rule}`,
+        ...(result.tied.length > 1 ? [`tied on capital efficiency: ${result.tied.join('; ')}`] : []),
+        `recommended: ${result.recommended.label}`,
+        isDefault ? 'this is the default market of `allot chain dev` (contracts/params/defaultMarket.json)' : 'this is NOT the default market of `allot chain dev` (contracts/params/defaultMarket.json)',
+        `sweep in ${path}; ${fmt(result.seconds, 1)} s`,
+        JSON.stringify({ recommended: { collateralFactorBps: r.collateralFactorBps, liquidationThresholdBps: r.liquidationThresholdBps, liquidationBonusBps: r.liquidationBonusBps, keeperBonusBps: r.keeperBonusBps, insuranceBps: r.insuranceBps, closeFactorBps: r.closeFactorBps ?? 5_000, minCollateralFactorBps: r.minCollateralFactorBps, volatilityWeightBps: r.volatilityWeightBps, maxVolatilityBps: r.maxVolatilityBps }, isDefault }),
+      ].join('\n')
     })
   },
+}
+
+/** Whether two sets of market parameters are the same market (every field the factory takes). */
+function sameMarket(a: SimMarketParameters, b: SimMarketParameters): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof SimMarketParameters)[])
+  return [...keys].every((k) => a[k] === b[k])
 }

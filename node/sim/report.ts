@@ -18,7 +18,21 @@ export type ReportData = {
   series: Record<string, NonNullable<SimRun['results'][number]['series']>>
   /** The keeper dropout scenario: its figures, and every liquidation (all seeds) by when it fell due and how long it waited. */
   dropout?: { scenario: string; window: DropoutResult['window']; summary: NonNullable<ScenarioSummary['dropout']>; points: (DropoutPoint & { seed: number })[] }
-  sweep?: Pick<SweepResult, 'rule' | 'seconds'> & { recommended: string; points: { label: string; capitalEfficiency: number; shortfallVaR99: number; badDebtVaR99: number; onFrontier: boolean }[] }
+  sweep?: Pick<SweepResult, 'rule' | 'seconds' | 'tied'> & { recommended: string; points: SweepReportPoint[] }
+}
+
+/** One parameter set of the sweep as the report shows it. */
+export type SweepReportPoint = {
+  label: string
+  runs: number
+  capitalEfficiency: number
+  pooledShortfallPct: number
+  pooledShortfallUpperPct: number
+  runsOverTarget: number
+  shortfallVaR99: number
+  badDebtVaR99: number
+  eligible: boolean
+  onFrontier: boolean
 }
 
 /** The charts in the report; the PNGs for the README are named after them. */
@@ -71,8 +85,20 @@ export function reportData({ run, sweep }: { run?: SimRun; sweep?: SweepResult }
           sweep: {
             rule: sweep.rule,
             seconds: sweep.seconds,
+            tied: sweep.tied ?? [],
             recommended: sweep.recommended.label,
-            points: sweep.points.map((p) => ({ label: p.label, capitalEfficiency: p.capitalEfficiency, shortfallVaR99: p.shortfallVaR99, badDebtVaR99: p.badDebtVaR99, onFrontier: p.onFrontier })),
+            points: sweep.points.map((p) => ({
+              label: p.label,
+              runs: p.runs?.length ?? 0,
+              capitalEfficiency: p.capitalEfficiency,
+              pooledShortfallPct: p.pooledShortfallPct ?? p.shortfallVaR99,
+              pooledShortfallUpperPct: p.pooledShortfallUpperPct ?? p.shortfallVaR99,
+              runsOverTarget: p.runsOverTarget ?? 0,
+              shortfallVaR99: p.shortfallVaR99,
+              badDebtVaR99: p.badDebtVaR99,
+              eligible: p.eligible ?? false,
+              onFrontier: p.onFrontier,
+            })),
           },
         }
       : {}),
@@ -111,6 +137,18 @@ function summaryTable(data: ReportData): string {
   return `<table><thead><tr><th>scenario</th><th>what happens</th><th>seeds</th><th>deals/seed</th><th>bad debt % slashed p99</th><th>provider shortfall % p99</th><th>honest slashed</th><th>delay p50/p99 blocks</th><th>zero-value liq.</th><th>unprofitable liq.</th><th>compensation paid %</th><th>utilization</th><th>elasticity above kink</th><th>capital efficiency</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
 }
 
+function sweepTable(data: ReportData): string {
+  const sweep = data.sweep
+  if (!sweep) return ''
+  const rows = sweep.points.map(
+    (p) =>
+      `<tr><td>${p.label === sweep.recommended ? `<b>${escape(p.label)}</b>` : escape(p.label)}</td><td>${p.runs}</td><td>${fixed(p.capitalEfficiency, 4)}</td><td>${fixed(p.pooledShortfallPct, 4)}</td><td>${fixed(p.pooledShortfallUpperPct, 4)}</td><td>${p.runsOverTarget}</td><td>${fixed(p.shortfallVaR99, 4)}</td><td>${fixed(p.badDebtVaR99, 4)}</td><td>${p.eligible ? 'yes' : ''}</td><td>${p.onFrontier ? 'yes' : ''}</td></tr>`,
+  )
+  return `<h2>Parameter sweep</h2>
+<p>Recommended: <b>${escape(sweep.recommended)}</b>. Rule: ${escape(sweep.rule)}.</p>
+<table><thead><tr><th>parameter set</th><th>runs</th><th>capital efficiency</th><th>pooled shortfall % of slashed</th><th>95 % upper bound</th><th>runs over 0.01 %</th><th>worst run %</th><th>bad debt, worst run %</th><th>eligible</th><th>frontier</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+}
+
 function dropoutText(data: ReportData): string {
   const d = data.dropout
   if (!d) return ''
@@ -142,9 +180,9 @@ code{font-size:12px;background:#f4f4f4;padding:1px 3px}
 </style></head><body>
 <h1>allot: the market under stress</h1>
 <p>Agent-based simulation on the real market contract (anvil) with the real keeper code. Parameters: ${parameters}</p>
-${data.sweep ? `<p>Sweep recommendation: <b>${escape(data.sweep.recommended)}</b> — ${escape(data.sweep.rule)}.</p>` : ''}
 ${summaryTable(data)}
 ${dropoutText(data)}
+${sweepTable(data)}
 <h2>Charts</h2>
 <div id="charts"></div>
 <script>${inline(uplot)}</script>
@@ -207,9 +245,9 @@ chart('insurance', 'Insurance fund (' + pick + ')',
   [days, s.map((x) => x.insuranceFund)])
 if (data.sweep) {
   const pts = data.sweep.points.slice().sort((a, b) => a.capitalEfficiency - b.capitalEfficiency)
-  chart('frontier', 'Sweep: capital efficiency against shortfall VaR (p99, worst crash scenario)',
-    { scales: { x: { time: false } }, axes: [{ label: 'capital efficiency' }, { label: 'shortfall % of slashed, p99' }], series: [{}, Object.assign({ label: 'parameter sets', stroke: colors[0] }, dots), Object.assign({ label: 'frontier', stroke: colors[1] }, { points: { show: true, size: 7 } })] },
-    [pts.map((p) => p.capitalEfficiency), pts.map((p) => p.shortfallVaR99), pts.map((p) => (p.onFrontier ? p.shortfallVaR99 : null))])
+  chart('frontier', 'Sweep: capital efficiency against shortfall before the insurance fund (pooled over scenarios and seeds, with its 95 % upper bound)',
+    { scales: { x: { time: false } }, axes: [{ label: 'capital efficiency' }, { label: 'shortfall % of slashed' }], series: [{}, Object.assign({ label: 'parameter sets (pooled)', stroke: colors[0] }, dots), Object.assign({ label: '95 % upper bound', stroke: colors[2] }, dots), Object.assign({ label: 'frontier', stroke: colors[1] }, { points: { show: true, size: 7 } })] },
+    [pts.map((p) => p.capitalEfficiency), pts.map((p) => p.pooledShortfallPct), pts.map((p) => p.pooledShortfallUpperPct), pts.map((p) => (p.onFrontier ? p.pooledShortfallPct : null))])
 }
 document.body.dataset.rendered = 'true'
 `

@@ -1,3 +1,4 @@
+import { judgeSweep, type SweepRun } from './judgeSweep.ts'
 import type { SimMarketParameters } from './marketAdapter.ts'
 import { runSim } from './runSim.ts'
 import { crashScenarios } from './scenarios.ts'
@@ -9,8 +10,13 @@ export type SweepPoint = {
   label: string
   /** Deal value backed per unit of collateral value locked (mean over scenarios and seeds). */
   capitalEfficiency: number
-  /** Worst p99 over the crash scenarios of what providers could not pay, % of slashed value (before insurance). */
+  /** Worst p99 over the crash scenarios of what providers could not pay, % of slashed value (before insurance); with fewer than 100 seeds, the worst seed. */
   shortfallVaR99: number
+  /** What providers could not pay over every run, % of all value slashed in them, and its 95 % bootstrap upper bound. */
+  pooledShortfallPct: number
+  pooledShortfallUpperPct: number
+  /** Runs whose shortfall exceeded 0.01 % of their slashed value, of `runs.length`. */
+  runsOverTarget: number
   /** Worst p99 over the crash scenarios of the market's bad debt, % of slashed value (after insurance). */
   badDebtVaR99: number
   honestSlashed: number
@@ -18,22 +24,35 @@ export type SweepPoint = {
   compensationPaidPct: number
   liquidationDelayP99Blocks: number
   onFrontier: boolean
+  /** Met every per-run target and the pooled-shortfall bound (see `sweepRule`). */
+  eligible: boolean
   summaries: ScenarioSummary[]
+  /** Each seed of each scenario: what the rule reads. */
+  runs: SweepRun[]
 }
 
-export type SweepResult = { points: SweepPoint[]; recommended: SweepPoint; rule: string; seconds: number }
+export type SweepResult = {
+  points: SweepPoint[]
+  recommended: SweepPoint
+  /** Labels of the eligible sets within the noise of the most capital-efficient one (the rule chose among them). */
+  tied: string[]
+  rule: string
+  seconds: number
+}
 
 /** How much of the parameter space a sweep covers. */
-export type SweepGridSize = 'small' | 'axes' | 'full'
-export const sweepGridSizes: readonly SweepGridSize[] = ['small', 'axes', 'full']
+export type SweepGridSize = 'small' | 'focus' | 'axes' | 'full'
+export const sweepGridSizes: readonly SweepGridSize[] = ['small', 'focus', 'axes', 'full']
 
 /**
  * The grid: collateral factor, threshold gap, liquidation and keeper bonuses, close factor and volatility rule.
  * `small` varies CF only; `axes` crosses CF with the threshold gap and moves each other parameter alone around
- * `base` (every axis, at a cost a 2-core machine can pay with three seeds); `full` crosses everything.
+ * `base` (every axis, at a cost a 2-core machine can pay with three seeds); `focus` is `base` and its nearest
+ * neighbours, for many seeds each; `full` crosses everything.
  */
 export function sweepGrid(base: SimMarketParameters, size: SweepGridSize = 'small'): SimMarketParameters[] {
   if (size === 'axes') return axesGrid(base)
+  if (size === 'focus') return focusGrid(base)
   const cfs = size === 'full' ? [6_000, 7_000, 7_500, 8_000, 8_500, 9_000] : [6_000, 7_000, 8_000, 8_500]
   const gaps = size === 'full' ? [500, 1_000] : [1_000]
   const bonuses = size === 'full' ? [300, 500, 800] : [500]
@@ -75,19 +94,35 @@ function axesGrid(base: SimMarketParameters): SimMarketParameters[] {
   // The volatility rule off (CF and LT never cut), and twice as strong.
   grid.push(at(base.collateralFactorBps, baseGap, { volatilityWeightBps: 0 }))
   grid.push(at(base.collateralFactorBps, baseGap, { volatilityWeightBps: base.volatilityWeightBps * 2 }))
-  const valid = (p: SimMarketParameters) =>
-    (p.liquidationThresholdBps * (10_000 + p.liquidationBonusBps)) / 10_000 < 10_000 && p.collateralFactorBps * (10_000 + p.keeperBonusBps + p.insuranceBps) <= 10_000 * 10_000
-  return grid.filter(valid)
+  return grid.filter(validForFactory)
 }
+
+/**
+ * `base` first, then one step from it on each axis that can move its verdict: the volatility rule off and twice as
+ * strong, CF 5 points up at the same LT (thinner gap), CF and LT 5 points down, and a larger liquidation bonus.
+ */
+function focusGrid(base: SimMarketParameters): SimMarketParameters[] {
+  const at = (change: Partial<SimMarketParameters>): SimMarketParameters => ({ ...base, ...change })
+  return [
+    base,
+    at({ volatilityWeightBps: 0 }),
+    at({ volatilityWeightBps: base.volatilityWeightBps * 2 }),
+    at({ collateralFactorBps: base.collateralFactorBps + 500 }),
+    at({ collateralFactorBps: base.collateralFactorBps - 500, liquidationThresholdBps: base.liquidationThresholdBps - 500 }),
+    at({ liquidationBonusBps: 800 }),
+  ].filter(validForFactory)
+}
+
+/** The factory's bounds: a position liquidation must raise the health factor, and clients are paid before bonuses. */
+const validForFactory = (p: SimMarketParameters) =>
+  (p.liquidationThresholdBps * (10_000 + p.liquidationBonusBps)) / 10_000 < 10_000 && p.collateralFactorBps * (10_000 + p.keeperBonusBps + p.insuranceBps) <= 10_000 * 10_000
 
 export const label = (p: SimMarketParameters) =>
   `CF ${p.collateralFactorBps / 100}% LT ${p.liquidationThresholdBps / 100}% bonus ${p.liquidationBonusBps / 100}% keeper ${p.keeperBonusBps / 100}% close ${(p.closeFactorBps ?? 5_000) / 100}% volatility weight ${p.volatilityWeightBps / 100}% CF floor ${p.minCollateralFactorBps / 100}%`
 
 /**
- * Runs every parameter set of the grid over the crash scenarios, marks the Pareto frontier of capital
- * efficiency against shortfall VaR, and recommends the most capital-efficient set that meets the
- * targets (no shortfall or bad debt at p99 above 0.01 % of slashed value, no honest provider slashed,
- * no zero-value liquidation, every promised compensation paid), or the safest set when none does.
+ * Runs every parameter set of the grid over the crash scenarios on the same seeds, marks the Pareto frontier of
+ * capital efficiency against pooled shortfall, and recommends a set by `sweepRule` (see `judgeSweep`).
  */
 export async function runSweep({
   grid,
@@ -98,6 +133,7 @@ export async function runSweep({
   busyBlock,
   parallel,
   onProgress,
+  onPoint,
   signal,
 }: {
   grid: SimMarketParameters[]
@@ -110,36 +146,50 @@ export async function runSweep({
   busyBlock?: number
   parallel?: number
   onProgress?: (text: string) => void
+  /** Each set once its runs are done (before the rule, which needs them all). */
+  onPoint?: (point: SweepPoint) => void | Promise<void>
   signal?: AbortSignal
 }): Promise<SweepResult> {
   const started = Date.now()
   const points: SweepPoint[] = []
   for (const [i, parameters] of grid.entries()) {
     onProgress?.(`sweep ${i + 1}/${grid.length}: ${label(parameters)}`)
-    const run = await runSim({ scenarios, seeds, days, stressAt, busyBlock, parameters, parallel, checkEvery: 50, signal })
+    const run = await runSim({ scenarios, seeds, days, stressAt, busyBlock, parameters, parallel, checkEvery: 50, onProgress, signal })
     const worst = (pick: (s: ScenarioSummary) => number) => Math.max(...run.summaries.map(pick))
-    points.push({
+    const point: SweepPoint = {
       parameters,
       label: label(parameters),
       capitalEfficiency: run.summaries.reduce((s, x) => s + x.capitalEfficiency.mean, 0) / run.summaries.length,
       shortfallVaR99: worst((s) => s.providerShortfallPctOfSlashed.p99),
+      pooledShortfallPct: 0,
+      pooledShortfallUpperPct: 0,
+      runsOverTarget: 0,
       badDebtVaR99: worst((s) => s.badDebtPctOfSlashed.p99),
       honestSlashed: worst((s) => s.honestSlashed.max),
       zeroValueLiquidations: worst((s) => s.zeroValueLiquidations.max),
       compensationPaidPct: Math.min(...run.summaries.map((s) => s.compensationPaidPct.mean)),
       liquidationDelayP99Blocks: worst((s) => s.liquidationDelayLiveBlocks.p99),
       onFrontier: false,
+      eligible: false,
       summaries: run.summaries,
-    })
+      runs: run.results.map((r) => ({
+        scenario: r.scenario,
+        seed: r.seed,
+        slashedValue: r.slashedValue,
+        providerShortfall: r.providerShortfall,
+        providerShortfallPctOfSlashed: r.providerShortfallPctOfSlashed,
+        badDebtPctOfSlashed: r.badDebtPctOfSlashed,
+        capitalEfficiency: r.capitalEfficiency,
+        honestSlashed: r.honestSlashed,
+        zeroValueLiquidations: r.zeroValueLiquidations,
+        compensationPaidPct: r.compensationPaidPct,
+      })),
+    }
+    points.push(point)
+    await onPoint?.(point)
   }
-  for (const p of points) p.onFrontier = !points.some((q) => q !== p && q.capitalEfficiency >= p.capitalEfficiency && q.shortfallVaR99 <= p.shortfallVaR99 && (q.capitalEfficiency > p.capitalEfficiency || q.shortfallVaR99 < p.shortfallVaR99))
-  const meets = (p: SweepPoint) => p.shortfallVaR99 <= 0.01 && p.badDebtVaR99 <= 0.01 && p.honestSlashed === 0 && p.zeroValueLiquidations === 0 && p.compensationPaidPct >= 100 - 1e-9
-  const eligible = points.filter(meets)
-  const recommended = eligible.length
-    ? eligible.reduce((a, b) => (b.capitalEfficiency > a.capitalEfficiency ? b : a))
-    : points.reduce((a, b) => (b.shortfallVaR99 < a.shortfallVaR99 ? b : a))
-  const rule = eligible.length
-    ? 'the most capital-efficient set whose crash runs meet every target (shortfall and bad debt ≤ 0.01 % of slashed at p99, no honest provider slashed, no zero-value liquidation, all compensation paid)'
-    : 'no set met every target: the one with the lowest shortfall VaR'
-  return { points, recommended, rule, seconds: (Date.now() - started) / 1000 }
+  const judgement = judgeSweep(points)
+  for (const [i, verdict] of judgement.verdicts.entries()) Object.assign(points[i]!, { pooledShortfallPct: verdict.pooledShortfallPct, pooledShortfallUpperPct: verdict.pooledShortfallUpperPct, runsOverTarget: verdict.runsOverTarget, capitalEfficiency: verdict.capitalEfficiency, eligible: verdict.eligible })
+  for (const p of points) p.onFrontier = !points.some((q) => q !== p && q.capitalEfficiency >= p.capitalEfficiency && q.pooledShortfallPct <= p.pooledShortfallPct && (q.capitalEfficiency > p.capitalEfficiency || q.pooledShortfallPct < p.pooledShortfallPct))
+  return { points, recommended: points[judgement.recommended]!, tied: judgement.tied.map((i) => points[i]!.label), rule: judgement.rule, seconds: (Date.now() - started) / 1000 }
 }

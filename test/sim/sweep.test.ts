@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import defaultMarket from '../../contracts/params/defaultMarket.json' with { type: 'json' }
+
+const run = promisify(execFile)
+let dir: string
+
+/** `allot …` as a separate process, as a user runs it; never throws, returns what it printed. */
+async function allot(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['cli/bin.js', ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 600_000 })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string }
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
+  }
+}
+
+const sameAsDefault = (p: Record<string, unknown>) => Object.entries(defaultMarket).every(([k, v]) => p[k] === v)
+
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'allot-sim-sweep-'))
+})
+test.after(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+test('allot sim sweep runs the default market and its neighbours on the same seeds and recommends one by a printed rule', async () => {
+  // One seed of a short crash per set: the command's shape, not its verdict (the README's run has the seeds for that).
+  const { code, stdout, stderr } = await allot(['sim', 'sweep', '--seeds', '1', '--days', '1', '--stress-at', '2', '--busy-block', '1800', '--scenario', 'crash50', '--out', dir, '--json'])
+  assert.is(code, 0, stderr)
+  const printed = JSON.parse(stdout)
+  assert.is(printed.points.length, 6, 'the focus grid is the default and five neighbours')
+  assert.ok(sameAsDefault(printed.points[0].parameters), 'the first set is not the default market of `allot chain dev`')
+  assert.match(printed.rule, /95 % bootstrap upper bound/)
+  assert.is(printed.recommendedIsDefault, sameAsDefault(printed.recommended))
+  assert.ok(printed.points.some((p: { parameters: unknown }) => JSON.stringify(p.parameters) === JSON.stringify(printed.recommended)), 'the recommendation is not one of the sets')
+  for (const p of printed.points) {
+    assert.ok(p.pooledShortfallUpperPct >= p.pooledShortfallPct, `${p.label}: bound below the estimate`)
+    assert.is(p.honestSlashed, 0, p.label)
+  }
+  const sweep = JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8'))
+  for (const p of sweep.points) assert.equal(p.runs.map((r: { scenario: string; seed: number }) => `${r.scenario}/${r.seed}`), ['crash50/1'])
+  const partial = (await readFile(join(dir, 'sweep-points.jsonl'), 'utf8')).trim().split('\n')
+  assert.is(partial.length, 6, 'not every set was written as it finished')
+})
+
+test('allot sim report includes the sweep: its table, rule and frontier', async () => {
+  const { code, stdout, stderr } = await allot(['sim', 'report', '--out', dir, '--json'])
+  assert.is(code, 0, stderr)
+  const printed = JSON.parse(stdout)
+  const figures = JSON.parse(await readFile(printed.json, 'utf8'))
+  assert.is(figures.sweep.points.length, 6)
+  assert.ok(figures.sweep.points.some((p: { onFrontier: boolean }) => p.onFrontier))
+  const html = await readFile(printed.html, 'utf8')
+  assert.match(html, /<h2>Parameter sweep<\/h2>/)
+  assert.match(html, /95 % upper bound/)
+})
+
+test.run()
