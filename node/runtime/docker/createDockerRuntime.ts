@@ -24,6 +24,7 @@ import { superviseJob } from '../superviseJob.ts'
 import { chownTree } from '../process/chownTree.ts'
 import { dockerContainerOptions, JOB_LABEL, OWNER_LABEL } from './dockerContainerOptions.ts'
 import { readImageArchiveId } from './readImageArchiveId.ts'
+import { readImageLedger, writeImageLedger } from './imageLedger.ts'
 import { dockerSocketPath } from './dockerSocketPath.ts'
 
 export type DockerRuntimeInit = {
@@ -82,7 +83,10 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
   // image is never removed between its load and its container's start).
   const maxImages = init.imageCache?.maxImages ?? 16
   const maxCachedBytes = init.imageCache?.maxBytes ?? 8 * 2 ** 30
-  const cached = new Map<string, number>()
+  // Kept in the work root too: after a restart the images loaded before are still this runtime's to evict.
+  const ledgerPath = join(init.workRoot, 'images.json')
+  let cached = new Map<string, number>()
+  const saveLedger = () => writeImageLedger(ledgerPath, cached).catch((error: unknown) => log.error('could not save the image ledger: %s', error))
   const inUse = new Map<string, number>()
   const touch = (image: string) => {
     const bytes = cached.get(image)
@@ -94,11 +98,12 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     const { Size } = (await docker.getImage(image).inspect()) as { Size?: number }
     cached.delete(image)
     cached.set(image, Size ?? 0)
+    await saveLedger()
   }
   const trimImages = async () => {
     let bytes = [...cached.values()].reduce((sum, size) => sum + size, 0)
     for (const [image, size] of [...cached]) {
-      if (cached.size <= maxImages && bytes <= maxCachedBytes) return
+      if (cached.size <= maxImages && bytes <= maxCachedBytes) break
       if (inUse.has(image)) continue
       try {
         await docker.getImage(image).remove()
@@ -110,6 +115,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       cached.delete(image)
       bytes -= size
     }
+    await saveLedger()
   }
 
   const hasImage = async (image: string): Promise<boolean> => {
@@ -278,6 +284,10 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
         throw new DockerUnavailableError({ socketPath, cause })
       }
       await removeOrphans()
+      // Images removed by hand while the provider was down are no longer counted.
+      const remembered = await readImageLedger(ledgerPath)
+      cached = new Map()
+      for (const [image, size] of remembered) if (await hasImage(image)) cached.set(image, size)
       started = true
     },
     async stop() {
