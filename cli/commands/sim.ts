@@ -6,7 +6,8 @@ import { readSimOutputs, renderChartPngs, reportData, writeReport } from '../../
 import { runSim, writeSimResults } from '../../node/sim/runSim.ts'
 import { crashScenarios, scenarioNames } from '../../node/sim/scenarios.ts'
 import { targetLine, type ScenarioSummary } from '../../node/sim/summarize.ts'
-import { runSweep, sweepGrid, sweepGridSizes, type SweepGridSize } from '../../node/sim/sweep.ts'
+import { readSweepProgress, sweepProgressLine, sweepSettingsLine } from '../../node/sim/sweepProgress.ts'
+import { runSweep, sameParameters, sweepGrid, sweepGridSizes, type SweepGridSize } from '../../node/sim/sweep.ts'
 import type { SimMarketParameters } from '../../node/sim/marketAdapter.ts'
 import type { CommandSpec, OptionSpec } from '../command.ts'
 import { UsageError } from '../errors.ts'
@@ -158,6 +159,7 @@ export const simSweep: CommandSpec = {
     { flags: '--scenario <names>', description: 'scenarios to stress each set with', defaultValue: ['crash50', 'keeperDropout', 'volatile', 'flash10'], parse: parseScenarios },
     { flags: '--parallel <n>', description: 'seeds run at once', defaultValue: 2, parse: parseInteger('--parallel', 1, 16) },
     { flags: '--out <dir>', description: 'folder for sweep.json (and sweep-points.jsonl, each set as it finishes)', defaultValue: 'sim-results' },
+    { flags: '--resume', description: "take the sets an interrupted sweep with the same scenarios, seeds and clock finished (its sweep-points.jsonl) instead of running them again" },
   ],
   examples: ['allot sim sweep', 'allot sim sweep --grid axes --seeds 3', 'allot sim sweep --grid full --seeds 10 --days 14 --stress-at 240 --busy-block 300'],
   async run(_args, options, { output, signal }) {
@@ -167,27 +169,26 @@ export const simSweep: CommandSpec = {
     const folder = resolve(options.out as string)
     await mkdir(folder, { recursive: true })
     const progressPath = resolve(folder, 'sweep-points.jsonl')
-    await writeFile(progressPath, '')
+    const settings = { scenarios: options.scenario as string[], seeds: options.seeds as number, days: options.days as number, stressAt: (options.stressAt as number) * 3_600, busyBlock: options.busyBlock as number }
+    const reuse = options.resume ? await readSweepProgress(progressPath, settings) : []
+    if (reuse.length === 0) await writeFile(progressPath, sweepSettingsLine(settings))
     output.progress('sweeping', `${grid.length} parameter sets × ${(options.scenario as string[]).join(', ')} × ${options.seeds} seeds`)
     const result = await interruptible(signal, () =>
       runSweep({
         grid,
-        scenarios: options.scenario as string[],
-        seeds: options.seeds as number,
-        days: options.days as number,
-        stressAt: (options.stressAt as number) * 3_600,
-        busyBlock: options.busyBlock as number,
+        ...settings,
         parallel: options.parallel as number,
+        reuse,
         onProgress: (text) => output.progress('sweep', text),
-        onPoint: (point) => appendFile(progressPath, `${JSON.stringify({ ...point, summaries: undefined })}\n`),
+        onPoint: (point) => appendFile(progressPath, sweepProgressLine(point)),
         signal,
       }),
     )
     const path = resolve(folder, 'sweep.json')
     await writeFile(path, `${JSON.stringify(result, null, 1)}\n`)
     const r = result.recommended.parameters
-    const isDefault = sameMarket(r, recommendedParameters)
-    output.result({ ok: true, sweep: path, recommended: r, recommendedIsDefault: isDefault, rule: result.rule, tied: result.tied, points: result.points.map(({ summaries: _s, runs: _r, ...p }) => p) }, () => {
+    const isDefault = sameParameters(r, recommendedParameters)
+    output.result({ ok: true, sweep: path, recommended: r, recommendedIsDefault: isDefault, rule: result.rule, tied: result.tied, reused: result.reused, points: result.points.map(({ summaries: _s, runs: _r, ...p }) => p) }, () => {
       const t = new CliTable({ head: ['parameters', 'capital efficiency', 'pooled shortfall % (95 % bound)', 'runs over 0.01 %', 'worst run %', 'bad debt worst %', 'honest slashed', 'zero-value', 'comp. paid %', 'delay p99', 'eligible', 'frontier'], style: { head: [], border: [] } })
       for (const p of result.points)
         t.push([p.label, fmt(p.capitalEfficiency, 4), `${fmt(p.pooledShortfallPct, 4)} (${fmt(p.pooledShortfallUpperPct, 4)})`, `${p.runsOverTarget}/${p.runs.length}`, fmt(p.shortfallVaR99, 4), fmt(p.badDebtVaR99, 4), p.honestSlashed, p.zeroValueLiquidations, fmt(p.compensationPaidPct), p.liquidationDelayP99Blocks, p.eligible ? 'yes' : '', p.onFrontier ? 'yes' : ''])
@@ -197,15 +198,9 @@ export const simSweep: CommandSpec = {
         ...(result.tied.length > 1 ? [`tied on capital efficiency: ${result.tied.join('; ')}`] : []),
         `recommended: ${result.recommended.label}`,
         isDefault ? 'this is the default market of `allot chain dev` (contracts/params/defaultMarket.json)' : 'this is NOT the default market of `allot chain dev` (contracts/params/defaultMarket.json)',
-        `sweep in ${path}; ${fmt(result.seconds, 1)} s`,
+        `sweep in ${path}; ${fmt(result.seconds, 1)} s${result.reused ? ` (${result.reused} of ${result.points.length} sets taken from the interrupted sweep in ${progressPath})` : ''}`,
         JSON.stringify({ recommended: { collateralFactorBps: r.collateralFactorBps, liquidationThresholdBps: r.liquidationThresholdBps, liquidationBonusBps: r.liquidationBonusBps, keeperBonusBps: r.keeperBonusBps, insuranceBps: r.insuranceBps, closeFactorBps: r.closeFactorBps ?? 5_000, minCollateralFactorBps: r.minCollateralFactorBps, volatilityWeightBps: r.volatilityWeightBps, maxVolatilityBps: r.maxVolatilityBps }, isDefault }),
       ].join('\n')
     })
   },
-}
-
-/** Whether two sets of market parameters are the same market (every field the factory takes). */
-function sameMarket(a: SimMarketParameters, b: SimMarketParameters): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof SimMarketParameters)[])
-  return [...keys].every((k) => a[k] === b[k])
 }

@@ -39,3 +39,11 @@ export class SimInterruptedError extends BaseError {
     super('The simulation was stopped before it finished; nothing was written.', { cause, hint: 'Run it again, with fewer --seeds or --days for a shorter run.' })
   }
 }
+
+/** `allot sim sweep --resume` found a progress file it cannot continue. */
+export class SweepResumeError extends BaseError {
+  override name = 'SweepResumeError'
+  constructor({ path, reason, cause }: { path: string; reason: string; cause?: unknown }) {
+    super(`The sweep cannot continue from ${path}: ${reason}.`, { cause, hint: 'Run it with the same --scenario, --seeds, --days, --stress-at and --busy-block, or without --resume to start over.' })
+  }
+}

@@ -26,13 +26,16 @@ export type SweepPoint = {
   onFrontier: boolean
   /** Met every per-run target and the pooled-shortfall bound (see `sweepRule`). */
   eligible: boolean
-  summaries: ScenarioSummary[]
+  /** Per scenario; absent for a set reused from an earlier run's progress file that did not keep them. */
+  summaries?: ScenarioSummary[]
   /** Each seed of each scenario: what the rule reads. */
   runs: SweepRun[]
 }
 
 export type SweepResult = {
   points: SweepPoint[]
+  /** Sets taken from an earlier, interrupted run of the same sweep instead of run again. */
+  reused: number
   recommended: SweepPoint
   /** Labels of the eligible sets within the noise of the most capital-efficient one (the rule chose among them). */
   tied: string[]
@@ -117,6 +120,12 @@ function focusGrid(base: SimMarketParameters): SimMarketParameters[] {
 const validForFactory = (p: SimMarketParameters) =>
   (p.liquidationThresholdBps * (10_000 + p.liquidationBonusBps)) / 10_000 < 10_000 && p.collateralFactorBps * (10_000 + p.keeperBonusBps + p.insuranceBps) <= 10_000 * 10_000
 
+/** Whether two parameter sets are the same market (every field compared). */
+export function sameParameters(a: SimMarketParameters, b: SimMarketParameters): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)] as (keyof SimMarketParameters)[])
+  return [...keys].every((k) => a[k] === b[k])
+}
+
 export const label = (p: SimMarketParameters) =>
   `CF ${p.collateralFactorBps / 100}% LT ${p.liquidationThresholdBps / 100}% bonus ${p.liquidationBonusBps / 100}% keeper ${p.keeperBonusBps / 100}% close ${(p.closeFactorBps ?? 5_000) / 100}% volatility weight ${p.volatilityWeightBps / 100}% CF floor ${p.minCollateralFactorBps / 100}%`
 
@@ -134,6 +143,7 @@ export async function runSweep({
   parallel,
   onProgress,
   onPoint,
+  reuse = [],
   signal,
 }: {
   grid: SimMarketParameters[]
@@ -148,11 +158,21 @@ export async function runSweep({
   onProgress?: (text: string) => void
   /** Each set once its runs are done (before the rule, which needs them all). */
   onPoint?: (point: SweepPoint) => void | Promise<void>
+  /** Sets already run with the same scenarios, seeds and clock (an interrupted sweep): taken as they are. */
+  reuse?: readonly SweepPoint[]
   signal?: AbortSignal
 }): Promise<SweepResult> {
   const started = Date.now()
   const points: SweepPoint[] = []
+  let reused = 0
   for (const [i, parameters] of grid.entries()) {
+    const done = reuse.find((p) => sameParameters(p.parameters, parameters))
+    if (done) {
+      onProgress?.(`sweep ${i + 1}/${grid.length}: ${label(parameters)} (its runs from the earlier sweep)`)
+      points.push({ ...done, label: label(parameters) })
+      reused++
+      continue
+    }
     onProgress?.(`sweep ${i + 1}/${grid.length}: ${label(parameters)}`)
     const run = await runSim({ scenarios, seeds, days, stressAt, busyBlock, parameters, parallel, checkEvery: 50, onProgress, signal })
     const worst = (pick: (s: ScenarioSummary) => number) => Math.max(...run.summaries.map(pick))
@@ -191,5 +211,5 @@ export async function runSweep({
   const judgement = judgeSweep(points)
   for (const [i, verdict] of judgement.verdicts.entries()) Object.assign(points[i]!, { pooledShortfallPct: verdict.pooledShortfallPct, pooledShortfallUpperPct: verdict.pooledShortfallUpperPct, runsOverTarget: verdict.runsOverTarget, capitalEfficiency: verdict.capitalEfficiency, eligible: verdict.eligible })
   for (const p of points) p.onFrontier = !points.some((q) => q !== p && q.capitalEfficiency >= p.capitalEfficiency && q.pooledShortfallPct <= p.pooledShortfallPct && (q.capitalEfficiency > p.capitalEfficiency || q.pooledShortfallPct < p.pooledShortfallPct))
-  return { points, recommended: points[judgement.recommended]!, tied: judgement.tied.map((i) => points[i]!.label), rule: judgement.rule, seconds: (Date.now() - started) / 1000 }
+  return { points, reused, recommended: points[judgement.recommended]!, tied: judgement.tied.map((i) => points[i]!.label), rule: judgement.rule, seconds: (Date.now() - started) / 1000 }
 }

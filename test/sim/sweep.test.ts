@@ -46,8 +46,23 @@ test('allot sim sweep runs the default market and its neighbours on the same see
   }
   const sweep = JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8'))
   for (const p of sweep.points) assert.equal(p.runs.map((r: { scenario: string; seed: number }) => `${r.scenario}/${r.seed}`), ['crash50/1'])
-  const partial = (await readFile(join(dir, 'sweep-points.jsonl'), 'utf8')).trim().split('\n')
-  assert.is(partial.length, 6, 'not every set was written as it finished')
+  const [header, ...sets] = (await readFile(join(dir, 'sweep-points.jsonl'), 'utf8')).trim().split('\n')
+  assert.equal(JSON.parse(header!).settings, { scenarios: ['crash50'], seeds: 1, days: 1, stressAt: 7_200, busyBlock: 1_800 })
+  assert.is(sets.length, 6, 'not every set was written as it finished')
+})
+
+test('allot sim sweep --resume takes the finished sets instead of running them again, and refuses other settings', async () => {
+  const before = JSON.parse(await readFile(join(dir, 'sweep.json'), 'utf8'))
+  const again = await allot(['sim', 'sweep', '--seeds', '1', '--days', '1', '--stress-at', '2', '--busy-block', '1800', '--scenario', 'crash50', '--out', dir, '--resume', '--json'])
+  assert.is(again.code, 0, again.stderr)
+  const printed = JSON.parse(again.stdout)
+  assert.is(printed.reused, 6)
+  assert.equal(printed.recommended, before.recommended.parameters)
+  const other = await allot(['sim', 'sweep', '--seeds', '2', '--days', '1', '--stress-at', '2', '--busy-block', '1800', '--scenario', 'crash50', '--out', dir, '--resume', '--json'])
+  assert.is(other.code, 1)
+  const error = JSON.parse(other.stdout || other.stderr).error
+  assert.is(error.name, 'SweepResumeError')
+  assert.match(error.message, /"seeds":1/)
 })
 
 test('allot sim report includes the sweep: its table, rule and frontier', async () => {
