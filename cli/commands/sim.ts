@@ -159,7 +159,7 @@ export const simSweep: CommandSpec = {
     { flags: '--scenario <names>', description: 'scenarios to stress each set with', defaultValue: ['crash50', 'keeperDropout', 'volatile', 'flash10'], parse: parseScenarios },
     { flags: '--parallel <n>', description: 'seeds run at once', defaultValue: 2, parse: parseInteger('--parallel', 1, 16) },
     { flags: '--out <dir>', description: 'folder for sweep.json (and sweep-points.jsonl, each set as it finishes)', defaultValue: 'sim-results' },
-    { flags: '--resume', description: "take the sets an interrupted sweep with the same scenarios, seeds and clock finished (its sweep-points.jsonl) instead of running them again" },
+    { flags: '--resume', description: "take the sets an earlier sweep with the same scenarios, seeds and clock finished (its sweep-points.jsonl: interrupted, or over a smaller grid) instead of running them again" },
   ],
   examples: ['allot sim sweep', 'allot sim sweep --grid axes --seeds 3', 'allot sim sweep --grid full --seeds 10 --days 14 --stress-at 240 --busy-block 300'],
   async run(_args, options, { output, signal }) {
@@ -198,7 +198,7 @@ export const simSweep: CommandSpec = {
         ...(result.tied.length > 1 ? [`tied on capital efficiency: ${result.tied.join('; ')}`] : []),
         `recommended: ${result.recommended.label}`,
         isDefault ? 'this is the default market of `allot chain dev` (contracts/params/defaultMarket.json)' : 'this is NOT the default market of `allot chain dev` (contracts/params/defaultMarket.json)',
-        `sweep in ${path}; ${fmt(result.seconds, 1)} s${result.reused ? ` (${result.reused} of ${result.points.length} sets taken from the interrupted sweep in ${progressPath})` : ''}`,
+        `sweep in ${path}; ${fmt(result.seconds, 1)} s${result.reused ? ` (${result.reused} of ${result.points.length} sets taken from the earlier runs in ${progressPath})` : ''}`,
         JSON.stringify({ recommended: { collateralFactorBps: r.collateralFactorBps, liquidationThresholdBps: r.liquidationThresholdBps, liquidationBonusBps: r.liquidationBonusBps, keeperBonusBps: r.keeperBonusBps, insuranceBps: r.insuranceBps, closeFactorBps: r.closeFactorBps ?? 5_000, minCollateralFactorBps: r.minCollateralFactorBps, volatilityWeightBps: r.volatilityWeightBps, maxVolatilityBps: r.maxVolatilityBps }, isDefault }),
       ].join('\n')
     })

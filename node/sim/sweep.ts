@@ -34,7 +34,7 @@ export type SweepPoint = {
 
 export type SweepResult = {
   points: SweepPoint[]
-  /** Sets taken from an earlier, interrupted run of the same sweep instead of run again. */
+  /** Sets taken from an earlier run of the same sweep (interrupted, or over a smaller grid) instead of run again. */
   reused: number
   recommended: SweepPoint
   /** Labels of the eligible sets within the noise of the most capital-efficient one (the rule chose among them). */
@@ -102,18 +102,24 @@ function axesGrid(base: SimMarketParameters): SimMarketParameters[] {
 
 /**
  * `base` first, then one step from it on each axis that can move its verdict: the volatility rule off and twice as
- * strong, CF 5 points up at the same LT (thinner gap), CF and LT 5 points down, and a larger liquidation bonus.
+ * strong, CF 5 points up at the same LT (thinner gap), CF and LT 5 points down, and a larger liquidation bonus. The
+ * last two were added after the first six had run: their shortfall came from liquidations the keeper dropout delayed,
+ * which the room between LT and insolvency absorbs, so LT 5 points down at the same CF, and CF 5 and LT 10 down.
  */
 function focusGrid(base: SimMarketParameters): SimMarketParameters[] {
   const at = (change: Partial<SimMarketParameters>): SimMarketParameters => ({ ...base, ...change })
+  const cf = base.collateralFactorBps
+  const lt = base.liquidationThresholdBps
   return [
     base,
     at({ volatilityWeightBps: 0 }),
     at({ volatilityWeightBps: base.volatilityWeightBps * 2 }),
-    at({ collateralFactorBps: base.collateralFactorBps + 500 }),
-    at({ collateralFactorBps: base.collateralFactorBps - 500, liquidationThresholdBps: base.liquidationThresholdBps - 500 }),
+    at({ collateralFactorBps: cf + 500 }),
+    at({ collateralFactorBps: cf - 500, liquidationThresholdBps: lt - 500 }),
     at({ liquidationBonusBps: 800 }),
-  ].filter(validForFactory)
+    at({ liquidationThresholdBps: lt - 500 }),
+    at({ collateralFactorBps: cf - 500, liquidationThresholdBps: lt - 1_000 }),
+  ].filter((p) => validForFactory(p) && p.liquidationThresholdBps > p.collateralFactorBps)
 }
 
 /** The factory's bounds: a position liquidation must raise the health factor, and clients are paid before bonuses. */
