@@ -245,9 +245,9 @@ chart('insurance', 'Insurance fund (' + pick + ')',
   [days, s.map((x) => x.insuranceFund)])
 if (data.sweep) {
   const pts = data.sweep.points.slice().sort((a, b) => a.capitalEfficiency - b.capitalEfficiency)
-  chart('frontier', 'Sweep: capital efficiency against shortfall before the insurance fund (pooled over scenarios and seeds, with its 95 % upper bound)',
-    { scales: { x: { time: false } }, axes: [{ label: 'capital efficiency' }, { label: 'shortfall % of slashed' }], series: [{}, Object.assign({ label: 'parameter sets (pooled)', stroke: colors[0] }, dots), Object.assign({ label: '95 % upper bound', stroke: colors[2] }, dots), Object.assign({ label: 'frontier', stroke: colors[1] }, { points: { show: true, size: 7 } })] },
-    [pts.map((p) => p.capitalEfficiency), pts.map((p) => p.pooledShortfallPct), pts.map((p) => p.pooledShortfallUpperPct), pts.map((p) => (p.onFrontier ? p.pooledShortfallPct : null))])
+  chart('frontier', 'Sweep: capital efficiency against shortfall before the insurance fund (pooled, 95 % bound)',
+    { scales: { x: { time: false } }, axes: [{ label: 'capital efficiency' }, { label: 'shortfall % of slashed' }], series: [{}, Object.assign({ label: 'sets (pooled)', stroke: colors[0] }, dots), Object.assign({ label: '95 % bound', stroke: colors[2] }, dots), Object.assign({ label: 'frontier', stroke: colors[1] }, { points: { show: true, size: 7 } }), { label: 'target 0.01 %', stroke: colors[7], dash: [4, 4], points: { show: false } }] },
+    [pts.map((p) => p.capitalEfficiency), pts.map((p) => p.pooledShortfallPct), pts.map((p) => p.pooledShortfallUpperPct), pts.map((p) => (p.onFrontier ? p.pooledShortfallPct : null)), pts.map(() => 0.01)])
 }
 document.body.dataset.rendered = 'true'
 `
