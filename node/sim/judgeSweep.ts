@@ -136,9 +136,10 @@ export function judgeSweep(sets: readonly JudgedSet[]): SweepJudgement {
   const indices = sets.map((_, i) => i)
   const eligible = indices.filter((i) => verdicts[i]!.eligible)
   if (eligible.length === 0) {
-    const pool = indices.some((i) => verdicts[i]!.meetsTargets) ? indices.filter((i) => verdicts[i]!.meetsTargets) : indices
+    const meeting = indices.filter((i) => verdicts[i]!.meetsTargets)
+    const pool = meeting.length ? meeting : indices
     const safest = pool.reduce((a, b) => (verdicts[b]!.pooledShortfallUpperPct < verdicts[a]!.pooledShortfallUpperPct ? b : a))
-    const why = pool.length < indices.length ? 'among the sets that meet the per-run targets' : 'and none meets the per-run targets either'
+    const why = meeting.length ? `among the sets that meet the per-run targets (${meeting.length} of ${indices.length})` : 'and none meets the per-run targets either'
     return { verdicts, recommended: safest, tied: [], rule: `no set is eligible (${sweepRule}); recommended: the lowest upper bound of pooled shortfall, ${why}` }
   }
   const best = eligible.reduce((a, b) => (verdicts[b]!.capitalEfficiency > verdicts[a]!.capitalEfficiency ? b : a))

@@ -82,7 +82,10 @@ test('when no set is eligible, the rule says so and picks the lowest bound among
   ])
   assert.is(judged.recommended, 0)
   assert.match(judged.rule, /^no set is eligible/)
-  assert.match(judged.rule, /among the sets that meet the per-run targets/)
+  assert.match(judged.rule, /among the sets that meet the per-run targets \(2 of 3\)/)
+  const noneMeets = judgeSweep([set('bad debt', (s) => run(s, { badDebtPctOfSlashed: 0.02 })), set('more bad debt', (s) => run(s, { badDebtPctOfSlashed: 0.05, providerShortfall: 1 }))])
+  assert.is(noneMeets.recommended, 0)
+  assert.match(noneMeets.rule, /none meets the per-run targets either/)
 })
 
 test.run()
