@@ -113,10 +113,11 @@ function meetsTargets(set: JudgedSet): boolean {
 export const sweepRule =
   `eligible: every run meets issue 13's targets (bad debt after the insurance fund ≤ ${SHORTFALL_TARGET_PCT} % of slashed value, no honest provider slashed, no zero-value liquidation, all promised compensation paid, liquidation within 1 block of eligibility at p99 while a keeper is live) ` +
   `and the shortfall before the fund, pooled over every scenario and seed, is ≤ ${SHORTFALL_TARGET_PCT} % of slashed value at its 95 % bootstrap upper bound (seeds resampled; with this few runs a per-run p99 is just the worst run); ` +
-  'of those, the most capital-efficient, where a set less than two standard errors of the seed-by-seed difference below the best counts as tied, and a tie goes to the lowest pooled shortfall, then to the higher capital efficiency, then to the earlier set in the grid (the current default comes first)'
+  'of those, the most capital-efficient, where a set less than two standard errors of the seed-by-seed difference below the best counts as tied; a tie goes to the current market (the grid\'s first set) when it is among them, since nothing measured tells them apart, and otherwise to the lowest pooled shortfall, then to the higher capital efficiency'
 
 /**
- * The sweep's rule: which parameter set to recommend, from the runs of every set on the same seeds. The rule is
+ * The sweep's rule: which parameter set to recommend, from the runs of every set on the same seeds (the first set is
+ * the market in use). The rule is
  * `sweepRule`, printed with the recommendation; when no set is eligible, the set with the lowest upper bound of
  * pooled shortfall among those that meet the per-run targets (or among all) is recommended, and the rule says so.
  */
@@ -144,10 +145,14 @@ export function judgeSweep(sets: readonly JudgedSet[]): SweepJudgement {
   }
   const best = eligible.reduce((a, b) => (verdicts[b]!.capitalEfficiency > verdicts[a]!.capitalEfficiency ? b : a))
   const tied = eligible.filter((i) => i === best || efficiencyTied(sets[i]!.runs, sets[best]!.runs))
-  const recommended = tied.reduce((a, b) => {
-    const [va, vb] = [verdicts[a]!, verdicts[b]!]
-    if (vb.pooledShortfallPct !== va.pooledShortfallPct) return vb.pooledShortfallPct < va.pooledShortfallPct ? b : a
-    return vb.capitalEfficiency > va.capitalEfficiency ? b : a
-  })
+  // Tied sets all meet every target and cannot be told apart on capital efficiency; their pooled shortfalls differ
+  // within the noise too, so the current market is kept when it is among them: a change needs evidence.
+  const recommended = tied.includes(0)
+    ? 0
+    : tied.reduce((a, b) => {
+        const [va, vb] = [verdicts[a]!, verdicts[b]!]
+        if (vb.pooledShortfallPct !== va.pooledShortfallPct) return vb.pooledShortfallPct < va.pooledShortfallPct ? b : a
+        return vb.capitalEfficiency > va.capitalEfficiency ? b : a
+      })
   return { verdicts, recommended, tied, rule: sweepRule }
 }

@@ -102,23 +102,25 @@ function axesGrid(base: SimMarketParameters): SimMarketParameters[] {
 
 /**
  * `base` first, then one step from it on each axis that can move its verdict: the volatility rule off and twice as
- * strong, CF 5 points up at the same LT (thinner gap), CF and LT 5 points down, and a larger liquidation bonus. The
- * last two were added after the first six had run: their shortfall came from liquidations the keeper dropout delayed,
- * which the room between LT and insolvency absorbs, so LT 5 points down at the same CF, and CF 5 and LT 10 down.
+ * strong, a larger liquidation bonus, and CF and LT 5 points away — both up, both down, LT up alone, CF down alone,
+ * and CF up or LT down alone where the gap leaves room (LT must stay above CF).
  */
 function focusGrid(base: SimMarketParameters): SimMarketParameters[] {
   const at = (change: Partial<SimMarketParameters>): SimMarketParameters => ({ ...base, ...change })
   const cf = base.collateralFactorBps
   const lt = base.liquidationThresholdBps
+  const factors = (c: number, l: number) => at({ collateralFactorBps: c, liquidationThresholdBps: l })
   return [
     base,
     at({ volatilityWeightBps: 0 }),
     at({ volatilityWeightBps: base.volatilityWeightBps * 2 }),
-    at({ collateralFactorBps: cf + 500 }),
-    at({ collateralFactorBps: cf - 500, liquidationThresholdBps: lt - 500 }),
     at({ liquidationBonusBps: 800 }),
-    at({ liquidationThresholdBps: lt - 500 }),
-    at({ collateralFactorBps: cf - 500, liquidationThresholdBps: lt - 1_000 }),
+    factors(cf + 500, lt + 500),
+    factors(cf - 500, lt - 500),
+    factors(cf, lt + 500),
+    factors(cf - 500, lt),
+    factors(cf + 500, lt),
+    factors(cf, lt - 500),
   ].filter((p) => validForFactory(p) && p.liquidationThresholdBps > p.collateralFactorBps)
 }
 

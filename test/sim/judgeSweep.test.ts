@@ -52,7 +52,7 @@ test('the most capital-efficient eligible set wins when it stands out of the noi
   assert.equal(judged.tied, [1])
 })
 
-test('within the noise, the lower pooled shortfall wins over a slightly higher capital efficiency', () => {
+test('within the noise on both figures, the current market (the first set) is kept', () => {
   const judged = judgeSweep([
     set('default', (s) => run(s, { capitalEfficiency: wobble(0.4)(s) + (s % 2 ? 0.01 : -0.01) })),
     set('no volatility rule', (s) => run(s, { capitalEfficiency: wobble(0.4)(s) + 0.001, ...(s === 4 ? { providerShortfall: 0.05, providerShortfallPctOfSlashed: 0.005 } : {}) })),
@@ -60,6 +60,16 @@ test('within the noise, the lower pooled shortfall wins over a slightly higher c
   assert.equal(judged.tied, [0, 1])
   assert.is(judged.recommended, 0)
   assert.ok(judged.verdicts[1]!.pooledShortfallPct > 0)
+})
+
+test('when the current market (the first set) is not among the tied, the tie goes to the lowest pooled shortfall', () => {
+  const judged = judgeSweep([
+    set('current, not eligible', (s) => run(s, { capitalEfficiency: wobble(0.4)(s), providerShortfall: 1 })),
+    set('tied, some shortfall', (s) => run(s, { capitalEfficiency: wobble(0.4)(s) + 0.001, ...(s === 4 ? { providerShortfall: 0.05, providerShortfallPctOfSlashed: 0.005 } : {}) })),
+    set('tied, none', (s) => run(s, { capitalEfficiency: wobble(0.4)(s) + (s % 2 ? 0.01 : -0.01) })),
+  ])
+  assert.equal(judged.tied, [1, 2])
+  assert.is(judged.recommended, 2)
 })
 
 test('a set that misses a per-run target or the pooled bound is not eligible, however efficient', () => {
