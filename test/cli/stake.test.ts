@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { devPrivateKeys } from '../../node/chain/clients.ts'
+import { defaultMarketParameters as market } from '../../node/chain/createMarket.ts'
 import { runCli, startCli } from '../helpers/cli.ts'
 
 let home: string
@@ -40,13 +41,15 @@ test('stake deposit approves once, deposits, and status shows the position', asy
   assert.is(deposit.json().position.collateral, (100n * 10n ** 18n).toString())
   const status = await runCli(['stake', 'status', '--json'], { env: env() })
   assert.is(status.code, 0)
-  // 100 ALS at 2 tUSD, collateral factor 0.8: 160 tUSD of deals.
-  assert.is(status.json().canBack, '160000000')
+  // 100 ALS at 2 tUSD times the default market's collateral factor (0.8: 160 tUSD of deals).
+  assert.is(status.json().canBack, String((200_000_000 * market.collateralFactorBps) / 10_000))
   // The factors in force now: the calm market's, until its price feed turns volatile.
-  assert.equal(status.json().effective, { collateralFactorBps: 8000, liquidationThresholdBps: 9000, baseCollateralFactorBps: 8000, baseLiquidationThresholdBps: 9000 })
+  const [cf, lt] = [market.collateralFactorBps, market.liquidationThresholdBps]
+  assert.equal(status.json().effective, { collateralFactorBps: cf, liquidationThresholdBps: lt, baseCollateralFactorBps: cf, baseLiquidationThresholdBps: lt })
   const human = await runCli(['stake', 'status'], { env: env() })
   assert.match(human.stdout, /health factor\s+∞/)
-  assert.match(human.stdout, /collateral factor\s+80\.00% now \(80\.00% when calm\), liquidation threshold 90\.00% \(90\.00%\)/)
+  const pct = (bps: number) => `${(bps / 100).toFixed(2)}%`.replace('.', '\\.')
+  assert.match(human.stdout, new RegExp(`collateral factor\\s+${pct(cf)} now \\(${pct(cf)} when calm\\), liquidation threshold ${pct(lt)} \\(${pct(lt)}\\)`))
 })
 
 test('market list shows the markets the factory created, the default one marked, with their fixed rules', async () => {
@@ -58,7 +61,7 @@ test('market list shows the markets the factory created, the default one marked,
   assert.is(markets[0].market.toLowerCase(), deployment.market.toLowerCase())
   assert.is(markets[0].default, true)
   assert.is(markets[0].parameters.minDealDuration, 60)
-  assert.is(markets[0].effective.collateralFactorBps, '8000')
+  assert.is(markets[0].effective.collateralFactorBps, String(market.collateralFactorBps))
   assert.is(markets[0].badDebt, '0')
   const human = await runCli(['market', 'list'], { env: env() })
   // The file keeps addresses as the chain returned them; the CLI prints them checksummed.

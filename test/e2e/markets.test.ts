@@ -8,6 +8,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { allotMarketFactoryAbi } from '../../contracts/abi/index.ts'
 import { getDeal, getPosition } from '../../node/chain/actions/readMarket.ts'
 import { createChainClients, devPrivateKeys } from '../../node/chain/clients.ts'
+import { defaultMarketParameters } from '../../node/chain/createMarket.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
 import { runCli } from '../helpers/cli.ts'
 
@@ -57,7 +58,8 @@ test('market create: a market with another collateral factor, from flags; the sa
   assert.is(wild.code, 1)
   assert.match(wild.stderr, /error: 4 market parameters are outside the bounds every market is held to; nothing was sent\./)
   assert.match(wild.stderr, /collateralFactorBps \(--collateral-factor\) = 99%: must be from 10% to/)
-  assert.match(wild.stderr, /liquidationThresholdBps \(--liquidation-threshold\) = 90%: no value fits \(from 99.01% to 99%: above the collateral factor\); fix what it depends on first/)
+  assert.match(wild.stderr, new RegExp(`liquidationThresholdBps \\(--liquidation-threshold\\) = ${defaultMarketParameters.liquidationThresholdBps / 100}%: no value fits`))
+  assert.match(wild.stderr, /: no value fits \(from 99.01% to 99%: above the collateral factor\); fix what it depends on first/)
   assert.match(wild.stderr, /keeperBonusBps \(--keeper-bonus\) = 25%: must be from 0% to 20%/)
   assert.match(wild.stderr, /minDealDuration \(--min-deal-duration\) = 5 s: must be from 1 min to 30 d/)
   assert.match(wild.stderr, /hint: /)
@@ -75,7 +77,7 @@ test('market list shows both markets with their parameters; --market and ALLOT_M
   assert.is(list.code, 0, list.stdout + list.stderr)
   const markets = list.json() as { market: Address; default: boolean; parameters: { collateralFactorBps: number } }[]
   assert.equal(markets.map((m) => [m.market, m.default, m.parameters.collateralFactorBps]), [
-    [chainInfo.deployment.market, true, 8000],
+    [chainInfo.deployment.market, true, defaultMarketParameters.collateralFactorBps],
     [marketB, false, 6000],
   ])
   for (const [args, extra] of [

@@ -5,6 +5,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { getEffectiveFactors, getVolatility } from '../../../node/chain/actions/readMarket.ts'
 import type { ChainClients } from '../../../node/chain/clients.ts'
+import { defaultMarketParameters } from '../../../node/chain/createMarket.ts'
 import { startDevMarket, type DevMarket } from '../../../node/chain/devMarket.ts'
 import { nextEvent, setPrice, startKeeper } from './helpers.ts'
 
@@ -30,14 +31,14 @@ test('each new price round is taken in by the keeper; CF and LT fall while the p
       return updated
     }
     const calm = await round(200_000_000n)
-    assert.is(calm.collateralFactorBps, 8_000n, 'no variance before a second round')
+    assert.is(calm.collateralFactorBps, BigInt(defaultMarketParameters.collateralFactorBps), 'no variance before a second round')
 
     const seen: bigint[] = []
     for (const answer of [220_000_000n, 200_000_000n, 220_000_000n, 200_000_000n]) seen.push((await round(answer)).collateralFactorBps)
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! < seen[i - 1]!, `CF keeps falling: ${seen.join(', ')}`)
     const volatile = await getEffectiveFactors(owner, { deployment })
     assert.is(volatile.collateralFactorBps, seen.at(-1))
-    assert.is(volatile.liquidationThresholdBps, volatile.collateralFactorBps + 1_000n, 'LT falls by the same cut')
+    assert.is(volatile.liquidationThresholdBps, volatile.collateralFactorBps + BigInt(defaultMarketParameters.liquidationThresholdBps - defaultMarketParameters.collateralFactorBps), 'LT falls by the same cut')
     assert.ok(volatile.collateralFactorBps >= 5_000n, 'never below the floor fixed at creation')
 
     let last = volatile.collateralFactorBps
