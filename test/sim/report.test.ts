@@ -1,27 +1,14 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { chromium, type Browser } from 'playwright-core'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { chromiumArgs, reportCharts } from '../../node/sim/report.ts'
+import { allot } from './allotProcess.ts'
 
-const run = promisify(execFile)
 let dir: string
 let browser: Browser | undefined
-
-/** `allot …` as a separate process, as a user runs it; never throws, returns what it printed. */
-async function allot(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['cli/bin.js', ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 240_000 })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 test.before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'allot-sim-report-'))

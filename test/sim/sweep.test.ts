@@ -1,25 +1,12 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import defaultMarket from '../../contracts/params/defaultMarket.json' with { type: 'json' }
+import { allot } from './allotProcess.ts'
 
-const run = promisify(execFile)
 let dir: string
-
-/** `allot …` as a separate process, as a user runs it; never throws, returns what it printed. */
-async function allot(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['cli/bin.js', ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 600_000 })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
 
 const sameAsDefault = (p: Record<string, unknown>) => Object.entries(defaultMarket).every(([k, v]) => p[k] === v)
 
