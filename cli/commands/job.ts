@@ -172,7 +172,7 @@ export const jobStatus: CommandSpec = {
         `price       ${amount(deal.terms.price)}, collateral ${amount(deal.terms.collateral)}`,
         `deadline    ${new Date(Number(deal.terms.deadline) * 1000).toLocaleString()}`,
         `result      ${deal.resultHash ?? '—'}${deal.exitCode !== undefined ? ` (exit code ${deal.exitCode})` : ''}`,
-        ...(outcome ? [`refunded    ${amount(outcome.refund)} + ${amount(outcome.compensation)} of compensation from the provider's stake (liquidated by ${outcome.keeper}, tx ${outcome.txHash})`] : []),
+        ...(outcome ? [`refunded    ${amount(outcome.refund)} + ${amount(outcome.compensation)} of compensation from the provider's stake, claimable from ${new Date(Number(outcome.vestedUntil) * 1000).toLocaleString()} (liquidated by ${outcome.keeper}, tx ${outcome.txHash}; \`allot claim\` sends them)`] : []),
         ...(hint ? ['', hint] : []),
       ].join('\n'),
     )
