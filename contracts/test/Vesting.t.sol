@@ -53,7 +53,9 @@ contract VestingTest is BaseTest {
 
         assertEq(claimAs(client), 10e6);
         vm.warp(unlockAt - 1);
-        vm.expectRevert(abi.encodeWithSelector(IAllotMarket.CreditVesting.selector, address(usd), client, 100e6, unlockAt));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAllotMarket.CreditVesting.selector, address(usd), client, 100e6, unlockAt)
+        );
         vm.prank(client);
         market.claim(address(usd));
         vm.warp(unlockAt);
