@@ -149,8 +149,9 @@ struct DealState {
 /// @dev Pull, not push: settlement credits the provider's `earnings` (withdrawn with `withdrawEarnings`), and a
 /// deal liquidation credits the client's refund and compensation and the keeper's bonus (withdrawn with `claim`):
 /// the refund and what the insurance fund tops up to `claimable` at once, what it takes from the provider to
-/// `vesting`, claimable an unbonding period later (see "Collateral leaves only after unbonding"). A client's payment-token credit pays its next deal (`openDeal`) before any transfer, and a client
-/// may pre-fund it with `depositPayment`. So the common path moves no tokens but the one escrow pull, and none
+/// `vesting`, claimable one to two unbonding periods later (see "Collateral leaves only after unbonding"). A
+/// client's payment-token credit pays its next deal (`openDeal`) before any transfer, and a client may pre-fund it
+/// with `depositPayment`. So the common path moves no tokens but the one escrow pull, and none
 /// when the client's credit pays.
 ///
 /// No key can change a market. Tokens, price feed, arbiter and every parameter are immutable (a new rule
@@ -182,12 +183,13 @@ struct DealState {
 /// What neither the provider nor the insurance fund can pay is recorded as bad debt (`CompensationShortfall`,
 /// `badDebt`).
 ///
-/// Collateral leaves only after unbonding: a provider's collateral and coverage reach an account no faster than
-/// `unbondingPeriod`, whichever way they go. `withdraw` waits for it; what a deal liquidation takes from the
-/// provider (the client's compensation and the keeper's bonus; the insurance share stays in the fund) vests for
-/// one to two unbonding periods (`Vesting`) and cannot pay deals meanwhile, so a provider colluding with a client
-/// or a keeper gains nothing by defaulting on purpose. A position liquidation sells collateral only for payment
-/// tokens that replace it as coverage, only below HF 1, and its bonus only from equity above the obligations.
+/// Collateral leaves only after unbonding: a provider's collateral and coverage reach the provider, or anyone it
+/// colludes with, no sooner than `unbondingPeriod`. `withdraw` waits for it; what a deal liquidation takes from
+/// the provider (the client's compensation and the keeper's bonus; the insurance share stays in the fund) vests
+/// for one to two unbonding periods (`Vesting`) and cannot pay deals meanwhile, so defaulting on purpose on a deal
+/// with a colluding client, liquidated by a colluding keeper, gets nothing out sooner. The one exception is a
+/// position liquidation, which buys collateral at once but only below HF 1, only for payment tokens that stay as
+/// coverage while the obligations do, and with a bonus only from the equity above the obligations.
 /// @dev A recipient's vesting credits are not spendable: `openDeal` pays only from `claimable`.
 interface IAllotMarket {
     /* ----------------------------------------------------------------------------------------- */
@@ -548,7 +550,8 @@ interface IAllotMarket {
     /// @notice Total compensation (payment units) defaulted clients did not receive: the public insolvency ledger.
     function badDebt() external view returns (uint256);
 
-    /// @notice Credits `claim` sends at once, not counting `vesting` buckets that have unlocked.
+    /// @notice Credits claimable at once: refunds, insurance payouts, a client's deposited credit, failed payouts.
+    /// `claim` also sends the `vesting` buckets that have unlocked.
     function claimable(address token, address account) external view returns (uint256);
 
     /// @notice The two buckets of credits taken from providers for `account` in `token` (see `Vesting`); one whose
