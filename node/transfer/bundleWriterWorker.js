@@ -1,35 +1,51 @@
-// The worker behind createBundleWriter: hashes and appends a bundle's bytes off
-// the receiving thread, which then only moves bytes off the stream. Plain
+// The worker behind createBundleWriter: hashes and appends bundles' bytes off the
+// receiving thread, which then only moves bytes off the stream. One worker serves
+// every fetch of its process, each file under the id its writer was given. Plain
 // JavaScript so that it runs as it is next to the CLI bundle (cli/build.js copies it).
 import { createHash } from 'node:crypto'
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort } from 'node:worker_threads'
 
-const { path } = workerData
-const hash = createHash('sha256')
-const fd = openSync(path, 'a+')
-// What an earlier, interrupted fetch left counts towards the hash.
-const piece = Buffer.allocUnsafe(1 << 20)
-for (let position = 0; ; ) {
-  const read = readSync(fd, piece, 0, piece.length, position)
-  if (read === 0) break
-  hash.update(piece.subarray(0, read))
-  position += read
+/** @type {Map<number, { fd: number, hash: import('node:crypto').Hash }>} */
+const files = new Map()
+
+/** Opens the file to append to; what an earlier, interrupted fetch left counts towards the hash. */
+function open(path) {
+  const hash = createHash('sha256')
+  const fd = openSync(path, 'a+')
+  const piece = Buffer.allocUnsafe(1 << 20)
+  for (let position = 0; ; ) {
+    const read = readSync(fd, piece, 0, piece.length, position)
+    if (read === 0) break
+    hash.update(piece.subarray(0, read))
+    position += read
+  }
+  return { fd, hash }
+}
+
+function close(id) {
+  const file = files.get(id)
+  files.delete(id)
+  if (file) closeSync(file.fd)
+  return file
 }
 
 parentPort.on('message', (message) => {
+  const { id } = message
   try {
-    if (message === 'end') {
-      closeSync(fd)
-      parentPort.postMessage({ digest: hash.digest('hex') })
-      return
-    }
+    if (message.path !== undefined) return void files.set(id, open(message.path))
+    if (message.abort) return void close(id)
+    if (message.end) return parentPort.postMessage({ id, digest: close(id).hash.digest('hex') })
     // The buffer goes back once written, for the next batch to be filled in.
+    const file = files.get(id)
     const bytes = new Uint8Array(message.buffer, 0, message.length)
-    hash.update(bytes)
-    for (let written = 0; written < bytes.byteLength; ) written += writeSync(fd, bytes, written)
-    parentPort.postMessage({ written: message.buffer }, [message.buffer])
+    file.hash.update(bytes)
+    for (let written = 0; written < bytes.byteLength; ) written += writeSync(file.fd, bytes, written)
+    parentPort.postMessage({ id, written: message.buffer }, [message.buffer])
   } catch (error) {
-    parentPort.postMessage({ error: error instanceof Error ? error.message : String(error) })
+    try {
+      close(id)
+    } catch {}
+    parentPort.postMessage({ id, error: error instanceof Error ? error.message : String(error) })
   }
 })

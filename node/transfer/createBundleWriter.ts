@@ -19,13 +19,18 @@ export type BundleWriter = {
   write: (bytes: Uint8Array) => Promise<void>
   /** Waits for every write; returns the SHA-256 of the whole file as 0x-hex. */
   finish: () => Promise<`0x${string}`>
-  /** Stops at once; what was written stays in the file. */
+  /** Stops; what was written stays in the file. */
   abort: () => Promise<void>
 }
 
 /**
  * A writer whose hashing and writing run on a worker thread, so the thread
  * reading the stream spends its time on the stream alone.
+ *
+ * One worker serves every writer of the process, started by the first and kept
+ * (unreferenced while no writer is open): starting a worker costs tens of
+ * milliseconds of CPU, more than hashing a small bundle, and a node fetches one
+ * bundle after another.
  *
  * @example
  * const writer = createBundleWriter(`${destination}.partial`)
@@ -34,30 +39,26 @@ export type BundleWriter = {
  * const hash = await writer.finish()
  */
 export function createBundleWriter(path: string): BundleWriter {
-  // The worker is plain JavaScript: it takes none of this process's flags, so it
-  // loads no TypeScript loader (under tsx that start-up cost more CPU than a
-  // 100 MB transfer's hashing).
-  const worker = new Worker(BUNDLE_WRITER_SCRIPT, { workerData: { path }, execArgv: [] })
   const spare: ArrayBuffer[] = []
   let pending = 0
   let failure: Error | undefined
   let room: Deferred<void> | undefined
   let done: Deferred<`0x${string}`> | undefined
-  const fail = (error: Error) => {
-    failure ??= error
+  const fail = (reason: string) => {
+    failure ??= new Error(`writing ${path}: ${reason}`)
     room?.reject(failure)
     done?.reject(failure)
   }
-  worker.on('message', (message: { written?: ArrayBuffer; digest?: string; error?: string }) => {
-    if (message.error !== undefined) return fail(new Error(`writing ${path}: ${message.error}`))
-    if (message.digest !== undefined) return done?.resolve(`0x${message.digest}`)
-    if (!message.written) return
-    pending -= message.written.byteLength
-    spare.push(message.written)
-    if (pending <= maxPendingBytes) room?.resolve()
+  const thread = writerThread()
+  const id = thread.open(path, {
+    written(buffer) {
+      pending -= buffer.byteLength
+      spare.push(buffer)
+      if (pending <= maxPendingBytes) room?.resolve()
+    },
+    digest: (digest) => done?.resolve(`0x${digest}`),
+    fail,
   })
-  worker.on('error', fail)
-  worker.on('exit', () => fail(new Error(`the writer of ${path} stopped`)))
   return {
     buffer(bytes) {
       const reused = spare.pop()
@@ -70,7 +71,7 @@ export function createBundleWriter(path: string): BundleWriter {
       // since only a whole buffer can move between threads.
       const owned = bytes.byteOffset === 0 ? bytes : new Uint8Array(bytes)
       pending += owned.buffer.byteLength
-      worker.postMessage({ buffer: owned.buffer, length: owned.byteLength }, [owned.buffer as ArrayBuffer])
+      thread.post({ id, buffer: owned.buffer, length: owned.byteLength }, [owned.buffer as ArrayBuffer])
       if (pending > maxPendingBytes) {
         room = deferred<void>()
         await room.promise
@@ -80,18 +81,69 @@ export function createBundleWriter(path: string): BundleWriter {
     async finish() {
       if (failure) throw failure
       done = deferred<`0x${string}`>()
-      worker.postMessage('end')
+      thread.post({ id, end: true })
       try {
         return await done.promise
       } finally {
-        await worker.terminate()
+        thread.close(id)
       }
     },
     async abort() {
       failure ??= new Error('aborted')
-      await worker.terminate()
+      thread.post({ id, abort: true })
+      thread.close(id)
     },
   }
+}
+
+type WriterEvents = { written: (buffer: ArrayBuffer) => void; digest: (digest: string) => void; fail: (reason: string) => void }
+type WriterThread = {
+  open: (path: string, events: WriterEvents) => number
+  post: (message: { id: number } & Record<string, unknown>, transfer?: ArrayBuffer[]) => void
+  close: (id: number) => void
+}
+
+let shared: WriterThread | undefined
+
+/** The process's writer worker, started on first use; a worker that stopped fails its writers and is replaced by the next one. */
+function writerThread(): WriterThread {
+  if (shared) return shared
+  // The worker is plain JavaScript: it takes none of this process's flags, so it
+  // loads no TypeScript loader (under tsx that start-up cost more CPU than a
+  // 100 MB transfer's hashing).
+  const worker = new Worker(BUNDLE_WRITER_SCRIPT, { execArgv: [] })
+  const writers = new Map<number, WriterEvents>()
+  let next = 0
+  const stopped = (reason: string) => {
+    if (shared === thread) shared = undefined
+    for (const events of writers.values()) events.fail(reason)
+    writers.clear()
+  }
+  worker.on('message', (message: { id: number; written?: ArrayBuffer; digest?: string; error?: string }) => {
+    const events = writers.get(message.id)
+    if (!events) return
+    if (message.error !== undefined) events.fail(message.error)
+    else if (message.digest !== undefined) events.digest(message.digest)
+    else if (message.written) events.written(message.written)
+  })
+  worker.on('error', (error) => stopped(error.message))
+  worker.on('exit', () => stopped('the writer thread stopped'))
+  worker.unref()
+  const thread: WriterThread = {
+    open(path, events) {
+      const id = next++
+      writers.set(id, events)
+      if (writers.size === 1) worker.ref()
+      worker.postMessage({ id, path })
+      return id
+    },
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    close(id) {
+      if (writers.delete(id) && writers.size === 0) worker.unref()
+    },
+  }
+  shared = thread
+  return thread
 }
 
 type Deferred<T> = { promise: Promise<T>; resolve: (value: T) => void; reject: (error: Error) => void }
