@@ -6,11 +6,11 @@ import { createHash } from 'node:crypto'
 import { closeSync, openSync, readSync, writeSync } from 'node:fs'
 import { parentPort } from 'node:worker_threads'
 
-/** @type {Map<number, { fd: number, hash: import('node:crypto').Hash }>} */
+/** @type {Map<number, { fd: number, hash: import('node:crypto').Hash, ring: SharedArrayBuffer, slotBytes: number }>} */
 const files = new Map()
 
 /** Opens the file to append to; what an earlier, interrupted fetch left counts towards the hash. */
-function open(path) {
+function open(path, ring, slotBytes) {
   const hash = createHash('sha256')
   const fd = openSync(path, 'a+')
   const piece = Buffer.allocUnsafe(1 << 20)
@@ -20,7 +20,7 @@ function open(path) {
     hash.update(piece.subarray(0, read))
     position += read
   }
-  return { fd, hash }
+  return { fd, hash, ring, slotBytes }
 }
 
 function close(id) {
@@ -33,15 +33,15 @@ function close(id) {
 parentPort.on('message', (message) => {
   const { id } = message
   try {
-    if (message.path !== undefined) return void files.set(id, open(message.path))
+    if (message.path !== undefined) return void files.set(id, open(message.path, message.ring, message.slotBytes))
     if (message.abort) return void close(id)
     if (message.end) return parentPort.postMessage({ id, digest: close(id).hash.digest('hex') })
-    // The buffer goes back once written, for the next batch to be filled in.
+    // The slot goes back once written, for the receiving thread to fill again.
     const file = files.get(id)
-    const bytes = new Uint8Array(message.buffer, 0, message.length)
+    const bytes = new Uint8Array(file.ring, message.slot * file.slotBytes, message.length)
     file.hash.update(bytes)
     for (let written = 0; written < bytes.byteLength; ) written += writeSync(file.fd, bytes, written)
-    parentPort.postMessage({ id, written: message.buffer }, [message.buffer])
+    parentPort.postMessage({ id, written: message.slot })
   } catch (error) {
     try {
       close(id)
