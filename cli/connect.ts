@@ -3,7 +3,7 @@ import { createChainClients, type ChainClients } from '../node/chain/clients.ts'
 import { readDeployment, type Deployment } from '../node/chain/deployment.ts'
 import { ChainMismatchError, toChainError } from '../node/chain/errors.ts'
 import { resolveMarket } from '../node/chain/resolveMarket.ts'
-import { commandAccount } from './account.ts'
+import { commandAccount, readOnlyAccount } from './account.ts'
 import { rememberTokens } from './explainError.ts'
 import type { ResolvedSettings, Settings } from './settings.ts'
 
@@ -15,6 +15,13 @@ export type Connection = {
   defaultMarket: `0x${string}`
   tokens: { payment: TokenInfo; collateral: TokenInfo }
 }
+export type ConnectOptions = {
+  /**
+   * A command that only reads unlocks nothing: `as-me` reads as this home's address (its balance, its
+   * position), `anyone` needs no key at all (the market's own state).
+   */
+  reads?: 'as-me' | 'anyone' | undefined
+}
 export type TokenInfo = { address: `0x${string}`; symbol: string; decimals: number }
 
 /**
@@ -23,9 +30,9 @@ export type TokenInfo = { address: `0x${string}`; symbol: string; decimals: numb
  * chooses the market (`--market`, ALLOT_MARKET or the config key; the
  * deployment's default market otherwise), which the factory must have created.
  */
-export async function connect(settings: Settings, resolved?: ResolvedSettings): Promise<Connection> {
+export async function connect(settings: Settings, resolved?: ResolvedSettings, { reads }: ConnectOptions = {}): Promise<Connection> {
   const file = await readDeployment(settings.deployment!)
-  const account = await commandAccount(settings)
+  const account = reads ? await readOnlyAccount(settings, { required: reads === 'as-me' }) : await commandAccount(settings)
   // Nonces are counted in memory per process: one remembered from an earlier chain at this id (a restarted dev chain) would never be mined.
   account.nonceManager?.reset({ address: account.address, chainId: file.chainId })
   // A deployment file written by `allot chain dev` names its endpoint; an explicit --rpc/ALLOT_RPC wins.

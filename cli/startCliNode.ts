@@ -1,7 +1,7 @@
 import type { PrivateKeyAccount } from 'viem/accounts'
 import { startNode, type StartNodeParameters } from '../node/daemon/startNode.ts'
 import type { CommandContext } from './command.ts'
-import { connect } from './connect.ts'
+import { connect, type ConnectOptions } from './connect.ts'
 import type { MetricsAddress } from '../node/metrics/parseMetricsAddress.ts'
 import { startMetrics } from './commands/metricsOption.ts'
 import { describeChainChange, exitWhenDeploymentGone } from './describeChainChange.ts'
@@ -13,8 +13,11 @@ import { describeChainChange, exitWhenDeploymentGone } from './describeChainChan
  * fails before any network is joined. With `metrics`, serves the node's registry
  * there until the node stops.
  */
-export async function startCliNode({ settings, resolved, signal, output, fail }: CommandContext, { metrics, ...extra }: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> & { metrics?: MetricsAddress | undefined } = {}) {
-  const connection = await connect(settings, resolved)
+export async function startCliNode(
+  { settings, resolved, signal, output, fail }: CommandContext,
+  { metrics, reads, ...extra }: Pick<StartNodeParameters, 'provider' | 'syncOnStart'> & ConnectOptions & { metrics?: MetricsAddress | undefined } = {},
+) {
+  const connection = await connect(settings, resolved, { reads })
   const gone = exitWhenDeploymentGone(settings.deployment!, fail)
   const node = await startNode({
     home: settings.home,

@@ -14,7 +14,7 @@ export const balance: CommandSpec = {
   summary: 'your gas, payment and collateral tokens, and what the market may take from them',
   examples: ['allot balance', 'allot balance --home ~/.allot-provider --json'],
   async run(_args, _options, { settings, resolved, output }) {
-    const { clients, deployment, tokens } = await connect(settings, resolved)
+    const { clients, deployment, tokens } = await connect(settings, resolved, { reads: 'as-me' })
     const balances = await getAccountBalances(clients, { deployment, account: clients.wallet.account.address })
     const gasSymbol = clients.public.chain.nativeCurrency.symbol
     const sameToken = deployment.paymentToken === deployment.collateralToken

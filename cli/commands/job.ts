@@ -156,7 +156,7 @@ export const jobStatus: CommandSpec = {
   examples: ['allot job status 0x3f2a…', 'allot job status 0x3f2a --json'],
   async run([id], _options, { settings, resolved, output }) {
     const remembered = await findDeal(settings.home, id)
-    const { clients, deployment, tokens } = await connect(settingsForDeal(settings, remembered), resolved)
+    const { clients, deployment, tokens } = await connect(settingsForDeal(settings, remembered), resolved, { reads: 'anyone' })
     const deal = await reconcileClientDeal(clients, { home: settings.home, deployment, deal: remembered })
     const onChain = await getDeal(clients, { deployment, dealId: deal.dealId, provider: deal.terms.provider })
     const overdue = onChain.statusName === 'Open' && (await deadlinePassed(clients, deal.terms.deadline)).passed
@@ -202,7 +202,7 @@ export const jobList: CommandSpec = {
     let chain: { states: ListState[]; tokens: Connection['tokens'] } | undefined
     let unreachable: ChainUnreachableError | undefined
     try {
-      const { clients, deployment, tokens } = await connect(settings, resolved)
+      const { clients, deployment, tokens } = await connect(settings, resolved, { reads: 'anyone' })
       const now = await chainNow(clients)
       // Each deal on the market it was opened on (a home can trade in several).
       const onChain = await Promise.all(deals.map((deal) => getDeal(clients, { deployment: { market: deal.market ?? deployment.market }, dealId: deal.dealId })))

@@ -17,7 +17,7 @@ export const marketAsks: CommandSpec = {
   summary: 'the asks in the book, pulled from the network',
   examples: ['allot market asks --bootstrap /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW…', 'allot market asks --json'],
   async run(_args, _options, context) {
-    const { node } = await startCliNode(context, { syncOnStart: true })
+    const { node } = await startCliNode(context, { syncOnStart: true, reads: 'anyone' })
     try {
       const asks = node.orderBook.asks()
       context.output.result(
@@ -41,7 +41,7 @@ export const marketBids: CommandSpec = {
   summary: 'the bids in the book, pulled from the network',
   examples: ['allot market bids --json'],
   async run(_args, _options, context) {
-    const { node, connection } = await startCliNode(context, { syncOnStart: true })
+    const { node, connection } = await startCliNode(context, { syncOnStart: true, reads: 'anyone' })
     try {
       const bids = node.orderBook.bids()
       context.output.result(
@@ -62,7 +62,7 @@ export const marketStatsCommand: CommandSpec = {
   summary: 'book-wide utilization, price quantiles per resource class, and the pricing curve',
   examples: ['allot market stats', 'allot market stats --json'],
   async run(_args, _options, context) {
-    const { node } = await startCliNode(context, { syncOnStart: true })
+    const { node } = await startCliNode(context, { syncOnStart: true, reads: 'anyone' })
     try {
       const stats = marketStats(node.orderBook.asks().map(({ ask }) => ask), { now: Math.floor(Date.now() / 1000) })
       const curve = pricingCurvePoints()
@@ -87,7 +87,7 @@ export const marketList: CommandSpec = {
   summary: 'the markets the factory created: their immutable rules and the collateral factor in force now',
   examples: ['allot market list', 'allot market list --json'],
   async run(_args, _options, context) {
-    const { clients, deployment, defaultMarket } = await connect(context.settings, context.resolved)
+    const { clients, deployment, defaultMarket } = await connect(context.settings, context.resolved, { reads: 'anyone' })
     const addresses = deployment.factory ? await listMarkets(clients, { factory: deployment.factory }) : [deployment.market]
     const markets = await Promise.all(
       addresses.map(async (address) => {

@@ -72,7 +72,7 @@ export const stakeStatus: CommandSpec = {
   options: [{ flags: '--provider <address>', description: 'show another provider’s position' }],
   examples: ['allot stake status', 'allot stake status --provider 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 --json'],
   async run(_args, options, { settings, resolved, output }) {
-    const connection = await connect(settings, resolved)
+    const connection = await connect(settings, resolved, { reads: 'as-me' })
     const provider = options.provider as `0x${string}` | undefined
     if (provider !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(provider)) throw new UsageError(`--provider must be an address, not "${provider}".`)
     const status = await positionStatus(connection, provider)

@@ -27,3 +27,12 @@ export class KeystoreExistsError extends BaseError {
     super(`A keystore already exists at ${path}; it was left as it is.`, { hint: 'Use another --home, or move the file away first.' })
   }
 }
+
+export class WatchOnlyAccountError extends BaseError {
+  override name = 'WatchOnlyAccountError'
+  constructor({ address, action }: { address: string; action: string }) {
+    super(`This command only reads the chain, so ${address} was not unlocked and cannot ${action}.`, {
+      hint: 'Use a command that acts (job submit, stake deposit, claim …): it unlocks the key.',
+    })
+  }
+}

@@ -67,6 +67,34 @@ test('market list shows the markets the factory created, the default one marked,
   assert.match(human.stdout, 'default')
 })
 
+test('commands that only read unlock nothing: no password for status, balance and lists; none asked of a home without a key', async () => {
+  const noPassword = { ALLOT_HOME: home, ALLOT_RPC: rpc }
+  // Read as the keystore's address, taken from its unencrypted field.
+  const status = await runCli(['stake', 'status', '--json'], { env: noPassword })
+  assert.is(status.code, 0, status.stderr + status.stdout)
+  assert.is(status.json().collateral, (100n * 10n ** 18n).toString())
+  const balance = await runCli(['balance', '--json'], { env: noPassword })
+  assert.is(balance.code, 0, balance.stderr + balance.stdout)
+  assert.is(balance.json().account, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8')
+  for (const argv of [['market', 'list'], ['job', 'list']]) {
+    const read = await runCli([...argv, '--json'], { env: noPassword })
+    assert.is(read.code, 0, `${argv.join(' ')}: ${read.stderr}${read.stdout}`)
+  }
+  // Acting still unlocks the key, and says what is missing.
+  const deposit = await runCli(['stake', 'deposit', '1', '--json'], { env: noPassword })
+  assert.is(deposit.code, 1)
+  assert.is(deposit.json().error.name, 'PasswordRequiredError')
+
+  // A home with no key at all can read the market, but has no balance to show.
+  const stranger = { ALLOT_HOME: join(home, 'stranger'), ALLOT_RPC: rpc, ALLOT_DEPLOYMENT: join(home, 'deployment.json') }
+  const markets = await runCli(['market', 'list', '--json'], { env: stranger })
+  assert.is(markets.code, 0, markets.stderr + markets.stdout)
+  assert.is(markets.json().length, 1)
+  const none = await runCli(['balance', '--json'], { env: stranger })
+  assert.is(none.code, 1)
+  assert.is(none.json().error.name, 'KeyNotFoundError')
+})
+
 test('a wrong keystore password fails with its name and changes nothing', async () => {
   const result = await runCli(['stake', 'deposit', '5', '--json'], { env: { ...env(), ALLOT_PASSWORD: 'wrong' } })
   assert.is(result.code, 1)

@@ -235,6 +235,18 @@ test('loaded images stay within the cache\'s bounds: the least recently used goe
   } finally {
     await runtime.stop()
   }
+  // A provider restarted from the same home still counts the image its previous run loaded as its own.
+  const before = await started('cache', { imageCache: { maxImages: 1 } })
+  await before.stop()
+  const restarted = await started('cache', { imageCache: { maxImages: 1 } })
+  try {
+    const first = await restarted.run(await job(imageId, archives.first, ['/bin/busybox', 'true']))
+    assert.is(first.exitCode, 0, text(first.stderr))
+    assert.ok(await present(imageId))
+    assert.not.ok(await present(secondId), 'the image loaded before the restart went, the cache holding one')
+  } finally {
+    await restarted.stop()
+  }
 })
 
 test.run()

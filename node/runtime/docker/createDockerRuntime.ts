@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs'
-import { mkdir, stat } from 'node:fs/promises'
+import { createReadStream, existsSync } from 'node:fs'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
@@ -22,8 +22,10 @@ import { prepareWorkFolder } from '../prepareWorkFolder.ts'
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { superviseJob } from '../superviseJob.ts'
 import { chownTree } from '../process/chownTree.ts'
+import { cgroupCounter, parseCgroupPaths } from '../process/jobCgroup.ts'
 import { dockerContainerOptions, JOB_LABEL, OWNER_LABEL } from './dockerContainerOptions.ts'
 import { readImageArchiveId } from './readImageArchiveId.ts'
+import { readImageLedger, writeImageLedger } from './imageLedger.ts'
 import { dockerSocketPath } from './dockerSocketPath.ts'
 
 export type DockerRuntimeInit = {
@@ -82,7 +84,10 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
   // image is never removed between its load and its container's start).
   const maxImages = init.imageCache?.maxImages ?? 16
   const maxCachedBytes = init.imageCache?.maxBytes ?? 8 * 2 ** 30
-  const cached = new Map<string, number>()
+  // Kept in the work root too: after a restart the images loaded before are still this runtime's to evict.
+  const ledgerPath = join(init.workRoot, 'images.json')
+  let cached = new Map<string, number>()
+  const saveLedger = () => writeImageLedger(ledgerPath, cached).catch((error: unknown) => log.error('could not save the image ledger: %s', error))
   const inUse = new Map<string, number>()
   const touch = (image: string) => {
     const bytes = cached.get(image)
@@ -94,11 +99,12 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     const { Size } = (await docker.getImage(image).inspect()) as { Size?: number }
     cached.delete(image)
     cached.set(image, Size ?? 0)
+    await saveLedger()
   }
   const trimImages = async () => {
     let bytes = [...cached.values()].reduce((sum, size) => sum + size, 0)
     for (const [image, size] of [...cached]) {
-      if (cached.size <= maxImages && bytes <= maxCachedBytes) return
+      if (cached.size <= maxImages && bytes <= maxCachedBytes) break
       if (inUse.has(image)) continue
       try {
         await docker.getImage(image).remove()
@@ -110,6 +116,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       cached.delete(image)
       bytes -= size
     }
+    await saveLedger()
   }
 
   const hasImage = async (image: string): Promise<boolean> => {
@@ -214,8 +221,23 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     running.add(container)
     try {
       const kill = () => void container.kill({ signal: 'SIGKILL' }).catch(() => {})
-      // The engine refuses forks past PidsLimit without saying so; its count of the container's tasks names it.
+      // The engine refuses forks past PidsLimit without saying so. The kernel counts each refusal in the
+      // container's cgroup, where this provider can read it (the engine on this host); the engine's task
+      // count, sampled, names a bomb that stays at the limit where it cannot.
+      let pidsEvents: string | undefined
+      let looked = false
       const check = async (): Promise<JobFailure | undefined> => {
+        if (!looked) {
+          // Looked up once the container has a process (a poll may come before its start).
+          const pid = await container.inspect().then(({ State }) => State.Pid, () => 0)
+          if (pid) {
+            ;[pidsEvents, looked] = [await pidsEventsFile(pid), true]
+            log('job %s: refused forks read from %s', job.id, pidsEvents ?? 'nowhere (no readable cgroup: the task count is sampled)')
+          }
+        }
+        const events = pidsEvents
+        if (events && (await cgroupCounter(events, 'max')) > 0)
+          return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
         const stats = (await container.stats({ stream: false, 'one-shot': true } as { stream: false }).catch(() => undefined)) as { pids_stats?: { current?: number } } | undefined
         if ((stats?.pids_stats?.current ?? 0) >= limits.processes)
           return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
@@ -278,6 +300,10 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
         throw new DockerUnavailableError({ socketPath, cause })
       }
       await removeOrphans()
+      // Images removed by hand while the provider was down are no longer counted.
+      const remembered = await readImageLedger(ledgerPath)
+      cached = new Map()
+      for (const [image, size] of remembered) if (await hasImage(image)) cached.set(image, size)
       started = true
     },
     async stop() {
@@ -287,6 +313,14 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     },
     run,
   }
+}
+
+/** The `pids.events` file of a running process's cgroup (v1 or v2), if this process can see it. */
+async function pidsEventsFile(pid: number, root = '/sys/fs/cgroup'): Promise<string | undefined> {
+  if (!pid) return undefined
+  const paths = parseCgroupPaths(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''))
+  const file = existsSync(join(root, 'cgroup.controllers')) ? join(root, paths[''] ?? '/', 'pids.events') : join(root, 'pids', paths.pids ?? '/', 'pids.events')
+  return paths.pids || paths[''] ? (existsSync(file) ? file : undefined) : undefined
 }
 
 function judge(exitCode: number, oomKilled: boolean, limits: RunnableJob['manifest']['limits']): JobFailure | undefined {

@@ -59,7 +59,7 @@ const CPU_PERIOD_US = 100_000
  */
 export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', self }: CreateJobCgroupParameters): Promise<JobCgroup | undefined> {
   const name = `allot-${jobId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 80)}`
-  const own = parseSelf(self ?? (await readFile('/proc/self/cgroup', 'utf8').catch(() => '')))
+  const own = parseCgroupPaths(self ?? (await readFile('/proc/self/cgroup', 'utf8').catch(() => '')))
   const made: string[] = []
   const pids = async () => (made[0] ? readPids(join(made[0], 'cgroup.procs')) : [])
   const remove = async () => {
@@ -84,7 +84,7 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
       return {
         version: 2,
         procsFiles: [join(dir, 'cgroup.procs')],
-        breach: async () => judge(await counter(join(dir, 'memory.events'), 'oom_kill'), await counter(join(dir, 'pids.events'), 'max'), limits),
+        breach: async () => judge(await cgroupCounter(join(dir, 'memory.events'), 'oom_kill'), await cgroupCounter(join(dir, 'pids.events'), 'max'), limits),
         peakBytes: async () => numberIn(join(dir, 'memory.peak')),
         pids,
         remove,
@@ -107,7 +107,7 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
     return {
       version: 1,
       procsFiles: V1_CONTROLLERS.map((controller) => join(dirs[controller], 'cgroup.procs')),
-      breach: async () => judge(await counter(join(dirs.memory, 'memory.oom_control'), 'oom_kill'), await counter(join(dirs.pids, 'pids.events'), 'max'), limits),
+      breach: async () => judge(await cgroupCounter(join(dirs.memory, 'memory.oom_control'), 'oom_kill'), await cgroupCounter(join(dirs.pids, 'pids.events'), 'max'), limits),
       peakBytes: async () => numberIn(join(dirs.memory, 'memory.max_usage_in_bytes')),
       pids,
       remove,
@@ -125,7 +125,8 @@ function judge(oomKills: number, pidsRefused: number, limits: JobCgroupLimits): 
 }
 
 /** This process's cgroup path per v1 controller, from /proc/self/cgroup (`4:memory:/a/b`). */
-function parseSelf(text: string): Partial<Record<string, string>> {
+/** A process's cgroup per controller, from the text of `/proc/<pid>/cgroup` (v2's single hierarchy under the key `''`). */
+export function parseCgroupPaths(text: string): Partial<Record<string, string>> {
   const paths: Partial<Record<string, string>> = {}
   for (const line of text.split('\n')) {
     const [, controllers, path] = line.split(':')
@@ -134,7 +135,8 @@ function parseSelf(text: string): Partial<Record<string, string>> {
   return paths
 }
 
-async function counter(path: string, key: string): Promise<number> {
+/** A counter of a cgroup events file (`pids.events`, `memory.events`); 0 where it cannot be read. */
+export async function cgroupCounter(path: string, key: string): Promise<number> {
   const text = await readFile(path, 'utf8').catch(() => '')
   const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(text)
   return match ? Number(match[1]) : 0
