@@ -12,6 +12,14 @@ const hosts: P2PHost[] = []
 test.before(async () => {
   home = await mkdtemp(join(tmpdir(), 'allot-p2p-'))
 })
+/** A started host on loopback, stopped after the last test. */
+async function start(name: string, bootstrap: string[] = []) {
+  const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
+  await host.start()
+  hosts.push(host)
+  return host
+}
+
 test.after(async () => {
   await Promise.all(hosts.map((host) => host.stop()))
   await rm(home, { recursive: true, force: true })
@@ -25,12 +33,6 @@ test('a node keeps its peer id across restarts from the same home', async () => 
 })
 
 test('three hosts join through a bootstrap peer and gossip a message', async () => {
-  const start = async (name: string, bootstrap: string[] = []) => {
-    const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
-    await host.start()
-    hosts.push(host)
-    return host
-  }
   const seed = await start('seed')
   const seedAddress = seed.getMultiaddrs()[0]!.toString()
   const [a, b] = await Promise.all([start('a', [seedAddress]), start('b', [seedAddress])])
@@ -57,12 +59,6 @@ test('three hosts join through a bootstrap peer and gossip a message', async () 
 })
 
 test('a stream carries many small messages past its receive window, returning the credit in a few batched window updates', async () => {
-  const start = async (name: string) => {
-    const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    await host.start()
-    hosts.push(host)
-    return host
-  }
   const [sender, receiver] = await Promise.all([start('window-sender'), start('window-receiver')])
   const protocol = '/allot-test/window/1.0.0'
   const messages = 2_000
@@ -96,12 +92,6 @@ test('a stream carries many small messages past its receive window, returning th
 })
 
 test('a bulk writer whose reader stops reading waits, with at most one write queued, and finishes once it reads again', async () => {
-  const start = async (name: string) => {
-    const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    await host.start()
-    hosts.push(host)
-    return host
-  }
   const [sender, receiver] = await Promise.all([start('bulk-sender'), start('bulk-receiver')])
   const protocol = '/allot-test/bulk/1.0.0'
   const block = new Uint8Array(1 << 20).fill(9)
