@@ -9,11 +9,13 @@ import { parentPort } from 'node:worker_threads'
 /** @type {Map<number, { fd: number, hash: import('node:crypto').Hash, ring: SharedArrayBuffer, slotBytes: number }>} */
 const files = new Map()
 
+/** Room to read back what a file holds already; its size is also how much of a slot is hashed and written at a time. */
+const piece = Buffer.allocUnsafe(1 << 20)
+
 /** Opens the file to append to; what an earlier, interrupted fetch left counts towards the hash. */
 function open(path, ring, slotBytes) {
   const hash = createHash('sha256')
   const fd = openSync(path, 'a+')
-  const piece = Buffer.allocUnsafe(1 << 20)
   for (let position = 0; ; ) {
     const read = readSync(fd, piece, 0, piece.length, position)
     if (read === 0) break
@@ -36,11 +38,15 @@ parentPort.on('message', (message) => {
     if (message.path !== undefined) return void files.set(id, open(message.path, message.ring, message.slotBytes))
     if (message.abort) return void close(id)
     if (message.end) return parentPort.postMessage({ id, digest: close(id).hash.digest('hex') })
-    // The slot goes back once written, for the receiving thread to fill again.
     const file = files.get(id)
-    const bytes = new Uint8Array(file.ring, message.slot * file.slotBytes, message.length)
-    file.hash.update(bytes)
-    for (let written = 0; written < bytes.byteLength; ) written += writeSync(file.fd, bytes, written)
+    // A megabyte at a time, hashed then written, so the write reads what the hash
+    // just brought into this core's cache rather than the slot from memory again.
+    for (let from = 0; from < message.length; from += piece.byteLength) {
+      const bytes = new Uint8Array(file.ring, message.slot * file.slotBytes + from, Math.min(piece.byteLength, message.length - from))
+      file.hash.update(bytes)
+      for (let written = 0; written < bytes.byteLength; ) written += writeSync(file.fd, bytes, written)
+    }
+    // The slot goes back once written, for the receiving thread to fill again.
     parentPort.postMessage({ id, written: message.slot })
   } catch (error) {
     try {
