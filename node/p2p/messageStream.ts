@@ -17,9 +17,9 @@ type Options = { signal?: AbortSignal }
  */
 export type MessageStream = {
   stream: Stream
-  /** Sends one message; waits for the stream to drain when its buffer is full. */
+  /** Sends one message; when the stream cannot take it all now, waits until it has sent what it holds. */
   write: <type extends MessageType>(message: Message<type>, options?: Options) => Promise<void>
-  /** Sends raw bytes. */
+  /** Sends raw bytes, waiting as `write` does: a sender keeps at most one write queued on the stream. */
   writeBytes: (bytes: Uint8Array, options?: Options) => Promise<void>
   /** Reads the next message; only types in `accept` are taken, anything else is an error. */
   read: <type extends MessageType>(accept: readonly type[], options?: Options) => Promise<Message<type>>
