@@ -31,6 +31,13 @@ import type { DealTerms } from '../protocol/types/dealTerms.ts'
 
 type Figures = Record<string, number>
 
+/** Publishes the feed's answer again, so that it is fresh after the clock was moved on. */
+async function refreshPrice(owner: ChainClients, feed: Hex) {
+  const [, answer] = await owner.public.readContract({ address: feed, abi: mockPriceFeedAbi, functionName: 'latestRoundData' })
+  const hash = await owner.wallet.writeContract({ address: feed, abi: mockPriceFeedAbi, functionName: 'setAnswer', args: [answer] } as never)
+  await owner.public.waitForTransactionReceipt({ hash })
+}
+
 async function measure(collateral: 'separate' | 'same'): Promise<Figures> {
   const market = await startDevMarket({ collateral })
   try {
@@ -118,7 +125,10 @@ async function run(market: DevMarket): Promise<Figures> {
     await increaseTime(keeper, 121)
     figures.liquidateDeal = Number((await liquidateDeal(keeper, { deployment, terms })).gasUsed)
   }
-  // The keeper withdraws its credited bonuses in bulk, one claim per token.
+  // The keeper withdraws its credited bonuses in bulk, one claim per token, once they have vested (they wait
+  // one to two unbonding periods: taken from the provider, they may not leave faster than a withdrawal).
+  await increaseTime(keeper, 2 * Number(parameters.unbondingPeriod))
+  if (deployment.priceFeed) await refreshPrice(owner, deployment.priceFeed)
   figures.claim = Number((await claim(keeper, { deployment, token: deployment.collateralToken })).gasUsed)
 
   figures.requestWithdrawal = Number((await requestWithdrawal(provider, { deployment, amount: 1n })).gasUsed)

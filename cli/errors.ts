@@ -24,3 +24,15 @@ export class MarketParamsFileError extends BaseError {
     })
   }
 }
+
+/** `allot claim` found credits, but all of them still vesting: nothing can be sent yet. */
+export class CreditsStillVestingError extends BaseError {
+  override name = 'CreditsStillVestingError'
+  /** @param vesting What vests and when, e.g. `400 ALS claimable from 13 Dec 2026, 10:00:00`. @param from The first date. */
+  constructor({ vesting, from }: { vesting: string; from: string }) {
+    super(
+      `Nothing is claimable yet: what was taken from a defaulted provider for you (compensation or keeper bonus) is still vesting: ${vesting}. It waits one to two unbonding periods so that a provider's collateral never leaves faster than a withdrawal would.`,
+      { hint: `Run \`allot claim\` again from ${from}; \`allot balance\` shows what is vesting.` },
+    )
+  }
+}

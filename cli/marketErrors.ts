@@ -52,6 +52,10 @@ export const marketErrors: Record<string, Entry> = {
     hint: 'Check your balances with `allot balance`, fund the account, and approve the market for at least this amount.',
   }),
   NothingToClaim: ([token, account], f) => ({ message: `${account} has nothing of ${f.token(token, 0n).replace(/^0 /, '')} to claim.`, hint: 'Credits appear when a deal of yours is liquidated (refund, compensation, keeper bonus) or a payout to you fails; `allot balance` shows them.' }),
+  CreditVesting: ([token, account, amount, unlockAt], f) => ({
+    message: `${account} has nothing to claim yet: ${f.token(token, amount)} taken from a defaulted provider is vesting until ${f.date(unlockAt)}.`,
+    hint: 'Compensation and keeper bonuses wait one to two unbonding periods; run `allot claim` after that time (`allot balance` shows what is vesting).',
+  }),
   NoEarnings: ([provider]) => ({ message: `Provider ${provider} has no earnings in the market to withdraw.`, hint: 'Earnings are credited when your deals settle; `allot provider status` shows them.' }),
   NoFeesAccrued: () => ({ message: 'The market has no protocol fees to withdraw.', hint: 'Fees accrue as deals settle.' }),
   // oracle
@@ -107,6 +111,7 @@ export const marketErrors: Record<string, Entry> = {
     hint: 'Lower the collateral factor, the keeper bonus or the insurance share.',
   }),
   TooManyDecimals: ([token, decimals, max]) => ({ message: `Token ${token} has ${decimals} decimals; the market supports at most ${max}.`, hint: 'Create the market with another token.' }),
+  ParametersNotStored: () => ({ message: 'The market could not store its parameters while being created (it ran out of gas).', hint: 'Create the market again with a higher gas limit.' }),
   DecimalsUnreadable: ([token]) => ({ message: `Token ${token} does not say how many decimals it has.`, hint: 'Create the market with an ERC-20 token that implements decimals().' }),
   // the factory's own
   MarketExists: ([market]) => ({ message: `A market with exactly this configuration exists already, at ${market}.`, hint: `Use it with --market ${market}, or change a parameter to create a different market.` }),

@@ -2,6 +2,7 @@ import { formatUnits, maxUint256 } from 'viem'
 import { getAccountBalances, type TokenBalance } from '../../node/chain/actions/getAccountBalances.ts'
 import type { CommandSpec } from '../command.ts'
 import { connect, type TokenInfo } from '../connect.ts'
+import { errorFormat } from '../explainError.ts'
 
 /** An amount of a token for people: `12.5 tUSD`. */
 export const formatToken = (amount: bigint, token: Pick<TokenInfo, 'symbol' | 'decimals'>) => `${formatUnits(amount, token.decimals)} ${token.symbol}`
@@ -18,9 +19,11 @@ export const balance: CommandSpec = {
     const balances = await getAccountBalances(clients, { deployment, account: clients.wallet.account.address })
     const gasSymbol = clients.public.chain.nativeCurrency.symbol
     const sameToken = deployment.paymentToken === deployment.collateralToken
+    const date = errorFormat().date
     const token = (name: string, held: TokenBalance, info: TokenInfo) => [
       `${name.padEnd(12)}${formatToken(held.balance, info)}`,
       `${''.padEnd(12)}approved to the market: ${formatAllowance(held.allowance, info)}${held.claimable > 0n ? `; credited to you in the market: ${formatToken(held.claimable, info)} (refunds, compensation, bonuses) — \`allot claim\` sends it` : ''}`,
+      ...held.vesting.map(({ amount, unlockAt }) => `${''.padEnd(12)}vesting: ${formatToken(amount, info)} taken from a defaulted provider (compensation, keeper bonus), claimable from ${date(unlockAt)}`),
     ]
     output.result(
       {

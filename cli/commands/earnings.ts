@@ -5,6 +5,8 @@ import { getAccountBalances } from '../../node/chain/actions/getAccountBalances.
 import { withdrawEarnings } from '../../node/chain/actions/withdrawEarnings.ts'
 import type { CommandSpec } from '../command.ts'
 import { connect } from '../connect.ts'
+import { CreditsStillVestingError } from '../errors.ts'
+import { errorFormat } from '../explainError.ts'
 import { formatToken } from './balance.ts'
 
 // The market pays by credit (pull, not push): settling a deal credits the provider's earnings, and a deal
@@ -28,22 +30,31 @@ export const providerWithdrawEarnings: CommandSpec = {
 
 export const claimCredits: CommandSpec = {
   path: ['claim'],
-  summary: 'send you what the market credits you: refunds and compensation of liquidated deals, keeper bonuses, your unspent deal credit',
+  summary: 'send you what the market credits you and has unlocked: refunds, insurance payouts, your unspent deal credit, and compensation and keeper bonuses once they have vested',
   examples: ['allot claim', 'allot claim --home ~/.allot-keeper --json'],
   async run(_args, _options, { settings, resolved, output, signal }) {
     const { clients, deployment, tokens } = await connect(settings, resolved)
     const balances = await getAccountBalances(clients, { deployment, account: clients.wallet.account.address })
-    const credits = [
-      { token: deployment.paymentToken, amount: balances.payment.claimable, info: tokens.payment },
-      ...(deployment.collateralToken === deployment.paymentToken ? [] : [{ token: deployment.collateralToken, amount: balances.collateral.claimable, info: tokens.collateral }]),
-    ].filter(({ amount }) => amount > 0n)
-    // Nothing credited: the market's own error says so, in market words.
-    if (credits.length === 0) credits.push({ token: deployment.paymentToken, amount: 0n, info: tokens.payment })
+    const held = [
+      { ...balances.payment, info: tokens.payment },
+      ...(deployment.collateralToken === deployment.paymentToken ? [] : [{ ...balances.collateral, info: tokens.collateral }]),
+    ]
+    const date = errorFormat().date
+    // Earliest first, so that the error below names the first date anything unlocks.
+    const vesting = held
+      .flatMap(({ token, vesting, info }) => vesting.map(({ amount, unlockAt }) => ({ token, amount, unlockAt, text: formatToken(amount, info) })))
+      .sort((a, b) => (a.unlockAt < b.unlockAt ? -1 : 1))
+    const credits = held.filter(({ claimable }) => claimable > 0n)
+    if (credits.length === 0 && vesting.length > 0) throw new CreditsStillVestingError({ vesting: vesting.map(({ text, unlockAt }) => `${text} claimable from ${date(unlockAt)}`).join(' and '), from: date(vesting[0]!.unlockAt) })
+    // Nothing credited at all: the market's own error says so, in market words.
+    if (credits.length === 0) credits.push({ ...balances.payment, claimable: 0n, info: tokens.payment })
     const claimed: { token: string; amount: bigint; tx: string; text: string }[] = []
-    for (const { token, amount, info } of credits) {
+    for (const { token, claimable, info } of credits) {
       const tx = await claim(clients, { deployment, token, signal })
-      claimed.push({ token, amount, tx: tx.hash, text: `claimed ${formatToken(amount, info)} (tx ${tx.hash})` })
+      claimed.push({ token, amount: claimable, tx: tx.hash, text: `claimed ${formatToken(claimable, info)} (tx ${tx.hash})` })
     }
-    output.result({ claimed: claimed.map(({ text: _text, ...rest }) => rest) }, () => claimed.map(({ text }) => text).join('\n'))
+    output.result({ claimed: claimed.map(({ text: _text, ...rest }) => rest), vesting: vesting.map(({ text: _text, ...rest }) => rest) }, () =>
+      [...claimed.map(({ text }) => text), ...vesting.map(({ text, unlockAt }) => `still vesting: ${text} claimable from ${date(unlockAt)} (compensation and keeper bonuses taken from a provider wait one to two unbonding periods)`)].join('\n'),
+    )
   },
 }

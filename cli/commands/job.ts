@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { formatEther, formatUnits, parseUnits, type Hex } from 'viem'
+import { formatEther, formatUnits, parseEventLogs, parseUnits, type Hex } from 'viem'
+import { allotMarketAbi } from '../../contracts/abi/index.ts'
 import { dispute } from '../../node/chain/actions/dispute.ts'
 import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
 import { liquidateDeal } from '../../node/chain/actions/liquidateDeal.ts'
@@ -172,7 +173,7 @@ export const jobStatus: CommandSpec = {
         `price       ${amount(deal.terms.price)}, collateral ${amount(deal.terms.collateral)}`,
         `deadline    ${new Date(Number(deal.terms.deadline) * 1000).toLocaleString()}`,
         `result      ${deal.resultHash ?? '—'}${deal.exitCode !== undefined ? ` (exit code ${deal.exitCode})` : ''}`,
-        ...(outcome ? [`refunded    ${amount(outcome.refund)} + ${amount(outcome.compensation)} of compensation from the provider's stake (liquidated by ${outcome.keeper}, tx ${outcome.txHash})`] : []),
+        ...(outcome ? [`refunded    ${amount(outcome.refund)} + ${amount(outcome.compensation)} of compensation from the provider's stake, claimable from ${new Date(Number(outcome.vestedUntil) * 1000).toLocaleString()} (liquidated by ${outcome.keeper}, tx ${outcome.txHash}; \`allot claim\` sends them)`] : []),
         ...(hint ? ['', hint] : []),
       ].join('\n'),
     )
@@ -328,8 +329,11 @@ export const jobCancel: CommandSpec = {
       throw new DeadlineAheadError({ dealId: deal.dealId, deadline: deal.terms.deadline, seconds: Number(deal.terms.deadline - head) })
     const tx = await liquidateDeal(clients, { deployment, terms: deal.terms, signal })
     await saveClientDeal(settings.home, { ...deal, state: 'refunded', txs: { ...deal.txs, liquidateDeal: tx.hash } })
-    output.result({ dealId: deal.dealId, tx: tx.hash, refunded: deal.terms.price, compensation: deal.terms.collateral }, () =>
-      `liquidated ${deal.dealId}: ${formatUnits(deal.terms.price, tokens.payment.decimals)} ${tokens.payment.symbol} refunded, ${formatUnits(deal.terms.collateral, tokens.payment.decimals)} ${tokens.payment.symbol} of compensation from the provider's stake (tx ${tx.hash})`,
+    // The compensation comes from the provider's stake, so it vests like a withdrawal would.
+    const [liquidated] = parseEventLogs({ abi: allotMarketAbi, eventName: 'DealLiquidated', logs: tx.receipt.logs })
+    const claimableFrom = liquidated?.args.vestedUntil
+    output.result({ dealId: deal.dealId, tx: tx.hash, refunded: deal.terms.price, compensation: deal.terms.collateral, claimableFrom }, () =>
+      `liquidated ${deal.dealId}: ${formatUnits(deal.terms.price, tokens.payment.decimals)} ${tokens.payment.symbol} refunded, ${formatUnits(deal.terms.collateral, tokens.payment.decimals)} ${tokens.payment.symbol} of compensation from the provider's stake${claimableFrom ? `, claimable from ${new Date(Number(claimableFrom) * 1000).toLocaleString()}` : ''} (tx ${tx.hash}; \`allot claim\` sends them)`,
     )
   },
 }

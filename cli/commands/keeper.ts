@@ -244,7 +244,7 @@ export const keeperStatus: CommandSpec = {
           `liquidated    ${history.deals.length} deals, ${history.positions.length} positions`,
           ...history.deals.map((deal) => `  deal ${short(deal.dealId)} of ${deal.provider ? short(deal.provider) : '?'} in block ${deal.blockNumber}: bonus ${pay(deal.keeperBonus)} (client refunded ${pay(deal.refund)} + ${pay(deal.compensation)})`),
           ...history.positions.map((position) => `  position of ${short(position.provider)} in block ${position.blockNumber}: covered ${pay(position.repaid)}, received ${formatUnits(position.collateralSeized, 18)} ${collateralSymbol}`),
-          `bonuses       ${pay(history.bonuses)}${history.positions.length ? `; positions: paid ${pay(history.repaid)} for ${formatUnits(history.collateralSeized, 18)} ${collateralSymbol}` : ''}`,
+          `bonuses       ${pay(history.bonuses)}${history.bonuses > 0n ? ' (taken from providers, they vest one to two unbonding periods: `allot balance` shows from when, `allot claim` sends them)' : ''}${history.positions.length ? `; positions: paid ${pay(history.repaid)} for ${formatUnits(history.collateralSeized, 18)} ${collateralSymbol}` : ''}`,
           `gas spent     ${formatUnits(history.gasCost, 18)} ${clients.public.chain.nativeCurrency.symbol}`,
         ].join('\n'),
     )

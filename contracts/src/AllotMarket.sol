@@ -8,7 +8,8 @@ import {
     DealStatus,
     Parameters,
     MarketConfig,
-    Position
+    Position,
+    Vesting
 } from "./interfaces/IAllotMarket.sol";
 import {IERC20} from "./interfaces/IERC20.sol";
 import {IAggregatorV3} from "./interfaces/IAggregatorV3.sol";
@@ -106,6 +107,10 @@ contract AllotMarket is IAllotMarket {
     uint256 internal immutable INITIAL_CHAIN_ID;
     bytes32 internal immutable INITIAL_DOMAIN_SEPARATOR;
 
+    /// @dev A contract whose code is `abi.encode(parameters)`, which `parameters()` copies out: fifteen immutables
+    /// packed into a struct would cost the market ~650 bytes of code it does not have (EIP-170). Its first byte is
+    /// zero (STOP), so calling it does nothing.
+    address internal immutable PARAMETERS_DATA;
     uint256 internal immutable CF_BPS;
     uint256 internal immutable LT_BPS;
     uint256 internal immutable LIQUIDATION_BONUS_BPS;
@@ -195,6 +200,9 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     mapping(address token => mapping(address account => uint256)) public claimable;
 
+    /// @dev Bucket `window & 1` holds the credits of unbonding window `window` (see `Vesting`).
+    mapping(address token => mapping(address account => Vesting[2])) internal _vesting;
+
     bool transient internal _locked;
 
     /* ----------------------------------------------------------------------------------------- */
@@ -260,6 +268,7 @@ contract AllotMarket is IAllotMarket {
         FULL_CUT_VARIANCE = uint256(p.maxVolatilityBps) * p.maxVolatilityBps * 1e10;
 
         feeRecipient = config.feeRecipient;
+        PARAMETERS_DATA = _storeParameters(p);
 
         emit MarketConfigured(config);
     }
@@ -580,6 +589,7 @@ contract AllotMarket is IAllotMarket {
     struct Outcome {
         uint256 refund;
         uint256 owed;
+        /// @dev What the provider pays the client: vests.
         uint256 clientPayment;
         uint256 clientCollateral;
         uint256 keeperPayment;
@@ -592,6 +602,8 @@ contract AllotMarket is IAllotMarket {
         uint256 keeperBonus;
         uint256 insuranceShare;
         uint256 remaining;
+        /// @dev The provider's position slot 0 before the call: [earnings 128 | covered 8 | obligations 120].
+        uint256 position0;
         bool deferred;
         bool pendingRead;
     }
@@ -601,14 +613,15 @@ contract AllotMarket is IAllotMarket {
         bytes32 dealId = DealTermsLib.digest(DOMAIN_SEPARATOR(), terms);
         DealState storage d = _deals[terms.provider][dealId];
         Outcome memory o;
-        DealStatus status = d.status;
+        uint256 word = _loadDeal(d);
+        DealStatus status = DealStatus(uint8(word));
         if (status == DealStatus.Open) {
             if (block.timestamp < terms.deadline) revert DeadlineNotReached(terms.deadline);
             (o.owed, o.refund) = (terms.collateral, terms.price);
         } else if (status == DealStatus.Defaulted) {
             (o.owed, o.refund) = (terms.collateral, terms.price);
         } else if (status == DealStatus.Liquidating) {
-            o.owed = d.collateral;
+            o.owed = word >> 152;
         } else {
             _revertStatus(dealId, status, DealNotLiquidatable.selector);
         }
@@ -620,10 +633,15 @@ contract AllotMarket is IAllotMarket {
             _price();
         }
 
-        pos.obligations -= uint120(o.deferred ? o.compensation : o.owed);
-        pos.collateral = uint128(provider.free);
-        // Coverage only shrinks here, so without any there is nothing to write.
-        if (pos.covered) _setCoverage(pos, provider.payment);
+        // Slots 0 and 1 in one write each: [earnings | covered | obligations] and [coverage 128 | collateral 128].
+        // `provider.payment` is the coverage left (zero when there was none).
+        uint256 obligations = (o.position0 & type(uint120).max) - (o.deferred ? o.compensation : o.owed);
+        uint256 position0 = (o.position0 >> 128 << 128) | (provider.payment == 0 ? 0 : 1 << 120) | obligations;
+        uint256 position1 = (provider.payment << 128) | provider.free;
+        assembly ("memory-safe") {
+            sstore(pos.slot, position0)
+            sstore(add(pos.slot, 1), position1)
+        }
         if (o.pendingRead) pos.pendingWithdrawal = uint128(provider.pending);
         if (o.fromInsurancePayment != 0 || o.sharePayment != 0) {
             insuranceFund = insuranceFund - o.fromInsurancePayment + o.sharePayment;
@@ -634,17 +652,29 @@ contract AllotMarket is IAllotMarket {
         }
         if (!o.deferred && o.remaining != 0) badDebt += o.remaining;
         if (o.deferred) {
-            _deals[terms.provider][dealId] =
-                DealState(DealStatus.Liquidating, d.time, uint104(terms.price), uint104(o.remaining));
+            _storeDeal(d, DealStatus.Liquidating, uint40(word >> 8), terms.price, o.remaining);
         } else {
-            d.status = DealStatus.Liquidated;
+            word = (word & ~uint256(0xff)) | uint8(DealStatus.Liquidated);
+            assembly ("memory-safe") {
+                sstore(d.slot, word)
+            }
         }
-        // Credits, not transfers (pull over push): the client and the keeper withdraw with `claim`.
-        _credit(terms.client, o.clientPayment, o.clientCollateral);
-        _credit(msg.sender, o.keeperPayment, o.keeperCollateral);
+        // Credits, not transfers (pull over push): the client and the keeper withdraw with `claim`. What came
+        // from the provider vests, so that it leaves no faster than a withdrawal would.
+        uint256 vestedUntil = _vestingEnd();
+        _credit(terms.client, o.refund + o.fromInsurancePayment, o.fromInsuranceCollateral);
+        _vest(terms.client, o.clientPayment, o.clientCollateral, vestedUntil);
+        _vest(msg.sender, o.keeperPayment, o.keeperCollateral, vestedUntil);
 
         emit DealLiquidated(
-            dealId, msg.sender, o.refund, o.compensation, o.keeperBonus, o.insuranceShare, o.deferred ? o.remaining : 0
+            dealId,
+            msg.sender,
+            o.refund,
+            o.compensation,
+            o.keeperBonus,
+            o.insuranceShare,
+            o.deferred ? o.remaining : 0,
+            uint64(vestedUntil)
         );
         if (o.fromInsurancePayment != 0 || o.fromInsuranceCollateral != 0) {
             emit InsuranceUsed(dealId, o.fromInsurancePayment, o.fromInsuranceCollateral);
@@ -659,15 +689,14 @@ contract AllotMarket is IAllotMarket {
     function _compensate(Outcome memory o, PositionData storage pos) internal view returns (Source memory provider) {
         provider = _providerSource(o, pos);
 
-        (uint256 pay, uint256 col, uint256 paidByProvider) = _take(provider, o.owed);
-        o.clientPayment = o.refund + pay;
-        o.clientCollateral = col;
+        uint256 paidByProvider;
+        (o.clientPayment, o.clientCollateral, paidByProvider) = _take(provider, o.owed);
         o.remaining = o.owed - paidByProvider;
         o.deferred = o.remaining != 0 && provider.free + provider.pending != 0;
 
         // The bonuses come after every client: only from what the provider has above the obligations it keeps
         // (its other deals, and this one's deferred rest).
-        uint256 kept = uint256(pos.obligations) - o.owed + (o.deferred ? o.remaining : 0);
+        uint256 kept = (o.position0 & type(uint120).max) - o.owed + (o.deferred ? o.remaining : 0);
         uint256 equity = provider.payment;
         if (provider.priced) equity += _valueDown(provider.free + provider.pending, provider.price);
         equity = equity.zeroFloorSub(kept);
@@ -682,8 +711,6 @@ contract AllotMarket is IAllotMarket {
             (o.fromInsurancePayment, o.fromInsuranceCollateral, fromFund) = _take(fund, o.remaining);
             o.remaining -= fromFund;
             o.deferred = o.remaining != 0 && fund.free != 0;
-            o.clientPayment += o.fromInsurancePayment;
-            o.clientCollateral += o.fromInsuranceCollateral;
         }
         o.compensation = o.owed - o.remaining;
     }
@@ -692,7 +719,12 @@ contract AllotMarket is IAllotMarket {
     /// read only when coverage and free collateral may not cover everything this call can take.
     function _providerSource(Outcome memory o, PositionData storage pos) internal view returns (Source memory s) {
         (uint256 price, bool priced) = _tryPrice();
-        s = Source(pos.covered ? pos.coverage : 0, pos.collateral, 0, price, priced);
+        uint256 position0;
+        assembly ("memory-safe") {
+            position0 := sload(pos.slot)
+        }
+        o.position0 = position0;
+        s = Source((position0 >> 120) & 0xff != 0 ? pos.coverage : 0, pos.collateral, 0, price, priced);
         uint256 most = o.owed.bpsUp(BPS + KEEPER_BONUS_BPS + INSURANCE_BPS);
         if (!priced || s.payment + _valueDown(s.free, price) < most) {
             s.pending = pos.pendingWithdrawal;
@@ -791,7 +823,28 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     function claim(address token) external nonReentrant {
         uint256 amount = claimable[token][msg.sender];
-        if (amount == 0) revert NothingToClaim(token, msg.sender);
+        Vesting[2] storage buckets = _vesting[token][msg.sender];
+        // The bucket still vesting that unlocks first, as a word: [unlockAt 64 | amount 128].
+        uint256 waiting;
+        for (uint256 i; i < 2; ++i) {
+            uint256 word;
+            assembly ("memory-safe") {
+                word := sload(add(buckets.slot, i))
+            }
+            if (word >> 128 <= block.timestamp) {
+                // Unlocked, or empty (unlockAt 0).
+                if (word != 0) {
+                    amount += uint128(word);
+                    delete buckets[i];
+                }
+            } else if (waiting == 0 || word < waiting) {
+                waiting = word;
+            }
+        }
+        if (amount == 0) {
+            if (waiting != 0) revert CreditVesting(token, msg.sender, uint128(waiting), uint64(waiting >> 128));
+            revert NothingToClaim(token, msg.sender);
+        }
 
         claimable[token][msg.sender] = 0;
 
@@ -920,23 +973,11 @@ contract AllotMarket is IAllotMarket {
 
     /// @inheritdoc IAllotMarket
     function parameters() external view returns (Parameters memory) {
-        return Parameters({
-            collateralFactorBps: uint16(CF_BPS),
-            liquidationThresholdBps: uint16(LT_BPS),
-            liquidationBonusBps: uint16(LIQUIDATION_BONUS_BPS),
-            keeperBonusBps: uint16(KEEPER_BONUS_BPS),
-            insuranceBps: uint16(INSURANCE_BPS),
-            protocolFeeBps: uint16(PROTOCOL_FEE_BPS),
-            disputeBondBps: uint16(DISPUTE_BOND_BPS),
-            challengeWindow: uint32(CHALLENGE_WINDOW),
-            unbondingPeriod: uint32(UNBONDING_PERIOD),
-            maxPriceAge: uint32(MAX_PRICE_AGE),
-            arbitrationWindow: uint32(ARBITRATION_WINDOW),
-            minDealDuration: uint32(MIN_DURATION),
-            volatilityWeightBps: uint16(VOLATILITY_WEIGHT_BPS),
-            maxVolatilityBps: uint16(MAX_VOLATILITY_BPS),
-            minCollateralFactorBps: uint16(CF_BPS - MAX_CUT_BPS)
-        });
+        address data = PARAMETERS_DATA;
+        assembly ("memory-safe") {
+            extcodecopy(data, 0, 0, 480)
+            return(0, 480)
+        }
     }
 
     /// @inheritdoc IAllotMarket
@@ -952,6 +993,23 @@ contract AllotMarket is IAllotMarket {
     /// @inheritdoc IAllotMarket
     function insuranceCollateral() external view returns (uint256) {
         return _totals.insuranceCollateral;
+    }
+
+    /// @inheritdoc IAllotMarket
+    function vesting(address token, address account) external view returns (Vesting[2] memory) {
+        Vesting[2] storage buckets = _vesting[token][account];
+        // Each bucket word is [unlockAt 64 | amount 128]; the answer is four words (amount, unlockAt) x 2.
+        assembly ("memory-safe") {
+            let slot := buckets.slot
+            let first := sload(slot)
+            let second := sload(add(slot, 1))
+            let mask := sub(shl(128, 1), 1)
+            mstore(0, and(first, mask))
+            mstore(0x20, shr(128, first))
+            mstore(0x40, and(second, mask))
+            mstore(0x60, shr(128, second))
+            return(0, 0x80)
+        }
     }
 
     /* ----------------------------------------------------------------------------------------- */
@@ -1076,6 +1134,44 @@ contract AllotMarket is IAllotMarket {
         }
     }
 
+    /// @dev When credits vesting now unlock: at the end of the unbonding window after this one, (k + 2) x U for
+    /// the window [k x U, (k + 1) x U) holding `block.timestamp`.
+    function _vestingEnd() internal view returns (uint256) {
+        unchecked {
+            return (block.timestamp / UNBONDING_PERIOD + 2) * UNBONDING_PERIOD;
+        }
+    }
+
+    /// @dev Credits what a liquidation took from a provider to `to`, claimable at `unlockAt` (`_vestingEnd`).
+    function _vest(address to, uint256 payment, uint256 collateral, uint256 unlockAt) internal {
+        if (SAME_TOKEN) {
+            _vestToken(address(paymentToken), to, payment + collateral, unlockAt);
+        } else {
+            _vestToken(address(paymentToken), to, payment, unlockAt);
+            _vestToken(address(collateralToken), to, collateral, unlockAt);
+        }
+    }
+
+    /// @dev Windows alternate between the two buckets, so the bucket found there is either this window's (same
+    /// `unlockAt`) or one that unlocked at the latest when this window began; an unclaimed one moves to
+    /// `claimable`. Amounts stay below the token's supply (< 2^120), so the bucket's 128 bits hold their sum.
+    function _vestToken(address token, address to, uint256 amount, uint256 unlockAt) internal {
+        if (amount == 0) return;
+        Vesting storage bucket = _vesting[token][to][(unlockAt / UNBONDING_PERIOD) & 1];
+        // [unlockAt 64 | amount 128], the `Vesting` layout: one read and one write.
+        uint256 word;
+        assembly ("memory-safe") {
+            word := sload(bucket.slot)
+        }
+        if (word >> 128 != unlockAt) {
+            if (uint128(word) != 0) claimable[token][to] += uint128(word);
+            word = unlockAt << 128;
+        }
+        assembly ("memory-safe") {
+            sstore(bucket.slot, add(word, amount))
+        }
+    }
+
     /// @dev A recipient that cannot receive (blocklisted, reverting hook) must not block anyone else, so a failed
     /// transfer becomes a `claimable` credit.
     function _payOrCredit(IERC20 token, address to, uint256 amount) internal {
@@ -1185,16 +1281,20 @@ contract AllotMarket is IAllotMarket {
     /// A low-level call, because try/catch would still revert on return data too short to decode.
     function _tryPrice() internal view returns (uint256 price, bool ok) {
         if (SAME_TOKEN) return (1, true);
-        (bool success, bytes memory ret) =
-            address(priceFeed).staticcall(abi.encodeCall(IAggregatorV3.latestRoundData, ()));
-        if (!success || ret.length < 160) return (0, false);
+        address feed = address(priceFeed);
+        bool success;
         int256 answer;
         uint256 updatedAt;
+        // Scratch space past the free memory pointer: (roundId, answer, startedAt, updatedAt, answeredInRound).
         assembly ("memory-safe") {
-            answer := mload(add(ret, 0x40))
-            updatedAt := mload(add(ret, 0x80))
+            let m := mload(0x40)
+            mstore(m, shl(224, 0xfeaf968c))
+            success := staticcall(gas(), feed, m, 4, m, 0xa0)
+            if lt(returndatasize(), 0xa0) { success := 0 }
+            answer := mload(add(m, 0x20))
+            updatedAt := mload(add(m, 0x60))
         }
-        if (answer <= 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > MAX_PRICE_AGE) {
+        if (!success || answer <= 0 || updatedAt > block.timestamp || block.timestamp - updatedAt > MAX_PRICE_AGE) {
             return (0, false);
         }
         return (uint256(answer), true);
@@ -1220,6 +1320,16 @@ contract AllotMarket is IAllotMarket {
         if (!ok || ret.length < 32) revert DecimalsUnreadable(token);
         decimals = abi.decode(ret, (uint256));
         if (decimals > MAX_DECIMALS) revert TooManyDecimals(token, decimals, MAX_DECIMALS);
+    }
+
+    /// @dev Deploys `abi.encode(p)` as code. The creation prefix returns what follows it: PUSH1 11 (its own
+    /// length), DUP1, CODESIZE, SUB, DUP1, SWAP2, PUSH0, CODECOPY, PUSH0, RETURN.
+    function _storeParameters(Parameters memory p) internal returns (address data) {
+        bytes memory init = abi.encodePacked(hex"600b80380380915f395ff3", abi.encode(p));
+        assembly ("memory-safe") {
+            data := create(0, add(init, 0x20), mload(init))
+        }
+        if (data == address(0)) revert ParametersNotStored();
     }
 
     function _validate(Parameters memory p) internal pure {

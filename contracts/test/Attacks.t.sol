@@ -62,7 +62,7 @@ contract AttacksTest is BaseTest {
         setPrice(1.65e8);
         vm.prank(keeper);
         market.liquidateDeal(t);
-        cashOut(client);
+        cashOutAfterVesting(client);
         assertEq(usd.balanceOf(client) + collateralToken.balanceOf(client) * 1.65e8 / 1e20, 100e6 + 1_600e6);
         assertEq(market.badDebt(), 0);
     }
@@ -86,15 +86,15 @@ contract AttacksTest is BaseTest {
         vm.warp(a.deadline);
         setPrice(1e8); // worth 1,000 against 1,600 owed
         vm.expectEmit(address(market));
-        emit IAllotMarket.DealLiquidated(market.hashDealTerms(a), keeper, 100e6, 800e6, 0, 0, 0);
+        emit IAllotMarket.DealLiquidated(market.hashDealTerms(a), keeper, 100e6, 800e6, 0, 0, 0, vestedUntil());
         vm.prank(keeper);
         market.liquidateDeal(a); // no bonus: the 200 left back client b
         vm.expectEmit(address(market));
         emit IAllotMarket.CompensationShortfall(idB, client, 600e6);
         vm.prank(keeper);
         market.liquidateDeal(b);
-        cashOut(client);
-        cashOut(keeper);
+        cashOutAfterVesting(client);
+        cashOutAfterVesting(keeper);
         assertEq(collateralToken.balanceOf(client), 1_000e18, "both clients got all the collateral");
         assertEq(collateralToken.balanceOf(keeper), 0);
         assertEq(market.insuranceCollateral(), 0);
@@ -113,12 +113,11 @@ contract AttacksTest is BaseTest {
         setPrice(1.66e8); // worth 1,660: 800 + 800 + 60 of equity
         vm.prank(keeper);
         market.liquidateDeal(a);
-        cashOut(keeper);
-        assertApproxEqAbs(collateralToken.balanceOf(keeper) * 1.66e8 / 1e20, 40e6, 1, "keeper takes its 5%");
+        assertApproxEqAbs(vestingOf(address(collateralToken), keeper) * 1.66e8 / 1e20, 40e6, 1, "keeper takes its 5%");
         assertLe(market.insuranceCollateral() * 1.66e8 / 1e20, 20e6, "the fund takes only what is left above client b");
         vm.prank(keeper);
         market.liquidateDeal(b);
-        cashOut(client);
+        cashOutAfterVesting(client);
         assertApproxEqAbs(collateralToken.balanceOf(client) * 1.66e8 / 1e20, 1_600e6, 2, "both clients paid in full");
         assertEq(market.badDebt(), 0);
     }
@@ -133,7 +132,7 @@ contract AttacksTest is BaseTest {
         setPrice(3e8);
         vm.prank(keeper);
         market.liquidateDeal(t);
-        assertEq(market.claimable(address(collateralToken), client), uint256(100e6) * 1e20 / 3e8 + 1);
+        assertEq(vestingOf(address(collateralToken), client), uint256(100e6) * 1e20 / 3e8 + 1);
     }
 
     /// @dev Old attack: one actor as provider, client and keeper drained a third party's insurance fund by
@@ -168,9 +167,9 @@ contract AttacksTest is BaseTest {
         setPrice(INITIAL_ANSWER);
         vm.prank(provider);
         market.withdraw();
-        cashOut(provider);
-        cashOut(client);
-        cashOut(keeper);
+        cashOutAfterVesting(provider);
+        cashOutAfterVesting(client);
+        cashOutAfterVesting(keeper);
         uint256 end = usd.balanceOf(provider) + usd.balanceOf(client) + usd.balanceOf(keeper)
             + (collateralToken.balanceOf(provider) + collateralToken.balanceOf(client) + collateralToken.balanceOf(keeper))
                 * 2e8 / 1e20;
@@ -222,6 +221,57 @@ contract AttacksTest is BaseTest {
         vm.expectRevert(abi.encodeWithSelector(IAllotMarket.SelfDeal.selector, provider));
         vm.prank(provider);
         market.openDeal(t, signature);
+    }
+
+    /// @dev Old attack: a provider and a colluding client opened a deal of the minimum duration, the provider
+    /// defaulted, and a keeper (the provider's own second account) liquidated it: the compensation and the keeper
+    /// bonus, taken from the provider's collateral, were claimable at once, so the collateral reached the
+    /// accomplices a minute after the deal opened instead of after the unbonding period. Now what a liquidation
+    /// takes from a provider vests: no accomplice can claim it, or pay a deal with it, before a withdrawal
+    /// requested at the same moment could leave.
+    function test_collusionCannotMoveCollateralBeforeUnbonding() public {
+        uint256 unbonding = market.parameters().unbondingPeriod;
+        deposit(provider, 1_000e18); // worth 2,000: backs 1,600
+        DealTerms memory t = terms(provider, 1e6, 1_600e6);
+        t.deadline = uint64(block.timestamp + 60);
+        open(t);
+        vm.warp(t.deadline);
+        setPrice(INITIAL_ANSWER);
+        uint64 unlockAt = vestedUntil();
+        vm.prank(keeper);
+        market.liquidateDeal(t);
+        uint256 compensation = vestingOf(address(collateralToken), client);
+        uint256 bonus = vestingOf(address(collateralToken), keeper);
+        assertEq(compensation, 800e18, "the client's compensation is taken");
+        assertEq(bonus, 40e18, "the keeper's bonus is taken");
+        // What the provider could have withdrawn instead would leave at now + unbonding at the earliest.
+        assertGe(unlockAt, block.timestamp + unbonding, "vesting is at least the unbonding period");
+
+        // Only the client's own payment comes back at once.
+        vm.prank(client);
+        market.claim(address(usd));
+        assertEq(usd.balanceOf(client), 1e6);
+        vm.warp(unlockAt - 1);
+        setPrice(INITIAL_ANSWER);
+        vm.expectRevert(
+            abi.encodeWithSelector(IAllotMarket.CreditVesting.selector, address(collateralToken), client, compensation, unlockAt)
+        );
+        vm.prank(client);
+        market.claim(address(collateralToken));
+        vm.expectRevert(
+            abi.encodeWithSelector(IAllotMarket.CreditVesting.selector, address(collateralToken), keeper, bonus, unlockAt)
+        );
+        vm.prank(keeper);
+        market.claim(address(collateralToken));
+
+        vm.warp(unlockAt);
+        vm.prank(client);
+        market.claim(address(collateralToken));
+        vm.prank(keeper);
+        market.claim(address(collateralToken));
+        assertEq(collateralToken.balanceOf(client), compensation);
+        assertEq(collateralToken.balanceOf(keeper), bonus);
+        assertEq(vestingOf(address(collateralToken), client) + vestingOf(address(collateralToken), keeper), 0);
     }
 
     /// @dev Old attack: three chained calls in one transaction covered 1,400 of 1,600 uncovered; a small settle

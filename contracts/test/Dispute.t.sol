@@ -80,7 +80,7 @@ contract DisputeTest is BaseTest {
         vm.prank(keeper);
         market.liquidateDeal(t);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
-        cashOut(client);
+        cashOutAfterVesting(client);
         assertEq(usd.balanceOf(client), 110e6);
         assertEq(collateralToken.balanceOf(client), collateralWorth(500e6));
     }

@@ -13,14 +13,16 @@ contract LiquidateDealTest is BaseTest {
         vm.warp(t.deadline);
         setPrice(INITIAL_ANSWER);
         vm.expectEmit(address(market));
-        emit IAllotMarket.DealLiquidated(dealId, keeper, 100e6, 500e6, 25e6, 50e6, 0);
+        emit IAllotMarket.DealLiquidated(dealId, keeper, 100e6, 500e6, 25e6, 50e6, 0, vestedUntil());
         vm.prank(keeper);
         market.liquidateDeal(t);
 
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
+        // The refund is the client's own payment: claimable at once. What the provider paid vests.
         assertEq(market.claimable(address(usd), client), 100e6);
-        assertEq(market.claimable(address(collateralToken), client), 250e18);
-        assertEq(market.claimable(address(collateralToken), keeper), 12.5e18);
+        assertEq(market.claimable(address(collateralToken), client), 0);
+        assertEq(vestingOf(address(collateralToken), client), 250e18);
+        assertEq(vestingOf(address(collateralToken), keeper), 12.5e18);
         assertEq(market.insuranceCollateral(), 25e18);
         Position memory p = pos(provider);
         assertEq(p.obligations, 0);
@@ -29,8 +31,10 @@ contract LiquidateDealTest is BaseTest {
         assertEq(usd.balanceOf(address(market)), 100e6);
         assertEq(collateralToken.balanceOf(address(market)), p.collateral + 25e18 + 250e18 + 12.5e18);
         cashOut(client);
-        cashOut(keeper);
         assertEq(usd.balanceOf(client), 100e6);
+        assertEq(collateralToken.balanceOf(client), 0);
+        cashOutAfterVesting(client);
+        cashOutAfterVesting(keeper);
         assertEq(collateralToken.balanceOf(client), 250e18);
         assertEq(collateralToken.balanceOf(keeper), 12.5e18);
         assertEq(usd.balanceOf(address(market)), 0);
@@ -72,7 +76,7 @@ contract LiquidateDealTest is BaseTest {
         (DealTerms memory t, bytes32 dealId) = openDefault();
         vm.warp(t.deadline + 1); // the feed was last updated over a day ago
         vm.expectEmit(address(market));
-        emit IAllotMarket.DealLiquidated(dealId, keeper, 100e6, 0, 0, 0, 500e6);
+        emit IAllotMarket.DealLiquidated(dealId, keeper, 100e6, 0, 0, 0, 500e6, vestedUntil());
         vm.prank(keeper);
         market.liquidateDeal(t);
         // the refund never waits for the oracle
@@ -89,13 +93,13 @@ contract LiquidateDealTest is BaseTest {
 
         setPrice(INITIAL_ANSWER);
         vm.expectEmit(address(market));
-        emit IAllotMarket.DealLiquidated(dealId, keeper, 0, 500e6, 25e6, 50e6, 0);
+        emit IAllotMarket.DealLiquidated(dealId, keeper, 0, 500e6, 25e6, 50e6, 0, vestedUntil());
         vm.prank(keeper);
         market.liquidateDeal(t);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
         assertEq(market.claimable(address(usd), client), 100e6);
-        assertEq(market.claimable(address(collateralToken), client), 250e18);
-        assertEq(market.claimable(address(collateralToken), keeper), 12.5e18);
+        assertEq(vestingOf(address(collateralToken), client), 250e18);
+        assertEq(vestingOf(address(collateralToken), keeper), 12.5e18);
         assertEq(pos(provider).obligations, 0);
     }
 
@@ -155,7 +159,9 @@ contract LiquidateDealTest is BaseTest {
         vm.warp(t.deadline + 1); // stale
         vm.prank(keeper);
         market.liquidateDeal(t);
-        assertEq(market.claimable(address(usd), client), 100e6 + 400e6);
+        // Coverage is the provider's backing too: what it pays vests like collateral.
+        assertEq(market.claimable(address(usd), client), 100e6);
+        assertEq(vestingOf(address(usd), client), 400e6);
         assertEq(pos(provider).coverage, 0);
         assertEq(pos(provider).obligations, 1_200e6);
         assertEq(dealOf(t).collateral, 1_200e6);
@@ -166,7 +172,7 @@ contract LiquidateDealTest is BaseTest {
         assertEq(left, 750e18);
         market.liquidateDeal(t);
         assertEq(market.badDebt(), 0);
-        assertEq(market.claimable(address(collateralToken), client), left);
+        assertEq(vestingOf(address(collateralToken), client), left);
         assertEq(pos(provider).collateral, 0);
         assertEq(pos(provider).obligations, 0);
     }
@@ -183,7 +189,7 @@ contract LiquidateDealTest is BaseTest {
         Position memory p = pos(provider);
         assertEq(p.collateral, 0);
         assertEq(p.pendingWithdrawal, 281.25e18);
-        assertEq(market.claimable(address(collateralToken), client), 625e18);
+        assertEq(vestingOf(address(collateralToken), client), 625e18);
     }
 
     function test_liquidateDeal_insuranceThenShortfall() public {
@@ -196,14 +202,16 @@ contract LiquidateDealTest is BaseTest {
         vm.warp(t.deadline);
         setPrice(1e8);
         vm.expectEmit(address(market));
-        emit IAllotMarket.DealLiquidated(dealId, address(this), 100e6, 700e6, 0, 0, 0);
+        emit IAllotMarket.DealLiquidated(dealId, address(this), 100e6, 700e6, 0, 0, 0, vestedUntil());
         vm.expectEmit(address(market));
         emit IAllotMarket.InsuranceUsed(dealId, 200e6, 0);
         vm.expectEmit(address(market));
         emit IAllotMarket.CompensationShortfall(dealId, client, 100e6);
         market.liquidateDeal(t);
+        // The fund's top-up is claimable at once; the provider's collateral vests.
         assertEq(market.claimable(address(usd), client), 300e6);
-        assertEq(market.claimable(address(collateralToken), client), 500e18);
+        assertEq(market.claimable(address(collateralToken), client), 0);
+        assertEq(vestingOf(address(collateralToken), client), 500e18);
         assertEq(market.insuranceFund(), 0);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
         assertEq(pos(provider).obligations, 0);
@@ -260,8 +268,8 @@ contract LiquidateDealTest is BaseTest {
         setPrice(int256(answer));
         market.liquidateDeal(t);
         // each token: held == owed
-        cashOut(client);
-        cashOut(address(this));
+        cashOutAfterVesting(client);
+        cashOutAfterVesting(address(this));
         Position memory p = pos(provider);
         assertEq(collateralToken.balanceOf(address(market)), p.collateral + p.pendingWithdrawal + market.insuranceCollateral());
         assertEq(usd.balanceOf(address(market)), p.coverage + market.insuranceFund());
@@ -286,13 +294,15 @@ contract LiquidateDealSameTokenTest is BaseTest {
         vm.prank(keeper);
         market.liquidateDeal(t);
         assertEq(uint8(statusOf(dealId)), uint8(DealStatus.Liquidated));
-        assertEq(market.claimable(address(usd), client), 600e6);
-        assertEq(market.claimable(address(usd), keeper), 25e6);
+        // One token: the refund is claimable, the compensation and the bonus vest.
+        assertEq(market.claimable(address(usd), client), 100e6);
+        assertEq(vestingOf(address(usd), client), 500e6);
+        assertEq(vestingOf(address(usd), keeper), 25e6);
         assertEq(market.insuranceCollateral(), 50e6);
         assertEq(pos(provider).collateral, 2_000e6 - 575e6);
         assertEq(usd.balanceOf(address(market)), 2_000e6 - 575e6 + 50e6 + 600e6 + 25e6);
-        cashOut(client);
-        cashOut(keeper);
+        cashOutAfterVesting(client);
+        cashOutAfterVesting(keeper);
         assertEq(usd.balanceOf(client), 600e6);
         assertEq(usd.balanceOf(keeper), 25e6);
         assertEq(usd.balanceOf(address(market)), 2_000e6 - 575e6 + 50e6);

@@ -77,15 +77,17 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
     const clientsFor = (index: number) => market!.accounts[index]!
     const roles = { p1: 1, p2: 2, p3: 3, client: 4, keeper: 5 } as const
     const address = (index: number) => privateKeyToAccount(devPrivateKeys[index]!).address
-    // What each party holds: its wallet plus what the market credits it (pull, not push: refunds, compensation
-    // and bonuses wait in `claimable`, settled prices in the provider's `earnings`, until withdrawn).
+    // What each party holds: its wallet plus what the market credits it (pull, not push: refunds wait in
+    // `claimable`, compensation and bonuses taken from a provider in `vesting` for an unbonding period, settled
+    // prices in the provider's `earnings`, until withdrawn).
     const held = async (token: `0x${string}`, account: `0x${string}`) => {
-      const [wallet, credit] = await Promise.all([
+      const [wallet, credit, vesting] = await Promise.all([
         owner.public.readContract({ address: token, abi: erc20Abi, functionName: 'balanceOf', args: [account] }),
         owner.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'claimable', args: [token, account] }),
+        owner.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'vesting', args: [token, account] }),
       ])
       const earnings = token === deployment.paymentToken ? (await owner.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'position', args: [account] })).earnings : 0n
-      return wallet + credit + earnings
+      return wallet + credit + vesting.reduce((sum, { amount }) => sum + amount, 0n) + earnings
     }
     const balances = async () =>
       Object.fromEntries(

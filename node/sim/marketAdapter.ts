@@ -202,7 +202,13 @@ export async function deploySimMarket(chain: SimChain, { parameters, collateralP
         view('feesAccrued'),
         view('badDebt'),
         Promise.all(providers.map((provider) => chain.public.readContract({ address: market, abi: allotMarketAbi, functionName: 'position', args: [provider] }))),
-        Promise.all(creditClaimants(claimants).map(async ({ token, account }) => ({ token, amount: await view('claimable', [token, account]) }))),
+        // Credits at once and vesting ones (compensation and keeper bonuses wait an unbonding period): both are owed.
+        Promise.all(
+          creditClaimants(claimants).map(async ({ token, account }) => {
+            const [credit, buckets] = await Promise.all([view('claimable', [token, account]), chain.public.readContract({ address: market, abi: allotMarketAbi, functionName: 'vesting', args: [token, account] })])
+            return { token, amount: credit + buckets.reduce((sum, { amount }) => sum + amount, 0n) }
+          }),
+        ),
       ])
       const sum = (values: bigint[]) => values.reduce((a, b) => a + b, 0n)
       const credited = (token: Address) => sum(credits.filter((c) => c.token.toLowerCase() === token.toLowerCase()).map((c) => c.amount))

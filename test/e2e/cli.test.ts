@@ -162,17 +162,47 @@ test('a provider killed mid-job is liquidated by one of two racing keeper proces
   assert.is(event!.args.refund, price)
   // 100 ALS of stake covers the compensation in full: paid in collateral tokens at the oracle price.
   assert.is(event!.args.compensation, collateral)
-  // Credited, not sent (pull, not push): the client sees its credit and claims it through the CLI.
+  // Credited, not sent (pull, not push): the client sees its credit and claims it through the CLI. Its own
+  // payment comes back at once; the compensation, taken from the provider's collateral, vests until
+  // `vestedUntil` (one to two unbonding periods), so that no colluding client gets collateral out faster than
+  // the provider could withdraw it.
   assert.is(await balance(market.deployment.paymentToken), before - price)
+  const now = (await market.accounts[0]!.public.getBlock()).timestamp
+  const { unbondingPeriod } = await market.accounts[0]!.public.readContract({ address: market.deployment.market, abi: allotMarketAbi, functionName: 'parameters' })
+  const vestedUntil = BigInt(event!.args.vestedUntil)
+  assert.ok(vestedUntil >= now + BigInt(unbondingPeriod) - 60n && vestedUntil <= now + 2n * BigInt(unbondingPeriod), `vests one to two unbonding periods: ${vestedUntil - now} s`)
   const shown = await client(['balance'])
   assert.is(BigInt(shown.json().payment.claimable), price)
-  const compensation = BigInt(shown.json().collateral.claimable)
-  assert.ok(compensation > 0n, 'the compensation is credited in collateral tokens')
+  assert.is(BigInt(shown.json().collateral.claimable), 0n)
+  const [vesting] = shown.json().collateral.vesting
+  const compensation = BigInt(vesting.amount)
+  assert.ok(compensation > 0n, 'the compensation is credited in collateral tokens, vesting')
+  assert.is(BigInt(vesting.unlockAt), vestedUntil)
+  const date = new Date(Number(vestedUntil) * 1000).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
+  const human = await runCli(['balance'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey } })
+  assert.match(human.stdout, `claimable from ${date}`)
+
+  // Before the unbonding period: the refund only; the CLI says what still vests and from when.
   const collateralBefore = await balance(market.deployment.collateralToken)
+  const early = await client(['claim'])
+  assert.is(early.code, 0, early.stderr + early.stdout)
+  const claims = (result: typeof early) => result.json().claimed.map(({ token, amount }: { token: string; amount: string }) => [token.toLowerCase(), BigInt(amount)])
+  assert.equal(claims(early), [[market.deployment.paymentToken.toLowerCase(), price]])
+  assert.equal(early.json().vesting.map(({ amount, unlockAt }: { amount: string; unlockAt: string }) => [BigInt(amount), BigInt(unlockAt)]), [[compensation, vestedUntil]])
+  assert.is(await balance(market.deployment.paymentToken), before)
+  assert.is(await balance(market.deployment.collateralToken), collateralBefore)
+  const waiting = await runCli(['claim'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey } })
+  assert.is(waiting.code, 1, waiting.stderr + waiting.stdout)
+  assert.match(waiting.stderr + waiting.stdout, `Nothing is claimable yet`)
+  assert.match(waiting.stderr + waiting.stdout, `claimable from ${date}`)
+  assert.is(await balance(market.deployment.collateralToken), collateralBefore)
+
+  // After it: the compensation.
+  await increaseTime(market.accounts[0]!, Number(vestedUntil - (await market.accounts[0]!.public.getBlock()).timestamp))
   const claimed = await client(['claim'])
   assert.is(claimed.code, 0, claimed.stderr + claimed.stdout)
-  assert.is(claimed.json().claimed.length, 2)
-  assert.is(await balance(market.deployment.paymentToken), before)
+  assert.equal(claims(claimed), [[market.deployment.collateralToken.toLowerCase(), compensation]])
+  assert.equal(claimed.json().vesting, [])
   assert.is((await balance(market.deployment.collateralToken)) - collateralBefore, compensation)
   const nothing = await client(['claim'])
   assert.is.not(nothing.code, 0)

@@ -96,6 +96,18 @@ struct Position {
     uint64 withdrawableAt;
 }
 
+/// @notice Credits that a deal liquidation took from a provider for one recipient (the client's compensation, the
+/// keeper's bonus), claimable from `unlockAt`. Each (token, account) has two buckets (`vesting`).
+/// @dev Credits made in one unbonding-period window [k x U, (k + 1) x U) share a bucket that unlocks at
+/// (k + 2) x U: each waits at least one unbonding period U and at most two, and a recipient credited again and
+/// again (a busy keeper) is still paid, one window after another. The bucket a new window reuses always unlocked
+/// before the window began; a credit finding it unclaimed moves it to `claimable` first.
+struct Vesting {
+    uint128 amount;
+    /// @dev Unix seconds; zero for an empty bucket.
+    uint64 unlockAt;
+}
+
 /// @notice Lifecycle of a deal. A deal id never returns to `None`, so a signed offer opens at most one deal.
 enum DealStatus {
     None,
@@ -135,9 +147,11 @@ struct DealState {
 /// @title IAllotMarket
 /// @notice Escrow, collateral and liquidation for compute deals between clients and providers.
 /// @dev Pull, not push: settlement credits the provider's `earnings` (withdrawn with `withdrawEarnings`), and a
-/// deal liquidation credits the client's refund and compensation and the keeper's bonus to `claimable` (withdrawn
-/// with `claim`). A client's payment-token credit pays its next deal (`openDeal`) before any transfer, and a client
-/// may pre-fund it with `depositPayment`. So the common path moves no tokens but the one escrow pull, and none
+/// deal liquidation credits the client's refund and compensation and the keeper's bonus (withdrawn with `claim`):
+/// the refund and what the insurance fund tops up to `claimable` at once, what it takes from the provider to
+/// `vesting`, claimable one to two unbonding periods later (see "Collateral leaves only after unbonding"). A
+/// client's payment-token credit pays its next deal (`openDeal`) before any transfer, and a client may pre-fund it
+/// with `depositPayment`. So the common path moves no tokens but the one escrow pull, and none
 /// when the client's credit pays.
 ///
 /// No key can change a market. Tokens, price feed, arbiter and every parameter are immutable (a new rule
@@ -168,6 +182,15 @@ struct DealState {
 /// bound CF x (1 + keeperBonus + insurance) <= 1 keeps that equity there at the price a deal opened at.
 /// What neither the provider nor the insurance fund can pay is recorded as bad debt (`CompensationShortfall`,
 /// `badDebt`).
+///
+/// Collateral leaves only after unbonding: a provider's collateral and coverage reach the provider, or anyone it
+/// colludes with, no sooner than `unbondingPeriod`. `withdraw` waits for it; what a deal liquidation takes from
+/// the provider (the client's compensation and the keeper's bonus; the insurance share stays in the fund) vests
+/// for one to two unbonding periods (`Vesting`) and cannot pay deals meanwhile, so defaulting on purpose on a deal
+/// with a colluding client, liquidated by a colluding keeper, gets nothing out sooner. The one exception is a
+/// position liquidation, which buys collateral at once but only below HF 1, only for payment tokens that stay as
+/// coverage while the obligations do, and with a bonus only from the equity above the obligations.
+/// @dev A recipient's vesting credits are not spendable: `openDeal` pays only from `claimable`.
 interface IAllotMarket {
     /* ----------------------------------------------------------------------------------------- */
     /*                                           EVENTS                                          */
@@ -207,6 +230,8 @@ interface IAllotMarket {
     /// @param compensation Payment-unit value credited to the client in this call (provider and insurance fund
     /// together). @param keeperBonus Payment-unit value credited to the caller. @param insuranceShare Payment-unit value added to the insurance fund.
     /// @param deferred Compensation still owed, waiting for a fresh price (deal stays `Liquidating`); zero when final.
+    /// @param vestedUntil When what this call took from the provider (the compensation it paid and the keeper
+    /// bonus) becomes claimable; the refund and the insurance fund's part are claimable at once.
     event DealLiquidated(
         bytes32 indexed dealId,
         address indexed keeper,
@@ -214,7 +239,8 @@ interface IAllotMarket {
         uint256 compensation,
         uint256 keeperBonus,
         uint256 insuranceShare,
-        uint256 deferred
+        uint256 deferred,
+        uint64 vestedUntil
     );
     /// @notice The insurance fund paid part of a defaulted deal's compensation.
     event InsuranceUsed(bytes32 indexed dealId, uint256 paymentAmount, uint256 collateralAmount);
@@ -262,6 +288,8 @@ interface IAllotMarket {
     error TooManyDecimals(address token, uint256 decimals, uint256 max);
     /// @notice `decimals()` reverted or returned something that is not a uint8.
     error DecimalsUnreadable(address token);
+    /// @notice The contract that keeps the parameters for `parameters()` could not be created (out of gas).
+    error ParametersNotStored();
 
     // amounts and tokens
     error ZeroAmount();
@@ -275,6 +303,9 @@ interface IAllotMarket {
     /// payout is refused rather than paid out of other users' deposits.
     error InsufficientMarketBalance(address token, uint256 amount, uint256 balance);
     error NothingToClaim(address token, address account);
+    /// @notice Nothing is claimable yet: `amount` taken from a provider is still vesting until `unlockAt` (the
+    /// earliest bucket).
+    error CreditVesting(address token, address account, uint256 amount, uint64 unlockAt);
     error NoEarnings(address provider);
     error NoFeesAccrued();
     /// @notice The proposed fee recipient takes over only at `effectiveAt`.
@@ -407,7 +438,10 @@ interface IAllotMarket {
     function closeExpiredDispute(DealTerms calldata terms) external;
 
     /// @notice Liquidates a deal that is `Open` past its deadline, `Defaulted`, or `Liquidating`.
-    /// @dev Everything is credited to `claimable` (client and caller withdraw with `claim`): no transfer here.
+    /// @dev Everything is credited (client and caller withdraw with `claim`): no transfer here. The client's refund
+    /// and what the insurance fund pays go to `claimable`; what the provider pays (compensation, keeper bonus)
+    /// vests (`vesting`, `DealLiquidated.vestedUntil`), so that no colluding client or keeper receives a
+    /// provider's collateral before the unbonding period.
     /// Order of payment: the client's price is refunded from escrow (never waits for the oracle); the
     /// compensation `terms.collateral` is taken from the provider's coverage, then free collateral, then pending
     /// withdrawal (at the oracle price), then the insurance fund (payment tokens, then collateral tokens). Only
@@ -436,7 +470,9 @@ interface IAllotMarket {
     /*                                      CLAIMS AND FEES                                      */
     /* ----------------------------------------------------------------------------------------- */
 
-    /// @notice Sends the caller its credited balance of `token` (refunds, compensation, bonuses, failed payouts).
+    /// @notice Sends the caller its credited balance of `token` (refunds, compensation, bonuses, failed payouts):
+    /// `claimable` and every `vesting` bucket that has unlocked.
+    /// @dev Reverts `CreditVesting` when only credits still vesting are there, `NothingToClaim` when none are.
     function claim(address token) external;
 
     /// @notice Anyone may add payment tokens to the insurance fund.
@@ -514,5 +550,11 @@ interface IAllotMarket {
     /// @notice Total compensation (payment units) defaulted clients did not receive: the public insolvency ledger.
     function badDebt() external view returns (uint256);
 
+    /// @notice Credits claimable at once: refunds, insurance payouts, a client's deposited credit, failed payouts.
+    /// `claim` also sends the `vesting` buckets that have unlocked.
     function claimable(address token, address account) external view returns (uint256);
+
+    /// @notice The two buckets of credits taken from providers for `account` in `token` (see `Vesting`); one whose
+    /// `unlockAt` has passed is claimable.
+    function vesting(address token, address account) external view returns (Vesting[2] memory);
 }

@@ -8,7 +8,9 @@ pragma solidity 0.8.37;
 
 import {Test, Vm} from "forge-std/Test.sol";
 import {AllotMarket} from "../../src/AllotMarket.sol";
-import {IAllotMarket, DealTerms, DealState, DealStatus, Position} from "../../src/interfaces/IAllotMarket.sol";
+import {
+    IAllotMarket, DealTerms, DealState, DealStatus, Position, Vesting
+} from "../../src/interfaces/IAllotMarket.sol";
 import {MockPriceFeed} from "../../src/mocks/MockPriceFeed.sol";
 import {BlocklistToken, MockWallet} from "../mocks/TestTokens.sol";
 
@@ -54,6 +56,10 @@ contract MarketHandler is Test {
     uint256 public immutable colUnit;
     uint256 public immutable keeperBonusBps;
     uint256 public immutable insuranceBps;
+    uint256 public immutable unbondingPeriod;
+    /// @dev Claims that paid out a vesting credit, and liquidations that vested one (coverage of the new rule).
+    uint256 public vestedClaims;
+    uint256 public vestedCredits;
 
     uint256 public violations;
     string public lastViolation;
@@ -78,6 +84,7 @@ contract MarketHandler is Test {
         colUnit = 10 ** col_.decimals();
         keeperBonusBps = market_.parameters().keeperBonusBps;
         insuranceBps = market_.parameters().insuranceBps;
+        unbondingPeriod = market_.parameters().unbondingPeriod;
         for (uint256 i; i < 3; ++i) {
             uint256 key = uint256(keccak256(abi.encode("provider", i))) % 1e70 + 1;
             providerKeys.push(key);
@@ -121,6 +128,21 @@ contract MarketHandler is Test {
 
     function accountCount() external view returns (uint256) {
         return accounts.length;
+    }
+
+    /// @dev Everything credited to `account` in `token`: claimable at once or vesting.
+    function credited(address token, address account) public view returns (uint256) {
+        (uint256 unlocked, uint256 locked) = _vesting(token, account);
+        return market.claimable(token, account) + unlocked + locked;
+    }
+
+    /// @dev Vesting credits of `account` in `token`: unlocked (claimable now) and still locked.
+    function _vesting(address token, address account) internal view returns (uint256 unlocked, uint256 locked) {
+        Vesting[2] memory buckets = market.vesting(token, account);
+        for (uint256 i; i < 2; ++i) {
+            if (buckets[i].unlockAt <= block.timestamp) unlocked += buckets[i].amount;
+            else locked += buckets[i].amount;
+        }
     }
 
     /* ------------------------------------------------------------------------------------------ */
@@ -328,15 +350,18 @@ contract MarketHandler is Test {
         bytes32 id = market.hashDealTerms(t);
         uint256 bonusPaid;
         bool shortfallSeen;
+        address k = keepers[caller % keepers.length];
+        Vesting[2][4] memory bucketsBefore = _buckets(t.client, k);
         vm.recordLogs();
-        vm.prank(keepers[caller % keepers.length]);
+        vm.prank(k);
         market.liquidateDeal(t);
         Vm.Log[] memory logs = vm.getRecordedLogs();
+        _checkNewCreditsVest(t.client, k, bucketsBefore);
         for (uint256 j; j < logs.length; ++j) {
             if (logs[j].emitter != address(market) || logs[j].topics.length < 2 || logs[j].topics[1] != id) continue;
             if (logs[j].topics[0] == IAllotMarket.DealLiquidated.selector) {
-                (uint256 refund, uint256 compensation, uint256 keeperBonus, uint256 insuranceShare,) =
-                    abi.decode(logs[j].data, (uint256, uint256, uint256, uint256, uint256));
+                (uint256 refund, uint256 compensation, uint256 keeperBonus, uint256 insuranceShare,,) =
+                    abi.decode(logs[j].data, (uint256, uint256, uint256, uint256, uint256, uint64));
                 ghostRefund[id] += refund;
                 ghostCompensation[id] += compensation;
                 // The keeper and the fund take their shares of what was paid, never more (+1 for rounding).
@@ -398,12 +423,16 @@ contract MarketHandler is Test {
         ++calls["warp"];
     }
 
+    /// @dev A claim pays exactly the account's `claimable` and unlocked vesting credits, and leaves what is still
+    /// vesting where it is: nothing taken from a provider leaves before it unlocks.
     function claim(uint256 who, bool collateralSide) external {
+        address token = collateralSide ? address(col) : address(usd);
         address a = accounts[who % accounts.length];
-        // prefer an account with a credit
+        // prefer an account with a credit it can claim now
         for (uint256 j; j < accounts.length; ++j) {
             address c = accounts[(who + j) % accounts.length];
-            if (market.claimable(collateralSide ? address(col) : address(usd), c) != 0) {
+            (uint256 unlocked,) = _vesting(token, c);
+            if (market.claimable(token, c) + unlocked != 0) {
                 a = c;
                 break;
             }
@@ -411,8 +440,15 @@ contract MarketHandler is Test {
         // The account is reachable again, so the claim goes through.
         if (usd.blocked(a)) usd.setBlocked(a, false);
         if (col.blocked(a)) col.setBlocked(a, false);
+        (uint256 unlockedBefore, uint256 lockedBefore) = _vesting(token, a);
+        uint256 expected = market.claimable(token, a) + unlockedBefore;
+        uint256 balanceBefore = BlocklistToken(token).balanceOf(a);
         vm.prank(a);
-        market.claim(collateralSide ? address(col) : address(usd));
+        market.claim(token);
+        if (BlocklistToken(token).balanceOf(a) - balanceBefore != expected) _violate("a claim paid other than the unlocked credits");
+        (uint256 unlockedAfter, uint256 lockedAfter) = _vesting(token, a);
+        if (unlockedAfter != 0 || lockedAfter != lockedBefore) _violate("a claim touched credits still vesting");
+        if (unlockedBefore != 0) ++vestedClaims;
         ++calls["claim"];
     }
 
@@ -533,11 +569,39 @@ contract MarketHandler is Test {
                     h,
                     usd.balanceOf(accounts[i]),
                     col.balanceOf(accounts[i]),
-                    market.claimable(address(usd), accounts[i]),
-                    market.claimable(address(col), accounts[i]),
+                    credited(address(usd), accounts[i]),
+                    credited(address(col), accounts[i]),
                     market.position(accounts[i])
                 )
             );
+        }
+    }
+
+    /// @dev The vesting buckets of the client and the keeper of a liquidation, in both tokens.
+    function _buckets(address client, address keeper) internal view returns (Vesting[2][4] memory buckets) {
+        buckets[0] = market.vesting(address(usd), client);
+        buckets[1] = market.vesting(address(col), client);
+        buckets[2] = market.vesting(address(usd), keeper);
+        buckets[3] = market.vesting(address(col), keeper);
+    }
+
+    /// @dev What a liquidation credited from the provider is locked for at least one unbonding period and at
+    /// most two: every bucket it changed unlocks in [now + U, now + 2U], and it released none still locked.
+    function _checkNewCreditsVest(address client, address keeper, Vesting[2][4] memory before) internal {
+        Vesting[2][4] memory after_ = _buckets(client, keeper);
+        for (uint256 i; i < 4; ++i) {
+            for (uint256 b; b < 2; ++b) {
+                Vesting memory x = before[i][b];
+                Vesting memory y = after_[i][b];
+                if (x.amount == y.amount && x.unlockAt == y.unlockAt) continue;
+                if (x.unlockAt > block.timestamp) {
+                    if (y.unlockAt != x.unlockAt || y.amount < x.amount) _violate("a liquidation moved a locked credit");
+                }
+                ++vestedCredits;
+                if (y.unlockAt < block.timestamp + unbondingPeriod || y.unlockAt > block.timestamp + 2 * unbondingPeriod) {
+                    _violate("a credit from a provider vests outside one to two unbonding periods");
+                }
+            }
         }
     }
 

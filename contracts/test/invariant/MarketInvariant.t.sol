@@ -20,7 +20,7 @@ import {MarketHandler} from "./MarketHandler.sol";
 
 /// @dev The accounting rules, checked after every call of a random sequence:
 /// - per token, what the market holds equals what it owes (escrows, dispute bonds, collateral, pending
-///   withdrawals, coverage, insurance fund, fees, claimable credits, providers' credited earnings);
+///   withdrawals, coverage, insurance fund, fees, claimable and vesting credits, providers' credited earnings);
 /// - each provider's obligations equal the compensation its unfinished deals may still cost;
 /// - coverage never exceeds obligations;
 /// - a final deal never moves funds or changes status again;
@@ -28,7 +28,9 @@ import {MarketHandler} from "./MarketHandler.sol";
 /// - per actor (ghost ledger of what each was handed from outside): no provider ends with more collateral than
 ///   it deposited or more payment than its settled prices, bonds won and coverage bought for it; no client with
 ///   more than its refunds, bonds and compensation; keepers' bonuses stay within their shares and are never paid
-///   while a client is left short; deals beyond the collateral factor are refused.
+///   while a client is left short; deals beyond the collateral factor are refused;
+/// - over time (ghost checks in the handler): what a liquidation takes from a provider vests for one to two
+///   unbonding periods, and a claim pays exactly the claimable and unlocked credits, never one still vesting.
 /// Suites below vary the parameters and the decimals (6/18, 18/8, 6/6), and one provider signs through EIP-1271.
 abstract contract MarketInvariantTest is Test {
     AllotMarket internal market;
@@ -153,8 +155,9 @@ abstract contract MarketInvariantTest is Test {
         uint256 a = handler.accountCount();
         for (uint256 i; i < a; ++i) {
             address account = handler.accounts(i);
-            o.payment += market.claimable(address(usd), account);
-            if (address(col) != address(usd)) o.collateral += market.claimable(address(col), account);
+            // Vesting credits too: taken from providers, owed to their recipients once unlocked.
+            o.payment += handler.credited(address(usd), account);
+            if (address(col) != address(usd)) o.collateral += handler.credited(address(col), account);
         }
     }
 
@@ -179,13 +182,13 @@ abstract contract MarketInvariantTest is Test {
                 DealTerms memory t = handler.dealTerms(j);
                 if (t.provider == p && market.deal(p, handler.dealIds(j)).status == DealStatus.Settled) entitled += t.price;
             }
-            uint256 heldUsd = usd.balanceOf(p) + market.claimable(address(usd), p) + market.position(p).earnings;
+            uint256 heldUsd = usd.balanceOf(p) + handler.credited(address(usd), p) + market.position(p).earnings;
             if (sameToken()) {
                 assertLe(heldUsd, entitled + handler.mintedCol(p), "a provider holds more than it put in and earned");
             } else {
                 assertLe(heldUsd, entitled, "a provider was paid more than its deals");
                 assertLe(
-                    col.balanceOf(p) + market.claimable(address(col), p),
+                    col.balanceOf(p) + handler.credited(address(col), p),
                     handler.mintedCol(p),
                     "a provider holds more collateral than it deposited"
                 );
@@ -201,7 +204,7 @@ abstract contract MarketInvariantTest is Test {
                 // Its price back (refund or expired dispute), its bonds back, and the compensation paid to it.
                 entitled += handler.ghostCompensation(id);
             }
-            uint256 held = usd.balanceOf(c) + market.claimable(address(usd), c);
+            uint256 held = usd.balanceOf(c) + handler.credited(address(usd), c);
             // Compensation paid in collateral tokens is valued in the event, not held in payment tokens: the
             // payment-token part alone may not exceed what was handed to the client plus its compensation.
             assertLe(held, entitled, "a client holds more payment tokens than it was handed and compensated");

@@ -13,7 +13,8 @@ import {
     DealStatus,
     Parameters,
     MarketConfig,
-    Position
+    Position,
+    Vesting
 } from "../../src/interfaces/IAllotMarket.sol";
 import {IERC20} from "../../src/interfaces/IERC20.sol";
 import {IAggregatorV3} from "../../src/interfaces/IAggregatorV3.sol";
@@ -187,13 +188,22 @@ abstract contract BaseTest is Test {
             vm.prank(who);
             market.withdrawEarnings();
         }
-        if (market.claimable(address(usd), who) != 0) {
+        if (claimableNow(address(usd), who) != 0) {
             vm.prank(who);
             market.claim(address(usd));
         }
-        if (address(collateralToken) != address(usd) && market.claimable(address(collateralToken), who) != 0) {
+        if (address(collateralToken) != address(usd) && claimableNow(address(collateralToken), who) != 0) {
             vm.prank(who);
             market.claim(address(collateralToken));
+        }
+    }
+
+    /// @dev What `claim(token)` would send `who` now: `claimable` and the unlocked vesting buckets.
+    function claimableNow(address token, address who) internal view returns (uint256 amount) {
+        amount = market.claimable(token, who);
+        Vesting[2] memory buckets = market.vesting(token, who);
+        for (uint256 i; i < 2; ++i) {
+            if (buckets[i].unlockAt <= block.timestamp) amount += buckets[i].amount;
         }
     }
 
@@ -206,6 +216,30 @@ abstract contract BaseTest is Test {
         for (uint256 i; i < batch.length; ++i) {
             ids[i] = market.hashDealTerms(batch[i]);
         }
+    }
+
+    /// @dev When what a deal liquidation takes from a provider now becomes claimable (`DealLiquidated.vestedUntil`).
+    function vestedUntil() internal view returns (uint64) {
+        uint256 unbonding = market.parameters().unbondingPeriod;
+        return uint64((block.timestamp / unbonding + 2) * unbonding);
+    }
+
+    /// @dev Credits still vesting for `who` in `token`, unlocked or not.
+    function vestingOf(address token, address who) internal view returns (uint256 amount) {
+        Vesting[2] memory buckets = market.vesting(token, who);
+        return uint256(buckets[0].amount) + buckets[1].amount;
+    }
+
+    /// @dev Everything the market credits `who` in `token`: claimable now or vesting.
+    function credited(address token, address who) internal view returns (uint256) {
+        return market.claimable(token, who) + vestingOf(token, who);
+    }
+
+    /// @dev Moves time past every vesting bucket (refreshing the price) and sends `who` all its credits.
+    function cashOutAfterVesting(address who) internal {
+        vm.warp(vestedUntil());
+        if (!sameToken()) setPrice(feed.latestAnswer());
+        cashOut(who);
     }
 
     function pos(address who) internal view returns (Position memory) {

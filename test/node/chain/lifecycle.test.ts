@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { erc20Abi, keccak256, parseUnits, toHex } from 'viem'
-import { mockPriceFeedAbi } from '../../../contracts/abi/index.ts'
+import { erc20Abi, keccak256, parseEventLogs, parseUnits, toHex } from 'viem'
+import { allotMarketAbi, mockPriceFeedAbi } from '../../../contracts/abi/index.ts'
 import { commitResult } from '../../../node/chain/actions/commitResult.ts'
 import { depositCollateral } from '../../../node/chain/actions/depositCollateral.ts'
 import { ensureAllowance } from '../../../node/chain/actions/ensureAllowance.ts'
@@ -82,12 +82,26 @@ test('a missed deadline is liquidated by a keeper and the client is made whole',
     assert.is((error as ContractRevertError).errorName, 'DeadlineNotReached')
   }
   await increaseTime(keeper, 601)
-  await liquidateDeal(keeper, { deployment, terms })
-  // Credited, not sent: client and keeper claim what the liquidation credited them.
+  const liquidated = await liquidateDeal(keeper, { deployment, terms })
+  // Credited, not sent: client and keeper claim what the liquidation credited them. The refund at once; the
+  // compensation and the bonus, taken from the provider's collateral, once they have vested.
   assert.is(await balance(client, deployment.paymentToken), paymentBefore)
   await claim(client, { deployment, token: deployment.paymentToken })
+  const [event] = parseEventLogs({ abi: allotMarketAbi, eventName: 'DealLiquidated', logs: liquidated.receipt.logs })
+  try {
+    await claim(client, { deployment, token: deployment.collateralToken })
+    assert.unreachable('claimed compensation still vesting')
+  } catch (error) {
+    assert.instance(error, ContractRevertError)
+    assert.is((error as ContractRevertError).errorName, 'CreditVesting')
+    assert.is((error as ContractRevertError).args[3], event!.args.vestedUntil)
+  }
+  await increaseTime(keeper, Number(event!.args.vestedUntil - (await owner.public.getBlock()).timestamp))
   await claim(client, { deployment, token: deployment.collateralToken })
   await claim(keeper, { deployment, token: deployment.collateralToken })
+  // Weeks later: the feed publishes again, as a real one would, for the tests that follow.
+  const [, answer] = await owner.public.readContract({ address: deployment.priceFeed!, abi: mockPriceFeedAbi, functionName: 'latestRoundData' })
+  await owner.public.waitForTransactionReceipt({ hash: await owner.wallet.writeContract({ address: deployment.priceFeed!, abi: mockPriceFeedAbi, functionName: 'setAnswer', args: [answer] } as never) })
 
   assert.is(await balance(client, deployment.paymentToken), paymentBefore + terms.price, 'payment refunded')
   // 20 tUSD of compensation at 2 tUSD per ALS = 10 ALS.

@@ -48,12 +48,14 @@ test('a deal past its deadline is liquidated within 2 s of it on 1 s blocks; the
     assert.ok(delay >= 0n && delay <= 2n, `liquidated ${delay} s after the deadline`)
 
     assert.is((await getDeal(owner, { deployment, dealId })).statusName, 'Liquidated')
-    // Credited (pull, not push): the client claims its refund and compensation.
+    // Credited (pull, not push): the client claims its refund at once; the compensation, taken from the
+    // provider's collateral, vests an unbonding period first.
     await claim(client, { deployment, token: deployment.paymentToken })
-    await claim(client, { deployment, token: deployment.collateralToken })
     assert.is(await balanceOf(client, deployment.paymentToken), paymentBefore + terms.price, 'payment refunded')
     // 20 tUSD of compensation at $2 per ALS.
-    assert.is(await balanceOf(client, deployment.collateralToken), collateralBefore + parseUnits('10', 18), 'compensated')
+    const vesting = await owner.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'vesting', args: [deployment.collateralToken, client.wallet.account.address] })
+    assert.is(vesting.reduce((sum, { amount }) => sum + amount, 0n), parseUnits('10', 18), 'compensated (vesting)')
+    assert.is(await balanceOf(client, deployment.collateralToken), collateralBefore)
     assert.ok(detail.keeperBonus > 0n)
     const metrics = running.keeper.metrics()
     assert.is(metrics.dealsLiquidated, 1)
