@@ -2,7 +2,11 @@
 //  (a) result transfer: serveBundle in the sender behind a RESULT_PROTOCOL handler,
 //      fetchBundle here (bytes into `<dest>.partial`, SHA-256 of the file, rename);
 //  (b) a bare libp2p stream between the same two hosts (createHost: TCP, Noise,
-//      Yamux), 64 KiB chunks, backpressure respected, bytes counted here;
+//      Yamux), 64 KiB chunks, sent as libp2p's docs say (`send`, then `onDrain`
+//      when it returns false), bytes counted here. In this libp2p `onDrain`
+//      resolves at once after the first drain, so the sender in effect queues
+//      the whole file: (b) is the stream with no backpressure at all, an
+//      upper bound (messageStream waits for the queue to empty instead);
 //  (c) a raw TCP socket (node:net), 64 KiB chunks, backpressure respected.
 // The sender is bench/transferPeer.ts in a child process; the receiver is this
 // process. Each way is timed from the request to its last byte received (for (a):

@@ -2,8 +2,9 @@
 // IPC by bench/transfer.ts. It serves one file three ways:
 //  (a) RESULT_PROTOCOL through serveBundle, as a provider serves a result bundle;
 //  (b) a bare libp2p stream on the same host: the file's bytes from memory in
-//      64 KiB chunks, waiting for the stream to drain whenever `send` says so;
-//  (c) a raw TCP socket: the same bytes, the same chunks, the same backpressure.
+//      64 KiB chunks, waiting on `onDrain` whenever `send` says so (which in this
+//      libp2p stops waiting after the first drain: see bench/transfer.ts);
+//  (c) a raw TCP socket: the same bytes, the same chunks, waiting for 'drain'.
 // (b) and (c) answer an 8-byte request (the offset to start from), so each way is
 // timed from a request the receiver sends to its last byte received.
 import { servePeer } from './peerRpc.ts'

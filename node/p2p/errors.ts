@@ -7,6 +7,13 @@ export class StreamClosedError extends BaseError {
   }
 }
 
+export class StreamClosedWhileSendingError extends BaseError {
+  override name = 'StreamClosedWhileSendingError'
+  constructor({ cause }: { cause?: unknown } = {}) {
+    super('The stream closed before what was written to it was sent.', { cause, hint: 'The peer went away or reset the stream; asking again resumes a bundle transfer.' })
+  }
+}
+
 export class PeerUnreachableError extends BaseError {
   override name = 'PeerUnreachableError'
   constructor({ peer, cause }: { peer: string; cause?: unknown }) {

@@ -4,7 +4,7 @@ import { decodeMessage } from '../../protocol/codec/decodeMessage.ts'
 import { encodeMessage } from '../../protocol/codec/encodeMessage.ts'
 import { decodeFrame, encodeFrame } from '../../protocol/codec/frame.ts'
 import type { Message, MessageType } from '../../protocol/types/messages.ts'
-import { StreamClosedError } from './errors.ts'
+import { StreamClosedError, StreamClosedWhileSendingError } from './errors.ts'
 
 type Options = { signal?: AbortSignal }
 
@@ -17,9 +17,9 @@ type Options = { signal?: AbortSignal }
  */
 export type MessageStream = {
   stream: Stream
-  /** Sends one message; waits for the stream to drain when its buffer is full. */
+  /** Sends one message; when the stream cannot take it all now, waits until it has sent what it holds. */
   write: <type extends MessageType>(message: Message<type>, options?: Options) => Promise<void>
-  /** Sends raw bytes. */
+  /** Sends raw bytes, waiting as `write` does: a sender keeps at most one write queued on the stream. */
   writeBytes: (bytes: Uint8Array, options?: Options) => Promise<void>
   /** Reads the next message; only types in `accept` are taken, anything else is an error. */
   read: <type extends MessageType>(accept: readonly type[], options?: Options) => Promise<Message<type>>
@@ -49,7 +49,7 @@ export function messageStream(stream: Stream): MessageStream {
   }
 
   const send = async (bytes: Uint8Array, signal?: AbortSignal) => {
-    if (!stream.send(bytes)) await stream.onDrain({ signal })
+    if (!stream.send(bytes) && stream.writeBufferLength > 0) await sent(stream, signal)
   }
 
   return {
@@ -107,4 +107,32 @@ export function messageStream(stream: Stream): MessageStream {
     },
     close: (options = {}) => stream.close(options),
   }
+}
+
+/**
+ * Resolves once the stream has handed everything queued on it to the connection.
+ *
+ * Not `stream.onDrain()`: in this libp2p its promise is made once and never
+ * renewed, so after the first drain it resolves at once, and a sender that trusts
+ * it queues all it has (a 256 MiB bundle sat in the sender's memory while it
+ * trickled out). Waiting for the queue to empty keeps at most one write queued.
+ */
+function sent(stream: Stream, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted()
+  return new Promise((resolve, reject) => {
+    const settle = (error?: unknown) => {
+      stream.removeEventListener('idle', onIdle)
+      stream.removeEventListener('close', onClose)
+      signal?.removeEventListener('abort', onAbort)
+      if (error === undefined) resolve()
+      else reject(error)
+    }
+    // An abort empties the queue too (dropping it): that is no success.
+    const onIdle = () => settle(stream.status === 'aborted' || stream.status === 'reset' ? new StreamClosedWhileSendingError() : undefined)
+    const onClose = (event: Event) => settle(new StreamClosedWhileSendingError({ cause: (event as Event & { error?: Error }).error }))
+    const onAbort = () => settle(signal!.reason)
+    stream.addEventListener('idle', onIdle)
+    stream.addEventListener('close', onClose)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

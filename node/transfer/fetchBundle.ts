@@ -21,8 +21,6 @@ export type FetchBundleParameters = {
   signal?: AbortSignal
 }
 
-const writeBatchBytes = 1 << 20
-
 /** A peer that cannot be reached in this time is reported, not waited for. */
 const dialTimeoutMs = 15_000
 
@@ -41,16 +39,13 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
 
   const stream = await host.dialProtocol(peer, kind === 'job' ? JOB_PROTOCOL : RESULT_PROTOCOL, { signal: AbortSignal.any([AbortSignal.timeout(dialTimeoutMs), ...(signal ? [signal] : [])]) })
   const ms = messageStream(stream)
-  // Hashing and writing run on a worker thread over 1 MiB batches (the hash covers
-  // what an earlier fetch left too), so this thread only moves bytes off the stream
-  // and the finished file is never read back. Pieces are copied into the batch as
-  // they arrive (the stream may reuse a piece's memory once the next one is read);
-  // batches are buffers the worker hands back once written.
+  // Hashing and writing run on a worker thread (the hash covers what an earlier
+  // fetch left too), so this thread only moves bytes off the stream and the
+  // finished file is never read back. Each piece is copied into the writer before
+  // the next one is read (the stream may reuse a piece's memory after that).
   const writer = createBundleWriter(partial)
   let received = resumedFrom
   let total: number
-  let batch = writer.buffer(writeBatchBytes)
-  let filled = 0
   let actual: `0x${string}`
   try {
     await ms.write(kind === 'job' ? { type: 'job-request', body: { jobHash: id, offset: resumedFrom } } : { type: 'result-request', body: { dealId: id, offset: resumedFrom } }, { signal })
@@ -60,25 +55,12 @@ export async function fetchBundle(host: Pick<Libp2p, 'dialProtocol'>, parameters
     if (total > maxBytes) throw new BundleTooLargeError({ kind, size: total, maxBytes })
     for await (const piece of ms.readBytes({ signal, limit: total - resumedFrom })) {
       received += piece.byteLength
-      for (let from = 0; from < piece.byteLength; ) {
-        const take = Math.min(piece.byteLength - from, writeBatchBytes - filled)
-        batch.set(piece.subarray(from, from + take), filled)
-        filled += take
-        from += take
-        if (filled === writeBatchBytes) {
-          await writer.write(batch)
-          batch = writer.buffer(writeBatchBytes)
-          filled = 0
-        }
-      }
+      await writer.write(piece)
     }
-    if (filled > 0) await writer.write(batch.subarray(0, filled))
     actual = await writer.finish()
   } catch (error) {
     // What arrived stays in the partial file, so the next fetch resumes after it.
-    await (filled > 0 ? writer.write(batch.subarray(0, filled)) : Promise.resolve())
-      .then(() => writer.finish())
-      .catch(() => writer.abort())
+    await writer.finish().catch(() => writer.abort())
     throw error
   } finally {
     stream.close().catch(() => {})

@@ -5,12 +5,21 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createHost, type P2PHost } from '../../node/p2p/createHost.ts'
 import { loadPeerKey } from '../../node/p2p/identity.ts'
+import { messageStream } from '../../node/p2p/messageStream.ts'
 
 let home: string
 const hosts: P2PHost[] = []
 test.before(async () => {
   home = await mkdtemp(join(tmpdir(), 'allot-p2p-'))
 })
+/** A started host on loopback, stopped after the last test. */
+async function start(name: string, bootstrap: string[] = []) {
+  const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
+  await host.start()
+  hosts.push(host)
+  return host
+}
+
 test.after(async () => {
   await Promise.all(hosts.map((host) => host.stop()))
   await rm(home, { recursive: true, force: true })
@@ -24,12 +33,6 @@ test('a node keeps its peer id across restarts from the same home', async () => 
 })
 
 test('three hosts join through a bootstrap peer and gossip a message', async () => {
-  const start = async (name: string, bootstrap: string[] = []) => {
-    const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap })
-    await host.start()
-    hosts.push(host)
-    return host
-  }
   const seed = await start('seed')
   const seedAddress = seed.getMultiaddrs()[0]!.toString()
   const [a, b] = await Promise.all([start('a', [seedAddress]), start('b', [seedAddress])])
@@ -56,12 +59,6 @@ test('three hosts join through a bootstrap peer and gossip a message', async () 
 })
 
 test('a stream carries many small messages past its receive window, returning the credit in a few batched window updates', async () => {
-  const start = async (name: string) => {
-    const host = await createHost({ privateKey: await loadPeerKey(join(home, name)), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    await host.start()
-    hosts.push(host)
-    return host
-  }
   const [sender, receiver] = await Promise.all([start('window-sender'), start('window-receiver')])
   const protocol = '/allot-test/window/1.0.0'
   const messages = 2_000
@@ -92,6 +89,54 @@ test('a stream carries many small messages past its receive window, returning th
   // 1.2 MB through a 256 KiB window: without updates the sender would stall after a fifth of it.
   assert.is(await received, messages * size)
   assert.ok(windowUpdates > 0 && windowUpdates < 50, `${windowUpdates} window updates for ${messages} messages`)
+})
+
+test('a bulk writer whose reader stops reading waits, with at most one write queued, and finishes once it reads again', async () => {
+  const [sender, receiver] = await Promise.all([start('bulk-sender'), start('bulk-receiver')])
+  const protocol = '/allot-test/bulk/1.0.0'
+  const block = new Uint8Array(1 << 20).fill(9)
+  const blocks = 64
+  let paused!: () => void
+  const readerPaused = new Promise<void>((resolve) => (paused = resolve))
+  let resume!: () => void
+  const readerResumed = new Promise<void>((resolve) => (resume = resolve))
+  const received = new Promise<number>((resolve, reject) => {
+    void receiver.handle(protocol, async (stream) => {
+      // Whatever is in flight when the reader pauses waits in its buffer, not an abort.
+      stream.maxReadBufferLength = 2 * blocks * block.byteLength
+      let bytes = 0
+      try {
+        for await (const chunk of stream) {
+          bytes += chunk.byteLength
+          // A few blocks in (the window has grown and drained many times), the reader stops.
+          if (bytes >= 4 * block.byteLength && bytes - chunk.byteLength < 4 * block.byteLength) {
+            stream.pause()
+            paused()
+            await readerResumed
+            stream.resume()
+          }
+        }
+        resolve(bytes)
+      } catch (error) {
+        reject(error)
+      }
+    })
+  })
+  const ms = messageStream(await sender.dialProtocol(receiver.getMultiaddrs()[0]!, protocol))
+  let written = 0
+  const writing = (async () => {
+    for (let index = 0; index < blocks; index++, written++) await ms.writeBytes(block)
+    await ms.close()
+  })()
+  writing.catch(() => {})
+  await readerPaused
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  // What left is bounded by the receive window (16 MiB at most) and the socket buffers, not by what the writer has.
+  assert.ok(written < blocks / 2, `${written} of ${blocks} blocks written while the reader read nothing`)
+  assert.ok(ms.stream.writeBufferLength <= block.byteLength, `${ms.stream.writeBufferLength} bytes queued in the sender`)
+  resume()
+  await writing
+  assert.is(await received, blocks * block.byteLength)
 })
 
 test.run()

@@ -22,6 +22,8 @@ let bytes: Buffer
 let hash: Hex
 // What the server's result handler does with the next request.
 let behaviour: 'serve' | 'half' | 'corrupt' | 'stall' = 'serve'
+/** The file a 'serve' answers with. */
+let served: string
 /** Lets a stalled provider go at the end of its test. */
 let releaseStalled = () => {}
 
@@ -30,6 +32,7 @@ test.before(async () => {
   bytes = randomBytes(3 * 1024 * 1024 + 17)
   hash = `0x${createHash('sha256').update(bytes).digest('hex')}`
   bundle = join(dir, 'result.bundle')
+  served = bundle
   await writeFile(bundle, bytes)
   await writeFile(join(dir, 'corrupt.bundle'), Buffer.concat([bytes.subarray(0, 1000), Buffer.from([bytes[1000]! ^ 0xff]), bytes.subarray(1001)]))
   server = await startHost(join(dir, 'server'))
@@ -51,7 +54,7 @@ test.before(async () => {
       await new Promise<void>((resolve) => (releaseStalled = resolve))
       return
     }
-    await serveBundle(ms, { kind: 'result', path: behaviour === 'corrupt' ? join(dir, 'corrupt.bundle') : bundle, offset: body.offset })
+    await serveBundle(ms, { kind: 'result', path: behaviour === 'corrupt' ? join(dir, 'corrupt.bundle') : served, offset: body.offset })
   })
 })
 
@@ -71,6 +74,26 @@ test('a result bundle arrives whole and hash-checked', async () => {
   assert.is(result.bytes, bytes.length)
   assert.is(result.resumedFrom, 0)
   assert.ok((await readFile(destination)).equals(bytes))
+})
+
+test('bundles larger than the writer holds at once arrive whole, two at a time', async () => {
+  // 40 MiB each, through the writer's 16 MiB of slots many times over, both fetches on one writer thread.
+  const big = randomBytes(40 * 1024 * 1024 + 5)
+  const bigHash: Hex = `0x${createHash('sha256').update(big).digest('hex')}`
+  served = join(dir, 'big.bundle')
+  await writeFile(served, big)
+  const destinations = [join(dir, 'out', 'big-1.bundle'), join(dir, 'out', 'big-2.bundle')]
+  try {
+    const results = await Promise.all(
+      destinations.map((destination) => fetchBundle(client, { kind: 'result', peer: server.peerId, id: `0x${'cd'.repeat(32)}`, destination, expectedHash: bigHash, maxBytes: 2 ** 30 })),
+    )
+    for (const [index, result] of results.entries()) {
+      assert.is(result.bytes, big.length)
+      assert.ok((await readFile(destinations[index]!)).equals(big), `${destinations[index]} holds the bundle`)
+    }
+  } finally {
+    served = bundle
+  }
 })
 
 test('a transfer interrupted halfway resumes from where it stopped', async () => {

@@ -219,28 +219,16 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       throw new RuntimeStoppedError({ runtime: 'docker' })
     }
     running.add(container)
+    let forks: RefusedForksWatch | undefined
     try {
       const kill = () => void container.kill({ signal: 'SIGKILL' }).catch(() => {})
-      // The engine refuses forks past PidsLimit without saying so. The kernel counts each refusal in the
-      // container's cgroup, where this provider can read it (the engine on this host); the engine's task
-      // count, sampled, names a bomb that stays at the limit where it cannot.
-      let pidsEvents: string | undefined
-      let looked = false
+      // The engine refuses forks past PidsLimit without saying so: `forks` (below) reads the kernel's count of
+      // refusals; where it cannot, the engine's task count, sampled, names a bomb that stays at the limit.
+      const processLimit = () => jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
       const check = async (): Promise<JobFailure | undefined> => {
-        if (!looked) {
-          // Looked up once the container has a process (a poll may come before its start).
-          const pid = await container.inspect().then(({ State }) => State.Pid, () => 0)
-          if (pid) {
-            ;[pidsEvents, looked] = [await pidsEventsFile(pid), true]
-            log('job %s: refused forks read from %s', job.id, pidsEvents ?? 'nowhere (no readable cgroup: the task count is sampled)')
-          }
-        }
-        const events = pidsEvents
-        if (events && (await cgroupCounter(events, 'max')) > 0)
-          return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
+        if (forks?.reading()) return undefined
         const stats = (await container.stats({ stream: false, 'one-shot': true } as { stream: false }).catch(() => undefined)) as { pids_stats?: { current?: number } } | undefined
-        if ((stats?.pids_stats?.current ?? 0) >= limits.processes)
-          return jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
+        if ((stats?.pids_stats?.current ?? 0) >= limits.processes) return processLimit()
         return undefined
       }
       const supervisor = superviseJob({ limits, workDir, baseBytes: bundleBytes, kill, pollMs, check, signal })
@@ -258,9 +246,12 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       const drained = new Promise<void>((resolve) => attached.once('end', resolve).once('close', resolve))
       docker.modem.demuxStream(attached, sink('stdout'), sink('stderr'))
       await container.start()
+      forks = watchRefusedForks(container, () => supervisor.fail(processLimit()))
       // An abort or stop before the start found nothing running to kill: kill what just started.
       if (signal?.aborted || !started) kill()
       const waited = (await container.wait()) as { StatusCode: number }
+      await forks.stop()
+      log('job %s: refused forks %s', job.id, forks.reading() ? 'read from its cgroup' : 'not readable here (the task count was sampled)')
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1000))])
       await supervisor.finish()
       const state = (await container.inspect()).State
@@ -277,6 +268,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
         usage: { wallMs: performance.now() - begin },
       }
     } finally {
+      await forks?.stop()
       running.delete(container)
       await container.remove({ force: true }).catch((error: unknown) => log.error('could not remove container of %s: %s', job.id, error))
       if (asRoot) await chownTree(workDir, process.getuid!(), process.getgid!()).catch(() => {})
@@ -312,6 +304,33 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       await Promise.all([...running].map((container) => container.remove({ force: true }).catch(() => {})))
     },
     run,
+  }
+}
+
+type RefusedForksWatch = { reading: () => boolean; stop: () => Promise<void> }
+
+/**
+ * Watches the count of forks the kernel refused a container (its cgroup's `pids.events`) from its start, every
+ * `everyMs`: the engine removes the cgroup the moment the container exits, so a bomb that hits the limit and
+ * ends between two supervisor polls would otherwise go unnamed. Calls `onRefused` once.
+ */
+function watchRefusedForks(container: Docker.Container, onRefused: () => void, everyMs = 20): RefusedForksWatch {
+  let stopped = false
+  let file: string | undefined
+  const done = (async () => {
+    const pid = await container.inspect().then(({ State }) => State.Pid, () => 0)
+    file = pid ? await pidsEventsFile(pid) : undefined
+    while (file && !stopped) {
+      if ((await cgroupCounter(file, 'max')) > 0) return onRefused()
+      await new Promise((resolve) => setTimeout(resolve, everyMs))
+    }
+  })()
+  return {
+    reading: () => file !== undefined,
+    stop: async () => {
+      stopped = true
+      await done
+    },
   }
 }
 
