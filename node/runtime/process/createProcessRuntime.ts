@@ -61,8 +61,8 @@ export type ProcessRuntimeComponents = { logger?: Logger | undefined }
 
 const DEFAULTS = { bwrap: 'bwrap', allowUnsandboxed: false, sandboxUids: { first: 200_000, count: 1000 }, pollMs: 100 }
 
-// Writes its own pid to each cgroup.procs file named before `--`, then runs the rest.
-const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+// Moves itself into each cgroup file named before `--` ("0" is the writer), then runs the rest.
+const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo 0 > "$1" || exit 125; shift; done; shift; exec "$@"'
 
 // bubblewrap's own two processes (the monitor, and the init of the pid namespace) count against RLIMIT_NPROC too.
 const SANDBOX_TASKS = 2
@@ -190,7 +190,7 @@ export function createProcessRuntime(init: ProcessRuntimeInit, components: Proce
         argv = [...dropUser, tools.prlimit, ...rlimits, '--', command, ...manifest.args]
       }
       // The first process joins the job's cgroup, then becomes the job: nothing it starts is ever outside.
-      if (cgroup) argv = [tools.sh!, '-c', JOIN_CGROUP, 'allot-cgroup', ...cgroup.procsFiles, '--', ...argv]
+      if (cgroup) argv = [tools.sh!, '-c', JOIN_CGROUP, 'allot-cgroup', ...cgroup.joinFiles, '--', ...argv]
       const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio })
       for (const fd of fds.splice(0)) closeSync(fd)
       if (child.pid === undefined) throw new JobSpawnError({ command: argv[0]! })

@@ -15,8 +15,12 @@ export type JobCgroupLimits = {
 /** One job's cgroup(s): v2 one folder, v1 one folder per controller. */
 export type JobCgroup = {
   version: 1 | 2
-  /** The `cgroup.procs` files the job's first process writes its pid to before it starts the job. */
-  procsFiles: string[]
+  /**
+   * The files the job's first process writes `0` to (itself) before it starts the job: v1's `tasks`, whose
+   * write of the writer's own thread skips the kernel's global migration lock (an RCU grace period, ~10 ms a
+   * job on `cgroup.procs`; the process is single-threaded then, so the whole of it moves); v2's `cgroup.procs`.
+   */
+  joinFiles: string[]
   /** The limit the tree ran into, if any (the kernel's own counters). */
   breach: () => Promise<JobFailure | undefined>
   /** Peak memory of the whole tree, bytes, where the kernel keeps it. */
@@ -83,7 +87,7 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
       await writeFile(join(dir, 'pids.max'), String(limits.pids))
       return {
         version: 2,
-        procsFiles: [join(dir, 'cgroup.procs')],
+        joinFiles: [join(dir, 'cgroup.procs')],
         breach: async () => judge(await cgroupCounter(join(dir, 'memory.events'), 'oom_kill'), await cgroupCounter(join(dir, 'pids.events'), 'max'), limits),
         peakBytes: async () => numberIn(join(dir, 'memory.peak')),
         pids,
@@ -106,7 +110,7 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
     await writeFile(join(dirs.pids, 'pids.max'), String(limits.pids))
     return {
       version: 1,
-      procsFiles: V1_CONTROLLERS.map((controller) => join(dirs[controller], 'cgroup.procs')),
+      joinFiles: V1_CONTROLLERS.map((controller) => join(dirs[controller], 'tasks')),
       breach: async () => judge(await cgroupCounter(join(dirs.memory, 'memory.oom_control'), 'oom_kill'), await cgroupCounter(join(dirs.pids, 'pids.events'), 'max'), limits),
       peakBytes: async () => numberIn(join(dirs.memory, 'memory.max_usage_in_bytes')),
       pids,
