@@ -244,7 +244,9 @@ export async function runDemo({ onEvent = () => {}, keep = false, signal }: RunD
     await increaseTime(owner, 60 + 120 + 5)
     const dealLiquidation = await waitForEvent(owner, deployment.market, 'DealLiquidated', 20_000)
     stalled.outcome = 'liquidated: refund + compensation'
-    say('keeper', `keeper liquidated the stalled deal: the client got ${Number(dealLiquidation.args.refund) / 1e6} tUSD back and ${Number(dealLiquidation.args.compensation) / 1e6} tUSD of compensation`)
+    // The refund is claimable at once; the compensation came out of p3's stake, so it vests like a withdrawal would.
+    const vestedUntil = new Date(Number(dealLiquidation.args.vestedUntil) * 1000).toISOString().replace('T', ' ').slice(0, 16)
+    say('keeper', `keeper liquidated the stalled deal: the client was credited ${Number(dealLiquidation.args.refund) / 1e6} tUSD back (claimable now) and ${Number(dealLiquidation.args.compensation) / 1e6} tUSD of compensation (claimable from ${vestedUntil} UTC, chain time)`)
 
     const liquidations = await Promise.all(
       [
