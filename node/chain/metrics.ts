@@ -28,7 +28,9 @@ function createChainMetrics(registry: Registry) {
       collect() {
         for (const [name, status] of followers) {
           const { head, cursor } = status()
-          if (head && cursor) this.set({ follower: name }, Number(head.number - cursor.block))
+          // The follower moves its cursor to a new head before it records that head: for that moment the
+          // cursor is ahead of the head it reports, and the lag is none, not negative.
+          if (head && cursor) this.set({ follower: name }, Math.max(0, Number(head.number - cursor.block)))
         }
       },
     }),
