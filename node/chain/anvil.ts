@@ -18,6 +18,8 @@ export type StartAnvilParameters = {
   chainId?: number
   /** Dev accounts to create, all from anvil's well-known mnemonic. */
   accounts?: number
+  /** The genesis block's timestamp (unix seconds) instead of now: a run that must replay the same starts on the same date. */
+  genesisTimestamp?: number
   /** Milliseconds to wait for anvil to listen. */
   startTimeout?: number
   signal?: AbortSignal
@@ -52,8 +54,9 @@ let exitHookInstalled = false
  * await anvil.stop()
  */
 export async function startAnvil(parameters: StartAnvilParameters = {}): Promise<Anvil> {
-  const { host = '127.0.0.1', port = 0, blockTime, mixedMining = false, chainId = 31337, accounts = 10, startTimeout = 15_000, signal } = parameters
+  const { host = '127.0.0.1', port = 0, blockTime, mixedMining = false, chainId = 31337, accounts = 10, genesisTimestamp, startTimeout = 15_000, signal } = parameters
   const args = ['--host', host, '--port', String(port), '--chain-id', String(chainId), '--accounts', String(accounts)]
+  if (genesisTimestamp !== undefined) args.push('--timestamp', String(genesisTimestamp))
   if (blockTime !== undefined) args.push('--block-time', String(blockTime), ...(mixedMining ? ['--mixed-mining'] : []))
   const binary = foundryBinary('anvil')
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,15 +1,15 @@
-import { keccak256, parseUnits, toHex, type Address, type Hex } from 'viem'
+import { encodePacked, keccak256, parseUnits, toHex, zeroHash, type Address, type Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import { WAD } from '../../protocol/constants.ts'
 import { dealCollateral } from '../../protocol/pricing/dealCollateral.ts'
 import { utilizationMultiplier } from '../../protocol/pricing/utilizationMultiplier.ts'
 import type { DealTerms } from '../../protocol/types/dealTerms.ts'
 import { createPopulation, type ClientAgent, type ProviderAgent } from './agents.ts'
-import { AccountingBrokenError } from './errors.ts'
+import { AccountingBrokenError, SimChainError } from './errors.ts'
 import { deploySimMarket, type SimEvent, type SimMarket, type SimMarketParameters, type SimPosition } from './marketAdapter.ts'
 import { createRandom } from './random.ts'
 import { createPricePath, inWindow, STRESS_AT, type Scenario } from './scenarios.ts'
-import { startSimChain, type SimCall, type SimChain } from './simChain.ts'
+import { SIM_GENESIS, SIM_START, startSimChain, type SimCall, type SimChain } from './simChain.ts'
 import { startSimKeepers, type SimKeeper, type SimKeeperPool, type SimKeeperProfile } from './simKeepers.ts'
 
 const HOUR = 3_600
@@ -101,6 +101,8 @@ export type SeedResult = {
   /** Deal value backed per unit of collateral value locked, time-averaged. */
   capitalEfficiency: number
   accountingChecks: number
+  /** Hash of every block's transactions in order (sender, target, gas, price, status): what replays must agree on. */
+  chainDigest: Hex
   ignoredParameters: string[]
   seconds: number
   series?: BlockSample[]
@@ -170,7 +172,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<SeedResu
   try {
     const market = await deploySimMarket(chain, { parameters, collateralPrice: BigInt(START_PRICE * 1e8) })
     const { providers, clients, keeperKeys } = createPopulation({ random: random.fork('population'), collateralPrice: START_PRICE, sybilAt: scenario.sybilAt })
-    const start = Number((await chain.public.getBlock()).timestamp) + 60
+    const deployed = Number((await chain.public.getBlock()).timestamp)
+    if (deployed >= SIM_START) throw new SimChainError({ reason: `deployment ran past the simulation's first block (${deployed - SIM_GENESIS} s after genesis)` })
+    const start = SIM_START
     await chain.manualMining()
     await setUp(chain, market, providers, clients, keeperKeys)
     keepers = await startSimKeepers(
@@ -472,6 +476,13 @@ function createRun(ctx: RunContext) {
     const block = await chain.mine(BigInt(t), nextGas)
     blockNumber = Number(block.number)
     let failed = 0
+    // Every transaction of the block as it landed, chained: two runs of a seed must agree on it, not only on the figures.
+    chainDigest = keccak256(
+      encodePacked(
+        ['bytes32', 'uint256', 'string'],
+        [chainDigest, block.number, [...block.receipts.values()].map((r) => `${r.from}:${r.to}:${r.gasUsed}:${r.effectiveGasPrice}:${r.status}`).join(',')],
+      ),
+    )
     for (const receipt of block.receipts.values()) {
       gasCosts.set(receipt.transactionHash, (Number(receipt.gasUsed * receipt.effectiveGasPrice) / 1e18) * (Number(NATIVE_PRICE) / PAYMENT))
     }
@@ -630,6 +641,7 @@ function createRun(ctx: RunContext) {
   }
 
   const gasCosts = new Map<Hex, number>()
+  let chainDigest: Hex = zeroHash
   function gasCostOf(tx: Hex): number {
     return gasCosts.get(tx) ?? 0
   }
@@ -789,6 +801,7 @@ function createRun(ctx: RunContext) {
       elasticityAboveKink: elasticity(m.bids.filter((b) => b.multiplier > KINK_MULTIPLIER)),
       capitalEfficiency: m.efficiencyDen > 0 ? m.efficiencyNum / m.efficiencyDen : 0,
       accountingChecks: checks,
+      chainDigest,
       ...(ctx.series ? { series: samples } : {}),
     }
   }

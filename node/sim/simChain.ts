@@ -39,6 +39,13 @@ export type SimChain = {
 }
 
 const DEFAULT_GAS = 600_000n
+/**
+ * Every simulation's chain starts on 1 January 2026, 00:00 UTC, not today: deal terms carry times, and their bytes
+ * change the gas of every call that carries them, so a run started another day would not replay the same.
+ */
+export const SIM_GENESIS = 1_767_225_600
+/** The first simulated block: after deployment, which is mined at wall-clock pace from the genesis. */
+export const SIM_START = SIM_GENESIS + 3_600
 /** High enough for any scenario's gas spike, so agents' transactions are never priced out by the simulation itself. */
 const MAX_FEE = 50_000n * 10n ** 9n
 
@@ -51,7 +58,7 @@ const MAX_FEE = 50_000n * 10n ** 9n
  * const block = await chain.mine(timestamp, 20n * 10n ** 9n)
  */
 export async function startSimChain({ signal }: { signal?: AbortSignal } = {}): Promise<SimChain> {
-  const anvil = await startAnvil({ accounts: 1, signal })
+  const anvil = await startAnvil({ accounts: 1, genesisTimestamp: SIM_GENESIS, signal })
   const client = createPublicClient({ chain: anvilChain, transport: http(anvil.rpcUrl, { batch: { batchSize: 500, wait: 0 }, retryCount: 0, timeout: 60_000 }) })
   const rpc = (method: string, params: unknown[] = []) => client.request({ method: method as never, params: params as never }) as Promise<unknown>
   const nonces = new Map<Address, Promise<number>>()

@@ -81,7 +81,7 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
     const store = await openStore(join(home, String(index)))
     stores.push(store)
     const keeper = createKeeper(
-      { clients, deployment, store },
+      { clients, deployment, store: watchedStore(store, gate) },
       // No wall-clock back-off: a retry waits for the next block or event, so that a run does not depend on how fast it ran.
       { minProfit: profile.minProfit, nativePrice: profile.nativePrice, pollingInterval: 2, deadlinePollInterval: 2, skipRetryDelay: 0, retryDelay: 0, maxRetryDelay: 0, receiptTimeout: 120_000, stopTimeout: 100 },
     )
@@ -101,7 +101,13 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
       for (const gate of gates) gate.mined(mined)
       const active = keepers.map((keeper, index) => ({ keeper, gate: gates[index]! })).filter(({ keeper }) => live(keeper))
       for (const { gate } of active) gate.open()
-      await Promise.all(active.map(({ keeper, gate }) => gate.quiet(block, () => (keeper.keeper.metrics().lastBlock ?? -1n) >= block)))
+      // In two phases, each run until every keeper is done with it: the keeper's follower takes in the block, then its
+      // receipt watchers see the block number move. Run together, which of the two saw the block first would depend on
+      // their polling timers, and a keeper decides differently when a liquidation still waits for its receipt.
+      const seen = (keeper: SimKeeper) => () => (keeper.keeper.metrics().lastBlock ?? -1n) >= block
+      await Promise.all(active.map(({ keeper, gate }) => gate.quiet(block, seen(keeper), { receipts: false })))
+      for (const { gate } of active) gate.showReceipts()
+      await Promise.all(active.map(({ keeper, gate }) => gate.quiet(block, seen(keeper), { receipts: true })))
       for (const { gate } of active) gate.close()
       const taken = await Promise.all(order.map((index) => gates[index]!.take()))
       const sent = order.flatMap((index, i) => taken[i]!.map((signed) => ({ keeper: keepers[index]!, signed })))
@@ -117,6 +123,30 @@ export async function startSimKeepers(chain: SimChain, deployment: Deployment, p
   }
 }
 
+/** Sublevel calls that wait on LevelDB (`batch()` with no argument builds a chained batch and waits on nothing). */
+const STORE_CALLS = new Set(['get', 'getMany', 'put', 'del', 'batch', 'clear'])
+
+/**
+ * The keeper's store, its reads and writes counted as the keeper's work. A keeper waiting on LevelDB (whose
+ * threads are slow on a loaded machine) has not finished with the block: what it sends after the write must
+ * go into this block, as it does on a quiet machine, not into the next one.
+ */
+function watchedStore(store: Store, gate: Gate): Store {
+  return {
+    ...store,
+    sublevel: <V>(name: string) =>
+      new Proxy(store.sublevel<V>(name), {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver)
+          if (typeof value !== 'function') return value
+          // Bound to the sublevel itself: its methods use private fields, which a proxy does not have.
+          if (typeof property !== 'string' || !STORE_CALLS.has(property)) return value.bind(target)
+          return (...args: unknown[]) => gate.busy(value.apply(target, args))
+        },
+      }),
+  }
+}
+
 type Gate = {
   request: (args: { method: string; params?: unknown }) => Promise<unknown>
   /** Notes which of the keeper's transactions a new block holds: their receipts are now there to pick up. */
@@ -124,12 +154,16 @@ type Gate = {
   open: () => void
   close: () => void
   /**
-   * Resolves once `seen()` holds, every mined transaction's receipt has been picked up, and no deciding request
-   * has started or been in flight for three samples in a row.
+   * Resolves once `seen()` holds, no deciding request has started or been in flight for three samples in a row and,
+   * with `receipts`, every mined transaction's receipt has been picked up.
    *
    * @throws SimChainError when the keeper is still busy after `STEP_TIMEOUT_MS`.
    */
-  quiet: (block: bigint, seen: () => boolean) => Promise<void>
+  quiet: (block: bigint, seen: () => boolean, options: { receipts: boolean }) => Promise<void>
+  /** Lets `eth_blockNumber` name the mined block, which sets the keeper's receipt watchers looking. */
+  showReceipts: () => void
+  /** Counts `work` (a store read or write) as the keeper deciding until it settles. */
+  busy: <T>(work: T) => T
   /**
    * The transactions the keeper sent since the last call, in a canonical order (by target and calldata) and signed again
    * with their nonces in that order: which of its checks happened to send first must not decide the block.
@@ -150,6 +184,7 @@ function createGate(chain: SimChain, name: string, signer: PrivateKeyAccount): G
   let started = 0
   let turn: Promise<unknown> = Promise.resolve()
   let held: Hex[] = []
+  let shownNumber: Hex | undefined
   const sent = new Set<Hex>()
   const unclaimed = new Set<Hex>()
   /** Hashes the keeper was given, to the hashes of the transactions signed again in canonical order. */
@@ -160,7 +195,8 @@ function createGate(chain: SimChain, name: string, signer: PrivateKeyAccount): G
       await wait()
       // The follower polls for the head constantly; it is answered from the block the simulation mined, without a round trip.
       if (method === 'eth_getBlockByNumber' && Array.isArray(params) && params[0] === 'latest') return chain.latestBlock()
-      if (method === 'eth_blockNumber') return (chain.latestBlock() as { number: Hex }).number
+      // viem's receipt watchers look again when this moves; it names the mined block only once `showReceipts` is called.
+      if (method === 'eth_blockNumber') return shownNumber ?? (chain.latestBlock() as { number: Hex }).number
       // Tips on the L2 the simulation stands for are a hundredth of a gwei; anvil would suggest a whole one.
       if (method === 'eth_maxPriorityFeePerGas') return toHex(TIP)
       if (method === 'eth_gasPrice') return toHex(chain.nextBaseFee() + TIP)
@@ -172,8 +208,16 @@ function createGate(chain: SimChain, name: string, signer: PrivateKeyAccount): G
       }
       if (WAITING.has(method) && Array.isArray(params)) {
         const asked = params[0] as Hex
+        // A transaction still held is pending, as it would be in the node's pool. Asked of anvil, which does not know it
+        // yet, it would be "not found", and viem would look again after back-off timers: a wall-clock moment, in one
+        // step on one run and in another step on the next.
+        const holding = method === 'eth_getTransactionByHash' ? held.find((signed) => keccak256(signed) === asked) : undefined
+        if (holding) return pendingTransaction(holding, signer.address)
         const hash = renamed.get(asked) ?? asked
-        const answer = (await base.request({ method, params: [hash, ...params.slice(1)] } as never)) as Record<string, unknown> | null
+        // In turn with the deciding requests, so that which task goes on first does not depend on the network.
+        const asking = turn.then(() => base.request({ method, params: [hash, ...params.slice(1)] } as never))
+        turn = asking.catch(() => undefined)
+        const answer = (await asking) as Record<string, unknown> | null
         // A receipt picked up sets the keeper working again (a follow-up, a lost race to sort out).
         if (answer && unclaimed.delete(hash)) started++
         if (!answer || hash === asked) return answer
@@ -207,13 +251,24 @@ function createGate(chain: SimChain, name: string, signer: PrivateKeyAccount): G
     close() {
       isOpen = false
     },
-    async quiet(block, seen) {
+    busy(work) {
+      if (!(work instanceof Promise)) return work
+      inFlight++
+      started++
+      const done = () => void inFlight--
+      work.then(done, done)
+      return work
+    },
+    showReceipts() {
+      shownNumber = (chain.latestBlock() as { number: Hex }).number
+    },
+    async quiet(block, seen, { receipts }) {
       const until = Date.now() + STEP_TIMEOUT_MS
       let calm = 0
       let last = started
       while (calm < 3) {
         await new Promise((resolve) => setTimeout(resolve, 1))
-        if (seen() && inFlight === 0 && started === last && unclaimed.size === 0) calm++
+        if (seen() && inFlight === 0 && started === last && (!receipts || unclaimed.size === 0)) calm++
         else calm = 0
         last = started
         if (Date.now() > until) throw new SimChainError({ reason: `keeper "${name}" was still busy with block ${block} after ${STEP_TIMEOUT_MS / 1000} s` })
@@ -238,5 +293,31 @@ function createGate(chain: SimChain, name: string, signer: PrivateKeyAccount): G
         }),
       )
     },
+  }
+}
+
+/** A signed transaction as `eth_getTransactionByHash` shows one in the pool, not yet in a block. */
+function pendingTransaction(signed: Hex, from: Address) {
+  const tx = parseTransaction(signed)
+  return {
+    hash: keccak256(signed),
+    from,
+    to: tx.to,
+    input: tx.data ?? '0x',
+    nonce: toHex(tx.nonce ?? 0),
+    gas: toHex(tx.gas ?? 0n),
+    value: toHex(tx.value ?? 0n),
+    type: '0x2',
+    chainId: toHex(tx.chainId ?? 0),
+    maxFeePerGas: toHex(tx.maxFeePerGas ?? 0n),
+    maxPriorityFeePerGas: toHex(tx.maxPriorityFeePerGas ?? 0n),
+    accessList: [],
+    r: tx.r,
+    s: tx.s,
+    v: toHex(tx.yParity ?? 0),
+    yParity: toHex(tx.yParity ?? 0),
+    blockHash: null,
+    blockNumber: null,
+    transactionIndex: null,
   }
 }
