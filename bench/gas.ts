@@ -3,7 +3,7 @@
 // so one-time costs (first token balance, first position slot) are not counted;
 // approvals are measured on their own and listed apart.
 // The market pays by credit (pull over push): `lifecycle` is a client whose credit in
-// the market pays its deals (it deposited a budget once, like an approval);
+// the market pays its deals (it deposited a budget once with `allot deposit`);
 // `lifecyclePulled` a client without credit, whose price is pulled at opening.
 // settleMany is a keeper settling one provider's 20 deals after their challenge window.
 import { keccak256, parseUnits, toHex, type Hex } from 'viem'

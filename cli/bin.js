@@ -4,6 +4,14 @@
 import '../node/polyfill/promise-with-resolvers.cjs'
 import { ensureBundle } from './build.js'
 
+// A reader that goes away early (`allot market asks | head`) is no error: stop quietly, as other tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
+}
+
 const { run } = await import(await ensureBundle())
 const controller = new AbortController()
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => controller.abort())

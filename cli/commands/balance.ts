@@ -22,7 +22,7 @@ export const balance: CommandSpec = {
     const date = errorFormat().date
     const token = (name: string, held: TokenBalance, info: TokenInfo) => [
       `${name.padEnd(12)}${formatToken(held.balance, info)}`,
-      `${''.padEnd(12)}approved to the market: ${formatAllowance(held.allowance, info)}${held.claimable > 0n ? `; credited to you in the market: ${formatToken(held.claimable, info)} (refunds, compensation, bonuses) — \`allot claim\` sends it` : ''}`,
+      `${''.padEnd(12)}approved to the market: ${formatAllowance(held.allowance, info)}${held.claimable > 0n ? `; credited to you in the market: ${formatToken(held.claimable, info)} (deposits, refunds, compensation, bonuses; a deal whose whole price it covers is paid from it) — \`allot claim\` sends it` : ''}`,
       ...held.vesting.map(({ amount, unlockAt }) => `${''.padEnd(12)}vesting: ${formatToken(amount, info)} taken from a defaulted provider (compensation, keeper bonus), claimable from ${date(unlockAt)}`),
     ]
     output.result(

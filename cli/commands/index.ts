@@ -4,6 +4,7 @@ import { chainDev } from './chain.ts'
 import { configShow } from './config.ts'
 import { dashboard } from './dashboard.ts'
 import { demo } from './demo.ts'
+import { deposit } from './deposit.ts'
 import { claimCredits, providerWithdrawEarnings } from './earnings.ts'
 import { jobCancel, jobDispute, jobList, jobLogs, jobResult, jobStatus, jobSubmit } from './job.ts'
 import { keeperStart, keeperStatus } from './keeper.ts'
@@ -16,4 +17,4 @@ import { sim, simReport, simSweep } from './sim.ts'
 import { stakeDeposit, stakeStatus, stakeWithdraw } from './stake.ts'
 
 /** The command table: every `allot` command, in the order `--help` lists them. */
-export const commands: CommandSpec[] = [init, chainDev, providerStart, providerStatusCommand, providerWithdrawEarnings, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobDispute, jobList, marketAsks, marketBids, marketList, marketCreate, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, claimCredits, keeperStart, keeperStatus, sim, simReport, simSweep, dashboard, demo, configShow]
+export const commands: CommandSpec[] = [init, chainDev, providerStart, providerStatusCommand, providerWithdrawEarnings, jobSubmit, jobStatus, jobLogs, jobResult, jobCancel, jobDispute, jobList, marketAsks, marketBids, marketList, marketCreate, marketStatsCommand, stakeDeposit, stakeWithdraw, stakeStatus, balance, deposit, claimCredits, keeperStart, keeperStatus, sim, simReport, simSweep, dashboard, demo, configShow]

@@ -1,3 +1,5 @@
+import { parseUnits } from 'viem'
+import type { TokenInfo } from '../connect.ts'
 import { UsageError } from '../errors.ts'
 
 /** An option parser for an integer in `[min, max]`; a bad value is a usage error naming the flag. */
@@ -6,5 +8,17 @@ export function parseInteger(flag: string, min: number, max: number) {
     const parsed = Number(value)
     if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, not "${value}".`)
     return parsed
+  }
+}
+
+/** An AMOUNT argument: a positive number of `token`, in its units (`2500.5`), as base units. */
+export function parseTokenAmount(value: string | undefined, token: Pick<TokenInfo, 'symbol' | 'decimals'>): bigint {
+  try {
+    if (!value || !/^\d+(\.\d+)?$/.test(value)) throw new Error()
+    const amount = parseUnits(value, token.decimals)
+    if (amount === 0n) throw new Error()
+    return amount
+  } catch {
+    throw new UsageError(`AMOUNT must be a positive number of ${token.symbol} (up to ${token.decimals} decimals), not "${value}".`)
   }
 }

@@ -1,4 +1,4 @@
-import { formatUnits, maxUint256, parseUnits } from 'viem'
+import { formatUnits, maxUint256 } from 'viem'
 import { cancelWithdrawal } from '../../node/chain/actions/cancelWithdrawal.ts'
 import { depositCollateral } from '../../node/chain/actions/depositCollateral.ts'
 import { ensureAllowance } from '../../node/chain/actions/ensureAllowance.ts'
@@ -6,19 +6,9 @@ import { getEffectiveFactors, getHealthFactor, getMaxDealCollateral, getParamete
 import { requestWithdrawal } from '../../node/chain/actions/requestWithdrawal.ts'
 import { withdraw } from '../../node/chain/actions/withdraw.ts'
 import type { CommandSpec } from '../command.ts'
-import { connect, type Connection, type TokenInfo } from '../connect.ts'
+import { connect, type Connection } from '../connect.ts'
 import { UsageError } from '../errors.ts'
-
-const amountArgument = (value: string | undefined, token: TokenInfo): bigint => {
-  try {
-    if (!value || !/^\d+(\.\d+)?$/.test(value)) throw new Error()
-    const amount = parseUnits(value, token.decimals)
-    if (amount === 0n) throw new Error()
-    return amount
-  } catch {
-    throw new UsageError(`AMOUNT must be a positive number of ${token.symbol} (up to ${token.decimals} decimals), not "${value}".`)
-  }
-}
+import { parseTokenAmount } from './parse.ts'
 
 export const stakeDeposit: CommandSpec = {
   path: ['stake', 'deposit'],
@@ -28,7 +18,7 @@ export const stakeDeposit: CommandSpec = {
   async run([value], _options, { settings, resolved, output, signal }) {
     const connection = await connect(settings, resolved)
     const { clients, deployment, tokens } = connection
-    const amount = amountArgument(value, tokens.collateral)
+    const amount = parseTokenAmount(value, tokens.collateral)
     const approval = await ensureAllowance(clients, { token: deployment.collateralToken, spender: deployment.market, amount, approve: maxUint256, signal })
     const deposit = await depositCollateral(clients, { deployment, amount, signal })
     const status = await positionStatus(connection)
@@ -56,7 +46,7 @@ export const stakeWithdraw: CommandSpec = {
     if (options.claim) [tx, action] = [await withdraw(clients, { deployment, signal }), 'withdrew the unbonded collateral']
     else if (options.cancel) [tx, action] = [await cancelWithdrawal(clients, { deployment, signal }), 'cancelled the pending withdrawal']
     else {
-      const amount = amountArgument(value, tokens.collateral)
+      const amount = parseTokenAmount(value, tokens.collateral)
       await warnBeforeRestartingUnbonding(connection, amount, Boolean(options.restartUnbonding), output)
       tx = await requestWithdrawal(clients, { deployment, amount, signal })
       action = `requested a withdrawal of ${formatUnits(amount, tokens.collateral.decimals)} ${tokens.collateral.symbol}`

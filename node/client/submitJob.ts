@@ -16,6 +16,7 @@ import type { DealTerms } from '../../protocol/types/dealTerms.ts'
 import type { DealProposal, LogEntry } from '../../protocol/types/messages.ts'
 import { verifyDealAccept } from '../../protocol/validation/verifyDealAccept.ts'
 import { ensureAllowance } from '../chain/actions/ensureAllowance.ts'
+import { getPaymentCredit } from '../chain/actions/readMarket.ts'
 import { openDeal } from '../chain/actions/openDeal.ts'
 import { chainNow } from '../chain/chainNow.ts'
 import type { ChainClients } from '../chain/clients.ts'
@@ -193,7 +194,11 @@ export async function submitJob(components: SubmitJobComponents, parameters: Sub
       txs: {},
     }
     await saveClientDeal(home, deal)
-    await ensureAllowance(clients, { token: deployment.paymentToken, spender: deployment.market, amount: terms.price, approve: parameters.approveMax ? maxUint256 : terms.price, signal })
+    // The market takes the whole price from the client's credit when the credit covers it (`allot deposit`): no
+    // transfer, hence no approval either.
+    const credit = await getPaymentCredit(clients, { deployment, account: clients.wallet.account.address })
+    if (credit < terms.price)
+      await ensureAllowance(clients, { token: deployment.paymentToken, spender: deployment.market, amount: terms.price, approve: parameters.approveMax ? maxUint256 : terms.price, signal })
     const opened = await openDeal(clients, {
       deployment,
       terms,

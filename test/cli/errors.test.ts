@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { allotMarketAbi } from '../../contracts/abi/index.ts'
@@ -83,6 +85,17 @@ test('--version prints the version and exits 0', async () => {
   const result = await runCli(['--version'])
   assert.is(result.code, 0)
   assert.match(result.stdout, /^\d+\.\d+\.\d+/)
+})
+
+test('a reader that closes the pipe early ends the command quietly, with no stack trace', async () => {
+  // `allot --help | head -0`: the reader is gone before the help is written, which meets EPIPE.
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'cli', 'bin.js'), '--help'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  child.stdout.destroy()
+  const code = await new Promise((resolve) => child.once('exit', resolve))
+  assert.is(code, 0, stderr)
+  assert.is(stderr, '')
 })
 
 test.run()

@@ -67,6 +67,48 @@ test('job submit runs a job on a provider process and settles; the result bytes 
   assert.ok(list.json().some((deal: { dealId: string }) => deal.dealId === printed.dealId))
 })
 
+// A budget held by the market: the deal is paid from it, so opening it moves no tokens (the cheaper lifecycle of
+// `npm run bench:gas`), and what is not spent comes back with `allot claim`.
+test('a client that deposits a budget pays its deal from the credit, with no approval and no transfer, and claims back the rest', async () => {
+  const token = market.deployment.paymentToken
+  const reader = market.accounts[0]!.public
+  const credit = () => reader.readContract({ address: market.deployment.market, abi: allotMarketAbi, functionName: 'claimable', args: [token, clientAddress] })
+  const allowance = () => reader.readContract({ address: token, abi: erc20Abi, functionName: 'allowance', args: [clientAddress, market.deployment.market] })
+  const [walletBefore, creditBefore] = await Promise.all([balance(token), credit()])
+
+  const tooMuch = await client(['deposit', '1000000000'])
+  assert.is(tooMuch.code, 1, tooMuch.stderr + tooMuch.stdout)
+  assert.match(tooMuch.stderr + tooMuch.stdout, 'ClientUnfundedError')
+  assert.match(tooMuch.stderr + tooMuch.stdout, 'less than the 1000000000')
+  assert.is(await balance(token), walletBefore, 'a refused deposit moves nothing')
+
+  const deposited = await client(['deposit', '2'])
+  assert.is(deposited.code, 0, deposited.stderr + deposited.stdout)
+  const amount = BigInt(deposited.json().deposited)
+  assert.is(walletBefore - (await balance(token)), amount)
+  assert.is(await credit(), creditBefore + amount)
+  assert.is(BigInt(deposited.json().credit), creditBefore + amount)
+  const human = await runCli(['balance'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey } })
+  assert.match(human.stdout, 'credited to you in the market')
+
+  const [walletPaying, allowancePaying] = await Promise.all([balance(token), allowance()])
+  const result = await client(['job', 'submit', sumJob, '--max-price', '0.5'])
+  assert.is(result.code, 0, result.stderr + result.stdout)
+  const printed = result.json()
+  assert.is(printed.state, 'settled')
+  const price = BigInt(printed.price)
+  assert.is(await balance(token), walletPaying, 'the wallet paid nothing')
+  assert.is(await allowance(), allowancePaying, 'nothing was approved')
+  assert.is(await credit(), creditBefore + amount - price)
+  const receipt = await reader.getTransactionReceipt({ hash: printed.txs.openDeal })
+  assert.is(parseEventLogs({ abi: erc20Abi, eventName: 'Transfer', logs: receipt.logs }).length, 0, 'opening the deal transferred no tokens')
+
+  const claimed = await client(['claim'])
+  assert.is(claimed.code, 0, claimed.stderr + claimed.stdout)
+  assert.is(await credit(), 0n)
+  assert.is((await balance(token)) - walletPaying, creditBefore + amount - price)
+})
+
 // Settlement credits the provider (pull, not push): it sees the credit and withdraws it through the CLI.
 test('a provider sees the earnings its settled deal credited and withdraws them with allot provider withdraw-earnings', async () => {
   const providerKey = devPrivateKeys[1]

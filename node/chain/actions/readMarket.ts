@@ -54,6 +54,11 @@ export async function findDealProvider(clients: ChainClients, { deployment, deal
 }
 
 /** The market's risk parameters. */
+/** What the market credits `account` in the payment token and spends first on its deals (deposits, refunds). */
+export function getPaymentCredit(clients: ChainClients, { deployment, account }: { deployment: Pick<Deployment, 'market' | 'paymentToken'>; account: Address }) {
+  return read(clients, 'claimable', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'claimable', args: [deployment.paymentToken, account] }))
+}
+
 export function getParameters(clients: ChainClients, { deployment }: { deployment: Market }) {
   return read(clients, 'parameters', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'parameters' }))
 }
