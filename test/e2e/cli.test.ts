@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { erc20Abi, parseEventLogs, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { allotMarketAbi } from '../../contracts/abi/index.ts'
+import { allotMarketAbi, mockPriceFeedAbi } from '../../contracts/abi/index.ts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
 import { devPrivateKeys } from '../../node/chain/clients.ts'
 import type { DevMarket } from '../../node/chain/devMarket.ts'
@@ -256,6 +256,51 @@ test('a provider killed mid-job is liquidated by one of two racing keeper proces
   await new Promise((resolve) => setTimeout(resolve, 500))
   assert.is(keeper.child.exitCode, null, keeper.output().slice(-300))
   assert.is(rival.child.exitCode, null, rival.output().slice(-300))
+})
+
+// With no keeper running, the client liquidates its own deal: refused before the deadline, refunded after it.
+test('job cancel: a client liquidates its own deal once the silent provider has missed the deadline, and not before', async () => {
+  await Promise.all([keeper.stop(), rival.stop()])
+  // The test before moved the clock past the vesting: publish the feed's price again, or no stake backs anything.
+  const owner = market.accounts[0]!
+  const [, answer] = await owner.public.readContract({ address: market.deployment.priceFeed!, abi: mockPriceFeedAbi, functionName: 'latestRoundData' })
+  await owner.public.waitForTransactionReceipt({ hash: await owner.wallet.writeContract({ address: market.deployment.priceFeed!, abi: mockPriceFeedAbi, functionName: 'setAnswer', args: [answer] } as never) })
+  ;({ process: provider } = await startProvider(bootstrap.replace(/\/p2p\/.*$/, '')))
+  const submitted = await client(['job', 'submit', join(examples, 'spin'), '--no-wait', '--max-price', '0.5'])
+  assert.is(submitted.code, 0, submitted.stderr + submitted.stdout)
+  const { dealId } = submitted.json()
+  provider.child.kill('SIGSTOP')
+  const { price, collateral } = (await client(['job', 'status', dealId])).json()
+  const onChain = async () => (await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId })).statusName
+
+  const early = await client(['job', 'cancel', dealId])
+  assert.is(early.code, 1, early.stderr + early.stdout)
+  assert.match(early.stderr + early.stdout, 'DeadlineAheadError')
+  assert.match(early.stderr + early.stdout, 'is not past its deadline yet')
+  assert.is(await onChain(), 'Open')
+
+  await increaseTime(market.accounts[0]!, 60 + 120 + 5)
+  const before = await balance(market.deployment.paymentToken)
+  const cancelled = await client(['job', 'cancel', dealId])
+  assert.is(cancelled.code, 0, cancelled.stderr + cancelled.stdout)
+  const shown = cancelled.json()
+  assert.is(shown.refunded, price)
+  assert.is(shown.compensation, collateral)
+  assert.ok(Number(shown.claimableFrom) > 0, 'says from when the compensation is claimable')
+  assert.is(await onChain(), 'Liquidated')
+  const status = await client(['job', 'status', dealId])
+  assert.is(status.json().state, 'refunded')
+  assert.is(status.json().outcome.refund, price)
+  // Credited, not sent: the refund is claimable at once.
+  assert.is(await balance(market.deployment.paymentToken), before)
+  const claimed = await client(['claim'])
+  assert.is(claimed.code, 0, claimed.stderr + claimed.stdout)
+  assert.is((await balance(market.deployment.paymentToken)) - before, BigInt(price))
+
+  const again = await client(['job', 'cancel', dealId])
+  assert.is(again.code, 2, again.stderr + again.stdout)
+  assert.match(again.stderr + again.stdout, 'already liquidated')
+  provider.child.kill('SIGCONT')
 })
 
 test.run()
