@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { formatUnits, maxUint256 } from 'viem'
 import { runtimes as runtimeKinds, type Runtime as RuntimeKind } from '../../protocol/types/resources.ts'
 import { createControlServer } from '../../node/control/createControlServer.ts'
+import type { AllotNode } from '../../node/daemon/startNode.ts'
 import { providerStatus } from '../../node/provider/providerStatus.ts'
 import { detectResources } from '../../node/runtime/resources/detectResources.ts'
 import type { MetricsAddress } from '../../node/metrics/parseMetricsAddress.ts'
@@ -98,7 +99,8 @@ export const providerStart: CommandSpec = {
       const { tokens } = connection
       // What the ask carries: every runtime named has started, or the start failed.
       const runtimes = status.ask?.ask.runtimes ?? node.runtimes!.kinds
-      output.result({ ...node.info, market: connection.deployment.market, control: control.url, capacity, runtimes, canBack: status.backingRoom }, () =>
+      const idle = status.backingRoom === 0n ? await whyNothingIsBacked(node) : undefined
+      output.result({ ...node.info, market: connection.deployment.market, control: control.url, capacity, runtimes, canBack: status.backingRoom, ...(idle ? { idle: idle.reason } : {}) }, () =>
         [
           `provider ${node.info.address}`,
           `market   ${connection.deployment.market}${connection.deployment.market === connection.defaultMarket ? ' (the default market)' : ''}`,
@@ -106,7 +108,7 @@ export const providerStart: CommandSpec = {
           ...node.info.addresses.map((address) => `listening on ${address}`),
           `selling  ${capacity.cpuMillicores / 1000} cores, ${capacity.memoryMiB} MiB memory, ${capacity.diskMiB} MiB disk${capacity.gpus.length ? `, ${capacity.gpus.length} GPU(s): ${gpuModels.join(', ')}` : ''}`,
           `runtimes ${runtimes.join(', ')}`,
-          `can back ${status.backingRoom === maxUint256 ? '∞' : formatUnits(status.backingRoom, tokens.payment.decimals)} ${tokens.payment.symbol} of deal collateral${status.backingRoom === 0n ? ' — deposit collateral with `allot stake deposit` first' : ''}`,
+          `can back ${status.backingRoom === maxUint256 ? '∞' : formatUnits(status.backingRoom, tokens.payment.decimals)} ${tokens.payment.symbol} of deal collateral${idle ? ` — ${idle.text}` : ''}`,
           `node info written to ${settings.home}/node.json; \`allot provider status\` shows what it is doing; Ctrl-C to stop`,
         ].join('\n'),
       )
@@ -116,4 +118,13 @@ export const providerStart: CommandSpec = {
       await node.stop()
     }
   },
+}
+
+/** Why a provider that just started can back no deal, in a user's words: it sells nothing until this changes. */
+async function whyNothingIsBacked(node: AllotNode): Promise<{ reason: 'no-collateral' | 'stale-price' | 'obligations'; text: string }> {
+  const { position } = await providerStatus({ provider: node.provider!, clients: node.clients, deployment: node.deployment })
+  if (position.collateral === 0n && position.coverage === 0n) return { reason: 'no-collateral', text: 'deposit collateral with `allot stake deposit` first' }
+  if (position.chainBackingRoom === null)
+    return { reason: 'stale-price', text: 'the collateral’s price feed is stale or invalid, so the market backs no new deal with your stake; it sells as soon as the feed publishes again' }
+  return { reason: 'obligations', text: 'your open deals use all your backing: it frees as they settle, or add collateral with `allot stake deposit`' }
 }

@@ -33,7 +33,7 @@ const startProvider = async (listen = '/ip4/127.0.0.1/tcp/0') => {
   const process = spawnAllot(['provider', 'start', '--home', join(root, 'provider'), '--listen', listen, '--cpu', '2000', '--memory', '2048', '--disk', '1024'], { ...env, ALLOT_PRIVATE_KEY: devPrivateKeys[1] })
   processes.push(process)
   const info = await process.ready
-  return { process, address: info.addresses[0] as string }
+  return { process, info, address: info.addresses[0] as string }
 }
 const client = (argv: string[], extra: Record<string, string> = {}) => runCli([...argv, '--json'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey, ALLOT_BOOTSTRAP: bootstrap, ...extra } })
 
@@ -261,7 +261,12 @@ test('a provider killed mid-job is liquidated by one of two racing keeper proces
 // With no keeper running, the client liquidates its own deal: refused before the deadline, refunded after it.
 test('job cancel: a client liquidates its own deal once the silent provider has missed the deadline, and not before', async () => {
   await Promise.all([keeper.stop(), rival.stop()])
-  // The test before moved the clock past the vesting: publish the feed's price again, or no stake backs anything.
+  // The test before moved the clock past the vesting, so the feed's last price is stale: a provider started now
+  // says why it sells nothing, rather than asking for a deposit it has made.
+  const stale = await startProvider(bootstrap.replace(/\/p2p\/.*$/, ''))
+  assert.is(stale.info.canBack, '0')
+  assert.is(stale.info.idle, 'stale-price', stale.process.output().slice(-800))
+  await stale.process.stop()
   const owner = market.accounts[0]!
   const [, answer] = await owner.public.readContract({ address: market.deployment.priceFeed!, abi: mockPriceFeedAbi, functionName: 'latestRoundData' })
   await owner.public.waitForTransactionReceipt({ hash: await owner.wallet.writeContract({ address: market.deployment.priceFeed!, abi: mockPriceFeedAbi, functionName: 'setAnswer', args: [answer] } as never) })
