@@ -6,7 +6,7 @@ import { erc20Abi, parseEventLogs, type Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { allotMarketAbi, mockPriceFeedAbi } from '../../contracts/abi/index.ts'
 import { getDeal } from '../../node/chain/actions/readMarket.ts'
-import { devPrivateKeys } from '../../node/chain/clients.ts'
+import { createChainClients, devPrivateKeys } from '../../node/chain/clients.ts'
 import type { DevMarket } from '../../node/chain/devMarket.ts'
 import { increaseTime } from '../../node/chain/devTime.ts'
 import { spawnAllot, type AllotProcess } from '../../node/demo/spawnAllot.ts'
@@ -91,7 +91,11 @@ test('a client that deposits a budget pays its deal from the credit, with no app
   const human = await runCli(['balance'], { env: { ...env, ALLOT_HOME: join(root, 'client'), ALLOT_PRIVATE_KEY: clientKey } })
   assert.match(human.stdout, 'credited to you in the market')
 
+  // As a client that never approved the market: a deal the credit pays must not ask for an approval either.
+  const asClient = createChainClients({ rpcUrl: market.anvil.rpcUrl, account: privateKeyToAccount(clientKey) })
+  await asClient.public.waitForTransactionReceipt({ hash: await asClient.wallet.writeContract({ address: token, abi: erc20Abi, functionName: 'approve', args: [market.deployment.market, 0n] } as never) })
   const [walletPaying, allowancePaying] = await Promise.all([balance(token), allowance()])
+  assert.is(allowancePaying, 0n)
   const result = await client(['job', 'submit', sumJob, '--max-price', '0.5'])
   assert.is(result.code, 0, result.stderr + result.stdout)
   const printed = result.json()
