@@ -5,7 +5,7 @@ import { ClientUnfundedError } from '../../node/client/errors.ts'
 import type { CommandSpec } from '../command.ts'
 import { connect } from '../connect.ts'
 import { formatToken } from './balance.ts'
-import { parseTokenAmount } from './parse.ts'
+import { checkAmountSyntax, parseTokenAmount } from './parse.ts'
 
 // A client's budget held by the market. A deal whose whole price the credit covers is paid from it, so opening it
 // moves no tokens: no approval, no transfer (about 17,000 gas less per deal, `npm run bench:gas`). What is not
@@ -16,6 +16,7 @@ export const deposit: CommandSpec = {
   arguments: ['<amount>'],
   examples: ['allot deposit 20', 'allot deposit 2.5 --json'],
   async run([value], _options, { settings, resolved, output, signal }) {
+    checkAmountSyntax(value)
     const { clients, deployment, tokens } = await connect(settings, resolved)
     const amount = parseTokenAmount(value, tokens.payment)
     const account = clients.wallet.account.address

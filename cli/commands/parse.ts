@@ -11,6 +11,14 @@ export function parseInteger(flag: string, min: number, max: number) {
   }
 }
 
+/**
+ * Checks an AMOUNT argument's form before anything connects, so that a typo is named at once rather than after
+ * (or instead of) a missing deployment or a dead chain; {@link parseTokenAmount} then reads it in the token's units.
+ */
+export function checkAmountSyntax(value: string | undefined): void {
+  if (!value || !/^\d+(\.\d+)?$/.test(value) || !/[1-9]/.test(value)) throw new UsageError(`AMOUNT must be a positive number such as 100 or 2.5, not "${value ?? ''}".`)
+}
+
 /** An AMOUNT argument: a positive number of `token`, in its units (`2500.5`), as base units. */
 export function parseTokenAmount(value: string | undefined, token: Pick<TokenInfo, 'symbol' | 'decimals'>): bigint {
   try {

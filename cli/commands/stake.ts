@@ -8,7 +8,7 @@ import { withdraw } from '../../node/chain/actions/withdraw.ts'
 import type { CommandSpec } from '../command.ts'
 import { connect, type Connection } from '../connect.ts'
 import { UsageError } from '../errors.ts'
-import { parseTokenAmount } from './parse.ts'
+import { checkAmountSyntax, parseTokenAmount } from './parse.ts'
 
 export const stakeDeposit: CommandSpec = {
   path: ['stake', 'deposit'],
@@ -16,6 +16,7 @@ export const stakeDeposit: CommandSpec = {
   arguments: ['<amount>'],
   examples: ['allot stake deposit 100', 'allot stake deposit 2500.5 --json'],
   async run([value], _options, { settings, resolved, output, signal }) {
+    checkAmountSyntax(value)
     const connection = await connect(settings, resolved)
     const { clients, deployment, tokens } = connection
     const amount = parseTokenAmount(value, tokens.collateral)
@@ -39,6 +40,7 @@ export const stakeWithdraw: CommandSpec = {
   ],
   examples: ['allot stake withdraw 50', 'allot stake withdraw --claim', 'allot stake withdraw --cancel'],
   async run([value], options, { settings, resolved, output, signal }) {
+    if (!options.claim && !options.cancel) checkAmountSyntax(value)
     const connection = await connect(settings, resolved)
     const { clients, deployment, tokens } = connection
     let tx

@@ -98,4 +98,14 @@ test('a reader that closes the pipe early ends the command quietly, with no stac
   assert.is(stderr, '')
 })
 
+test('an amount that is not a number is a usage error named before anything connects', async () => {
+  // No deployment and no chain here: the typo is what the user hears about, not the missing deployment.
+  const env = { ALLOT_HOME: '/nonexistent/allot-home' }
+  for (const argv of [['deposit', 'abc'], ['stake', 'deposit', '1e3'], ['stake', 'withdraw', '0'], ['stake', 'withdraw']]) {
+    const result = await runCli(argv, { env })
+    assert.is(result.code, 2, `${argv.join(' ')}: ${result.stderr}`)
+    assert.match(result.stderr, 'AMOUNT must be a positive number', argv.join(' '))
+  }
+})
+
 test.run()
