@@ -21,9 +21,10 @@ export function checkAmountSyntax(value: string | undefined): void {
 
 /** An AMOUNT argument: a positive number of `token`, in its units (`2500.5`), as base units. */
 export function parseTokenAmount(value: string | undefined, token: Pick<TokenInfo, 'symbol' | 'decimals'>): bigint {
+  checkAmountSyntax(value)
   try {
-    if (!value || !/^\d+(\.\d+)?$/.test(value)) throw new Error()
-    const amount = parseUnits(value, token.decimals)
+    // Digits past the token's decimals are rounded away; what rounds to nothing is no amount.
+    const amount = parseUnits(value!, token.decimals)
     if (amount === 0n) throw new Error()
     return amount
   } catch {

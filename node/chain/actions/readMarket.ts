@@ -53,12 +53,12 @@ export async function findDealProvider(clients: ChainClients, { deployment, deal
   return opened?.args.provider
 }
 
-/** The market's risk parameters. */
 /** What the market credits `account` in the payment token and spends first on its deals (deposits, refunds). */
 export function getPaymentCredit(clients: ChainClients, { deployment, account }: { deployment: Pick<Deployment, 'market' | 'paymentToken'>; account: Address }) {
   return read(clients, 'claimable', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'claimable', args: [deployment.paymentToken, account] }))
 }
 
+/** The market's risk parameters. */
 export function getParameters(clients: ChainClients, { deployment }: { deployment: Market }) {
   return read(clients, 'parameters', () => clients.public.readContract({ address: deployment.market, abi: allotMarketAbi, functionName: 'parameters' }))
 }

@@ -22,7 +22,7 @@ import { prepareWorkFolder } from '../prepareWorkFolder.ts'
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { superviseJob } from '../superviseJob.ts'
 import { chownTree } from '../process/chownTree.ts'
-import { cgroupCounter, parseCgroupPaths } from '../process/jobCgroup.ts'
+import { cgroupCounter, isCgroupV2, parseCgroupPaths } from '../process/jobCgroup.ts'
 import { dockerContainerOptions, JOB_LABEL, OWNER_LABEL } from './dockerContainerOptions.ts'
 import { readImageArchiveId } from './readImageArchiveId.ts'
 import { readImageLedger, writeImageLedger } from './imageLedger.ts'
@@ -338,7 +338,7 @@ function watchRefusedForks(container: Docker.Container, onRefused: () => void, e
 async function pidsEventsFile(pid: number, root = '/sys/fs/cgroup'): Promise<string | undefined> {
   if (!pid) return undefined
   const paths = parseCgroupPaths(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''))
-  const file = existsSync(join(root, 'cgroup.controllers')) ? join(root, paths[''] ?? '/', 'pids.events') : join(root, 'pids', paths.pids ?? '/', 'pids.events')
+  const file = isCgroupV2(root) ? join(root, paths[''] ?? '/', 'pids.events') : join(root, 'pids', paths.pids ?? '/', 'pids.events')
   return paths.pids || paths[''] ? (existsSync(file) ? file : undefined) : undefined
 }
 

@@ -1,4 +1,5 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../../store/writeFileAtomic.ts'
 
 /** Images a Docker runtime brought to its engine, least recently used first, with their sizes in bytes. */
 export type ImageLedger = Map<string, number>
@@ -21,8 +22,6 @@ export async function readImageLedger(path: string): Promise<ImageLedger> {
 }
 
 /** Writes the ledger whole (a temporary file renamed over the old one: a crash leaves one or the other). */
-export async function writeImageLedger(path: string, ledger: ImageLedger): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, JSON.stringify([...ledger]))
-  await rename(temporary, path)
+export function writeImageLedger(path: string, ledger: ImageLedger): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify([...ledger]))
 }

@@ -72,7 +72,7 @@ export async function createJobCgroup({ jobId, limits, root = '/sys/fs/cgroup', 
     return gone
   }
   try {
-    if (existsSync(join(root, 'cgroup.controllers'))) {
+    if (isCgroupV2(root)) {
       // v2: jobs go under one `allot` cgroup beside the provider's, the only place controllers can be delegated to without moving the provider.
       const parent = join(root, 'allot')
       await writeFile(join(root, 'cgroup.subtree_control'), '+memory +cpu +pids')
@@ -129,6 +129,11 @@ function judge(oomKills: number, pidsRefused: number, limits: JobCgroupLimits): 
 }
 
 /** This process's cgroup path per v1 controller, from /proc/self/cgroup (`4:memory:/a/b`). */
+/** Whether the kernel's cgroups under `root` are v2 (one unified tree) rather than v1 (a tree per controller). */
+export function isCgroupV2(root = '/sys/fs/cgroup'): boolean {
+  return existsSync(join(root, 'cgroup.controllers'))
+}
+
 /** A process's cgroup per controller, from the text of `/proc/<pid>/cgroup` (v2's single hierarchy under the key `''`). */
 export function parseCgroupPaths(text: string): Partial<Record<string, string>> {
   const paths: Partial<Record<string, string>> = {}
