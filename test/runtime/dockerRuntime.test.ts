@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert'
 import { type JobManifestInput, parseJobManifest } from '../../protocol/job/index.ts'
 import { createDockerRuntime, dockerContainerOptions, type DockerRuntimeInit } from '../../node/runtime/index.ts'
 import { type DockerEngine, startDockerd } from '../helpers/dockerd.ts'
+import { predictedPidsEventsFile } from '../../node/runtime/docker/watchRefusedForks.ts'
 import { makeJob, repoRoot, text } from './jobFixtures.ts'
 
 const test = suite('docker runtime')
@@ -39,6 +40,14 @@ test('the container has no network, a read-only root, no capabilities, and the l
   assert.equal(options.Env, ['A=b'])
   assert.equal(options.Cmd, ['sh', '-c', 'echo hi'])
   assert.is(dockerContainerOptions({ jobId: 'j2', owner: '/srv', manifest, workDir: '/w', user: '1:1' }).HostConfig?.DeviceRequests, undefined)
+})
+
+test("a container's pids.events is found before it starts, for each cgroup driver and version", () => {
+  const id = 'c0ffee'
+  assert.is(predictedPidsEventsFile(id, { driver: 'cgroupfs', version: '1' }, '/cg'), '/cg/pids/docker/c0ffee/pids.events')
+  assert.is(predictedPidsEventsFile(id, { driver: 'cgroupfs', version: '2' }, '/cg'), '/cg/docker/c0ffee/pids.events')
+  assert.is(predictedPidsEventsFile(id, { driver: 'systemd', version: '1' }, '/cg'), '/cg/pids/system.slice/docker-c0ffee.scope/pids.events')
+  assert.is(predictedPidsEventsFile(id, { driver: 'systemd', version: '2' }, '/cg'), '/cg/system.slice/docker-c0ffee.scope/pids.events')
 })
 
 // The engine tests run against a Docker Engine of their own; where it cannot start they fail, never skip.
@@ -115,6 +124,8 @@ test('limits: the wall clock, memory, processes and output each stop the contain
       [['/bin/busybox', 'sh', '-c', 'while :; do :; done'], { wallSeconds: 2 }, 'WallTimeLimitExceeded'],
       [['/bin/busybox', 'sh', '-c', 'x=$(/bin/busybox head -c 200000000 /dev/zero | /bin/busybox tr "\\0" a); echo ${#x}'], { memoryMiB: 32 }, 'MemoryLimitExceeded'],
       [['/bin/busybox', 'sh', '-c', 'while :; do /bin/busybox yes flood; done'], { outputMiB: 1 }, 'OutputLimitExceeded'],
+      // Hits its process limit and ends at once: the engine removes the cgroup within milliseconds of the refusal.
+      [['/bin/busybox', 'sh', '-c', 'i=0; while [ $i -lt 16 ]; do /bin/busybox sleep 5 & i=$((i+1)); done; exit 0'], { processes: 8 }, 'ProcessLimitExceeded'],
       [['/bin/busybox', 'sh', '-c', 'while :; do /bin/busybox head -c 1048576 /dev/zero >> output/big; done'], { outputMiB: 1 }, 'OutputLimitExceeded'],
     ]
     for (const [args, limits, expected] of cases) {

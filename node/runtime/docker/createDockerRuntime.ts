@@ -1,5 +1,5 @@
-import { createReadStream, existsSync } from 'node:fs'
-import { mkdir, readFile, stat } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Writable } from 'node:stream'
@@ -22,11 +22,11 @@ import { prepareWorkFolder } from '../prepareWorkFolder.ts'
 import type { RunnableJob, RunOptions, RunResult, Runtime } from '../runtime.ts'
 import { superviseJob } from '../superviseJob.ts'
 import { chownTree } from '../process/chownTree.ts'
-import { cgroupCounter, isCgroupV2, parseCgroupPaths } from '../process/jobCgroup.ts'
 import { dockerContainerOptions, JOB_LABEL, OWNER_LABEL } from './dockerContainerOptions.ts'
 import { readImageArchiveId } from './readImageArchiveId.ts'
 import { readImageLedger, writeImageLedger } from './imageLedger.ts'
 import { dockerSocketPath } from './dockerSocketPath.ts'
+import { type CgroupLayout, predictedPidsEventsFile, type RefusedForksWatch, watchRefusedForks } from './watchRefusedForks.ts'
 
 export type DockerRuntimeInit = {
   /** Where each run gets its own folder (bound into the container). */
@@ -79,6 +79,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
   const owner = resolve(init.workRoot)
   const running = new Set<Docker.Container>()
   let started = false
+  // Where the engine puts containers' cgroups, read at start: the refused-forks watch finds a container's before it runs.
+  let layout: CgroupLayout | undefined
   // Images this runtime brought to the engine, least recently used first, with their sizes;
   // and how many runs use each right now (counted from before their admission, so an
   // image is never removed between its load and its container's start).
@@ -245,8 +247,9 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       const attached = await container.attach({ stream: true, stdout: true, stderr: true })
       const drained = new Promise<void>((resolve) => attached.once('end', resolve).once('close', resolve))
       docker.modem.demuxStream(attached, sink('stdout'), sink('stderr'))
+      forks = watchRefusedForks(container, layout && predictedPidsEventsFile(container.id, layout), () => supervisor.fail(processLimit()))
       await container.start()
-      forks = watchRefusedForks(container, () => supervisor.fail(processLimit()))
+      await forks.started()
       // An abort or stop before the start found nothing running to kill: kill what just started.
       if (signal?.aborted || !started) kill()
       const waited = (await container.wait()) as { StatusCode: number }
@@ -291,6 +294,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       } catch (cause) {
         throw new DockerUnavailableError({ socketPath, cause })
       }
+      const info = (await docker.info().catch(() => ({}))) as { CgroupDriver?: string; CgroupVersion?: string }
+      layout = info.CgroupDriver && info.CgroupVersion ? { driver: info.CgroupDriver, version: info.CgroupVersion } : undefined
       await removeOrphans()
       // Images removed by hand while the provider was down are no longer counted.
       const remembered = await readImageLedger(ledgerPath)
@@ -305,41 +310,6 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
     },
     run,
   }
-}
-
-type RefusedForksWatch = { reading: () => boolean; stop: () => Promise<void> }
-
-/**
- * Watches the count of forks the kernel refused a container (its cgroup's `pids.events`) from its start, every
- * `everyMs`: the engine removes the cgroup the moment the container exits, so a bomb that hits the limit and
- * ends between two supervisor polls would otherwise go unnamed. Calls `onRefused` once.
- */
-function watchRefusedForks(container: Docker.Container, onRefused: () => void, everyMs = 20): RefusedForksWatch {
-  let stopped = false
-  let file: string | undefined
-  const done = (async () => {
-    const pid = await container.inspect().then(({ State }) => State.Pid, () => 0)
-    file = pid ? await pidsEventsFile(pid) : undefined
-    while (file && !stopped) {
-      if ((await cgroupCounter(file, 'max')) > 0) return onRefused()
-      await new Promise((resolve) => setTimeout(resolve, everyMs))
-    }
-  })()
-  return {
-    reading: () => file !== undefined,
-    stop: async () => {
-      stopped = true
-      await done
-    },
-  }
-}
-
-/** The `pids.events` file of a running process's cgroup (v1 or v2), if this process can see it. */
-async function pidsEventsFile(pid: number, root = '/sys/fs/cgroup'): Promise<string | undefined> {
-  if (!pid) return undefined
-  const paths = parseCgroupPaths(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''))
-  const file = isCgroupV2(root) ? join(root, paths[''] ?? '/', 'pids.events') : join(root, 'pids', paths.pids ?? '/', 'pids.events')
-  return paths.pids || paths[''] ? (existsSync(file) ? file : undefined) : undefined
 }
 
 function judge(exitCode: number, oomKilled: boolean, limits: RunnableJob['manifest']['limits']): JobFailure | undefined {

@@ -128,7 +128,6 @@ function judge(oomKills: number, pidsRefused: number, limits: JobCgroupLimits): 
   return undefined
 }
 
-/** This process's cgroup path per v1 controller, from /proc/self/cgroup (`4:memory:/a/b`). */
 /** Whether the kernel's cgroups under `root` are v2 (one unified tree) rather than v1 (a tree per controller). */
 export function isCgroupV2(root = '/sys/fs/cgroup'): boolean {
   return existsSync(join(root, 'cgroup.controllers'))
