@@ -1,4 +1,3 @@
-import { noise } from '@chainsafe/libp2p-noise'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub, type GossipsubOpts } from '@libp2p/gossipsub'
 import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
@@ -9,6 +8,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createHash } from 'node:crypto'
 import { createLibp2p } from 'libp2p'
+import { coalescedNoise } from './coalescedNoise.ts'
 import { batchedYamux } from './batchedYamux.ts'
 
 export type P2PServices = { identify: Identify; ping: Ping; dht: KadDHT; pubsub: GossipSub }
@@ -93,7 +93,7 @@ export async function createHost({
     privateKey,
     addresses: { listen, ...(announce?.length ? { announce } : {}) },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [coalescedNoise()],
     streamMuxers: [batchedYamux()],
     connectionManager: { allow: allowNetworks },
     ...(connectionGater ? { connectionGater } : {}),
