@@ -17,11 +17,12 @@ async function sendFrames(encrypter: () => (components: never) => ConnectionEncr
     createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [encrypter() as never], streamMuxers: [yamux()] })
   const [sender, receiver] = (await Promise.all([node(), node()])) as Libp2p[]
   const received: number[] = []
-  const done = Promise.withResolvers<void>()
+  let arrived = () => {}
+  const done = new Promise<void>((resolve) => (arrived = resolve))
   await receiver!.handle(PROTOCOL, (stream) => {
     stream.addEventListener('message', (event) => {
       for (const byte of event.data.subarray()) received.push(byte)
-      if (received.length === MESSAGES * 700) done.resolve()
+      if (received.length === MESSAGES * 700) arrived()
     })
   })
   try {
@@ -38,7 +39,7 @@ async function sendFrames(encrypter: () => (components: never) => ConnectionEncr
         // One frame at a time: each send leaves before the next.
         await new Promise((resolve) => setImmediate(resolve))
       }
-      await Promise.race([done.promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${received.length} bytes arrived`)), 10_000))])
+      await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`${received.length} bytes arrived`)), 10_000))])
     } finally {
       Socket.prototype.write = write
     }
