@@ -12,12 +12,16 @@
 // connection gater holds both to the same drawn topology. Each run has its own
 // freshly started node processes.
 //
-// Options: --nodes N (default 20), --orders M (default 300), --rate R orders/s (default 10).
+// Options: --nodes N (default 20), --orders M (default 300), --rate R orders/s (default 10),
+// --book-only, --latencies FILE (every delivery, for a closer look at the tail). Environment:
+// BENCH_CPU_PROF=<node index> profiles one node, BENCH_GOSSIP_OPTS='{"D":6}' tries other gossipsub
+// options on allot's host, BENCH_NODE_FLAGS='--single-threaded-gc' passes flags to every node.
 import { forkPeer, type Peer } from './peerRpc.ts'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
 import { benchOrders, prng, quantile, type BenchOrder } from './orders.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -28,6 +32,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '10' },
     /** Skip the bare baseline (its figures then read 0), to try order book settings faster. */
     'book-only': { type: 'boolean', default: false },
+    /** Writes every delivery (order, publisher, receiver, ms) of both runs to this JSON file, to see where the tail comes from. */
+    latencies: { type: 'string' },
   },
 })
 const size = Number(values.nodes)
@@ -43,7 +49,7 @@ function spawnNode(_: unknown, index: number): Node {
   const profile = process.env.BENCH_CPU_PROF === String(index) ? ['--cpu-prof', '--cpu-prof-dir', join(root, 'bench/.profiles')] : []
   // BENCH_NODE_SCRIPT runs a prebuilt (bundled) node script instead, without tsx.
   const script = process.env.BENCH_NODE_SCRIPT ?? join(root, 'bench/gossipNode.ts')
-  return forkPeer(script, { execArgv: profile, name: 'a node' })
+  return forkPeer(script, { execArgv: [...profile, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)], name: 'a node' })
 }
 
 /** Each node links to its ring neighbour and to two seeded random others: about six links each, the same in both runs. */
@@ -56,6 +62,21 @@ function topology(n: number): Array<[number, number]> {
     for (let k = 0; k < 2; k++) add(i, Math.floor(random() * n))
   }
   return [...links].map((link) => link.split('-').map(Number) as [number, number])
+}
+
+/** Fewest links between every pair of nodes (breadth-first from each). */
+function hopCounts(links: Array<[number, number]>, n: number): number[][] {
+  const neighbours = Array.from({ length: n }, () => [] as number[])
+  for (const [a, b] of links) neighbours[a]!.push(b), neighbours[b]!.push(a)
+  return neighbours.map((_, from) => {
+    const hops = Array<number>(n).fill(-1)
+    hops[from] = 0
+    for (const queue = [from]; queue.length > 0; ) {
+      const node = queue.shift()!
+      for (const next of neighbours[node]!) if (hops[next]! < 0) (hops[next] = hops[node]! + 1), queue.push(next)
+    }
+    return hops
+  })
 }
 
 type RunResult = Awaited<ReturnType<typeof runOnce>>
@@ -109,8 +130,9 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
 
   const published: Record<string, number> = Object.assign({}, ...results.map((result) => result.published))
   const latencies: number[] = []
+  const deliveries: Array<{ order: number; publisher: number; receiver: number; ms: number }> = []
   let delivered = 0
-  for (const order of orders) {
+  orders.forEach((order, orderIndex) => {
     const key = id(order)
     results.forEach((result, index) => {
       if (index === publisherOf.get(key)) return
@@ -118,8 +140,12 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
       if (arrived === undefined) return
       delivered++
       latencies.push(arrived - published[key]!)
+      deliveries.push({ order: orderIndex, publisher: publisherOf.get(key)!, receiver: index, ms: arrived - published[key]! })
     })
-  }
+  })
+  // Deliveries between direct neighbours: their tail is a node stalling (scheduling, GC), not the path's length.
+  const hops = hopCounts(links, nodes.length)
+  const direct = deliveries.filter(({ publisher, receiver }) => hops[publisher]![receiver] === 1).map(({ ms }) => ms)
   const cpuPerOrder = results.map((result) => {
     const idleRate = result.idleCpuMs / result.idleWindowMs
     return Math.max(0, result.loadCpuMs - idleRate * result.loadWindowMs) / orders.length
@@ -131,6 +157,8 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
   return {
     p50Ms: quantile(latencies, 0.5),
     p99Ms: quantile(latencies, 0.99),
+    directP50Ms: quantile(direct, 0.5),
+    directP99Ms: quantile(direct, 0.99),
     maxMs: Math.max(...latencies),
     delivered: delivered / (orders.length * (nodes.length - 1)),
     cpuMsPerOrder: cpuPerOrder.reduce((a, b) => a + b, 0) / cpuPerOrder.length,
@@ -145,6 +173,7 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
     gcPauseMs: mean(results.map((result) => result.gcPauseMs)),
     gcMaxPauseMs: Math.max(...results.map((result) => result.gcMaxPauseMs)),
     validationMeanMs: mean(results.map((result) => result.validationMeanMs)),
+    deliveries,
   }
 }
 
@@ -153,6 +182,8 @@ const mean = (values: number[]) => values.reduce((total, value) => total + value
 const emptyResult = (): RunResult => ({
   p50Ms: 0,
   p99Ms: 0,
+  directP50Ms: 0,
+  directP99Ms: 0,
   maxMs: 0,
   delivered: 0,
   cpuMsPerOrder: 0,
@@ -167,6 +198,7 @@ const emptyResult = (): RunResult => ({
   gcPauseMs: 0,
   gcMaxPauseMs: 0,
   validationMeanMs: 0,
+  deliveries: [],
 })
 
 const { orders, providers } = benchOrders(count, { seed: 3 })
@@ -188,10 +220,14 @@ async function inFreshNodes(mode: 'bare' | 'book'): Promise<RunResult> {
 const bare = values['book-only'] ? emptyResult() : await inFreshNodes('bare')
 const book = await inFreshNodes('book')
 
+if (values.latencies) await writeFile(values.latencies, JSON.stringify({ links: topology(size), bare: bare.deliveries, book: book.deliveries }))
+
 const format = (value: number, digits = 1) => value.toFixed(digits)
 const rows: Array<[string, string, string]> = [
   ['p50 latency, ms', format(bare.p50Ms), format(book.p50Ms)],
   ['p99 latency, ms', format(bare.p99Ms), format(book.p99Ms)],
+  ['p50 latency between neighbours, ms', format(bare.directP50Ms), format(book.directP50Ms)],
+  ['p99 latency between neighbours, ms', format(bare.directP99Ms), format(book.directP99Ms)],
   ['max latency, ms', format(bare.maxMs), format(book.maxMs)],
   ['delivered', format(bare.delivered, 4), format(book.delivered, 4)],
   ['CPU ms per order per node (less idle)', format(bare.cpuMsPerOrder, 3), format(book.cpuMsPerOrder, 3)],
@@ -222,5 +258,7 @@ console.log(
     bareP50Ms: Number(format(bare.p50Ms, 2)),
     bareP99Ms: Number(format(bare.p99Ms, 2)),
     bareCpuMsPerOrder: Number(format(bare.cpuMsPerOrder, 3)),
+    directP99Ms: Number(format(book.directP99Ms, 2)),
+    bareDirectP99Ms: Number(format(bare.directP99Ms, 2)),
   }),
 )
