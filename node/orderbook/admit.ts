@@ -104,7 +104,9 @@ export function createAdmit({ market, admission, state, backing, events, metrics
       if (failed) return refuse(failed, context, 'ask')
     }
     let available: bigint | undefined
-    let backed = true
+    // A reloaded ask of another provider stays out of sight until the backing monitor's first pass (at start)
+    // confirms it: its provider may have lost its backing, or the price feed gone stale, while this node was down.
+    let backed = context.source !== 'store' || Boolean(context.own)
     if (!context.own && context.source !== 'store') {
       try {
         backed = await backing.canBack(provider, minBacking)

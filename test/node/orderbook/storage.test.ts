@@ -69,6 +69,8 @@ test('a node restarted from its home keeps its peer id and its book; what expire
   clock += 120
   const restarted = await start('keeper', { now: () => clock })
   assert.is(restarted.host.peerId.toString(), peerId)
+  // Others' asks come back once the backing monitor's first pass has confirmed them.
+  await waitFor(() => restarted.book.asks().length === before.length - 1, { what: 'the reloaded asks, confirmed' })
   assert.equal(
     restarted.book.asks().map((entry) => entry.hash).sort(),
     before.filter((hash) => hash !== hashAsk(brief.ask, testMarket)),
@@ -89,6 +91,41 @@ test('a node restarted from its home keeps its peer id and its book; what expire
     }
   }
   await stop(restarted)
+})
+
+test('an ask reloaded from the store is not matched before its backing is confirmed, and goes if its provider lost it while the node was down', async () => {
+  const amounts = createStaticBacking({ [testAddress(key(5))]: 100n, [testAddress(key(6))]: 100n })
+  const publisher = await start('publisher-reload')
+  const client = await startOrderBookNode({ home: join(folder, 'client-reload'), backing: amounts })
+  running.push(client)
+  await connectBooks(client, publisher)
+  const kept = await signTestAsk(key(5))
+  const lost = await signTestAsk(key(6))
+  await publisher.book.publishAsk(kept)
+  await publisher.book.publishAsk(lost)
+  await waitFor(() => client.book.asks().length === 2, { what: 'both asks at the client' })
+  await stop(client)
+  amounts.set(testAddress(key(6)), 0n)
+
+  // The first backing check is held until the book has started: nothing reloaded is visible before it.
+  let confirm = () => {}
+  const held = new Promise<void>((resolve) => (confirm = resolve))
+  const gated = { ...amounts, canBack: async (provider: Hex, collateral: bigint) => (await held, amounts.canBack(provider, collateral)) }
+  const restarted = await startOrderBookNode({ home: join(folder, 'client-reload'), backing: gated })
+  running.push(restarted)
+  try {
+    assert.is(restarted.book.getAsk(hashAsk(kept.ask, testMarket)), undefined)
+    assert.is(restarted.book.getAsk(hashAsk(lost.ask, testMarket)), undefined)
+    assert.is(restarted.book.asks().length, 0)
+  } finally {
+    // Stopping the book waits for the check it holds.
+    confirm()
+  }
+  await waitFor(() => restarted.book.getAsk(hashAsk(kept.ask, testMarket)) !== undefined, { what: 'the backed ask, confirmed' })
+  assert.is(restarted.book.getAsk(hashAsk(lost.ask, testMarket)), undefined)
+  assert.is(restarted.book.stats().removed.unbacked, 1)
+  await stop(restarted)
+  await stop(publisher)
 })
 
 test('a full book evicts its least backed ask for a better backed one, refuses a worse one, and pins its own', async () => {
