@@ -140,6 +140,28 @@ test('a Docker job whose image archive is not the image its manifest names is de
   assert.is(opened.length, 0)
 })
 
+test('a Docker job that hits its process limit is stopped and named ProcessLimitExceeded to its client, and the deal still settles', async () => {
+  const forks = join(root, 'docker-forks')
+  await cp(dockerJob, forks, { recursive: true })
+  const manifestPath = join(forks, 'allot.job.json')
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'))
+  // Sixteen sleeps under a limit of eight, then a loop of builtins that needs no fork: only the limit stops it.
+  const args = ['/bin/sh', '-c', 'i=0; while [ $i -lt 16 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; while :; do :; done']
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, args, limits: { ...manifest.limits, processes: 8 } }))
+  const result = await client(['job', 'submit', forks, '--max-price', '0.5'])
+  assert.is(result.code, 1, result.stdout + result.stderr)
+  const error = JSON.parse(result.stdout).error
+  assert.is(error.name, 'JobFailedError', result.stdout)
+  // Killed at the limit (137), not left to the wall clock.
+  const dealId = /deal (0x[0-9a-f]+) exited with code 137/.exec(error.message)?.[1]
+  assert.ok(dealId, error.message)
+  const logs = await client(['job', 'logs', dealId!])
+  assert.is(logs.code, 0, logs.stderr)
+  assert.match(logs.json().stderr, /\[allot\] ProcessLimitExceeded: reached limits\.processes \(8/)
+  assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: dealId as `0x${string}` })).statusName, 'Settled')
+  assert.is((await docker(['ps', '-aq', '--filter', 'label=allot.owner'])).trim(), '')
+})
+
 test('a provider selling a GPU (recorded nvidia-smi, stand-in device nodes) gives a GPU job exactly one device, by UUID', async () => {
   const fake = await installFakeNvidiaSmi()
   const devices = join(root, 'gpu-dev')
