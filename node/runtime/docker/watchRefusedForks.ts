@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type Docker from 'dockerode'
-import { isCgroupV2, parseCgroupPaths } from '../process/jobCgroup.ts'
+import { isCgroupV2, parseCgroupPaths, readCgroupCounter } from '../process/jobCgroup.ts'
 
 /** How an engine lays out its containers' cgroups: `docker info`'s `CgroupDriver` and `CgroupVersion`. */
 export type CgroupLayout = { driver: string; version: string }
@@ -28,19 +28,17 @@ export function predictedPidsEventsFile(containerId: string, { driver, version }
 /**
  * Watches the count of forks the kernel refused a container (its cgroup's `pids.events`), every `everyMs`,
  * from before its start until `stop`: at the predicted file, and from `started` at the one its pid's cgroup
- * names. The engine removes the
- * cgroup the moment the container exits, so a bomb that hits the limit and ends between two supervisor
- * polls would otherwise go unnamed. Calls `onRefused` once.
+ * names. The engine removes the cgroup the moment the container exits, so a bomb that hits the limit and
+ * ends between two supervisor polls would otherwise go unnamed. Calls `onRefused` once.
  */
 export function watchRefusedForks(container: Docker.Container, predicted: string | undefined, onRefused: () => void, everyMs = 5): RefusedForksWatch {
   let stopped = false
   let read = false
   let actual: string | undefined
   const refused = async (file: string): Promise<boolean> => {
-    const text = await readFile(file, 'utf8').catch(() => undefined)
-    if (text === undefined) return false
-    read = true
-    return Number(/^max (\d+)$/m.exec(text)?.[1] ?? 0) > 0
+    const count = await readCgroupCounter(file, 'max')
+    if (count !== undefined) read = true
+    return (count ?? 0) > 0
   }
   const done = (async () => {
     for (;;) {
@@ -66,7 +64,8 @@ export function watchRefusedForks(container: Docker.Container, predicted: string
 /** The `pids.events` file of a running process's cgroup (v1 or v2), if this process can see it. */
 async function pidsEventsFile(pid: number, root = '/sys/fs/cgroup'): Promise<string | undefined> {
   const paths = parseCgroupPaths(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''))
-  const path = isCgroupV2(root) ? paths[''] : paths.pids
+  const v2 = isCgroupV2(root)
+  const path = v2 ? paths[''] : paths.pids
   if (!path) return undefined
-  return isCgroupV2(root) ? join(root, path, 'pids.events') : join(root, 'pids', path, 'pids.events')
+  return v2 ? join(root, path, 'pids.events') : join(root, 'pids', path, 'pids.events')
 }
