@@ -145,8 +145,9 @@ test('a Docker job that hits its process limit is stopped and named ProcessLimit
   await cp(dockerJob, forks, { recursive: true })
   const manifestPath = join(forks, 'allot.job.json')
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8'))
-  // Sixteen sleeps under a limit of eight, then a loop of builtins that needs no fork: only the limit stops it.
-  const args = ['/bin/sh', '-c', 'i=0; while [ $i -lt 16 ]; do sleep 5 & i=$((i+1)); done 2>/dev/null; while :; do :; done']
+  // An inner shell starts sleeps until a fork is refused (the shell then exits, its sleeps stay); the outer
+  // one loops on builtins, which need no fork: the container lives on, and only the limit stops it.
+  const args = ['/bin/sh', '-c', 'sh -c "while :; do sleep 5 & done" 2>/dev/null; while :; do :; done']
   await writeFile(manifestPath, JSON.stringify({ ...manifest, args, limits: { ...manifest.limits, processes: 8 } }))
   const result = await client(['job', 'submit', forks, '--max-price', '0.5'])
   assert.is(result.code, 1, result.stdout + result.stderr)

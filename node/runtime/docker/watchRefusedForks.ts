@@ -35,6 +35,7 @@ export function watchRefusedForks(container: Docker.Container, predicted: string
   let stopped = false
   let read = false
   let actual: string | undefined
+  const begun = performance.now()
   const refused = async (file: string): Promise<boolean> => {
     const count = await readCgroupCounter(file, 'max')
     if (count !== undefined) read = true
@@ -45,7 +46,8 @@ export function watchRefusedForks(container: Docker.Container, predicted: string
       const files = [...new Set([predicted, actual].filter((file): file is string => file !== undefined))]
       for (const file of files) if (await refused(file)) return onRefused()
       if (stopped) return
-      await new Promise((resolve) => setTimeout(resolve, everyMs))
+      // Every millisecond for the first two seconds, when a bomb that ends at once lives and dies.
+      await new Promise((resolve) => setTimeout(resolve, performance.now() - begun < 2_000 ? 1 : everyMs))
     }
   })()
   return {
