@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import { type JobManifestInput, parseJobManifest } from '../../protocol/job/index.ts'
 import { createDockerRuntime, dockerContainerOptions, type DockerRuntimeInit } from '../../node/runtime/index.ts'
 import { type DockerEngine, startDockerd } from '../helpers/dockerd.ts'
-import { predictedPidsEventsFile } from '../../node/runtime/docker/watchRefusedForks.ts'
+import { predictedCgroupEventFiles } from '../../node/runtime/docker/watchCgroupEvents.ts'
 import { makeJob, repoRoot, text } from './jobFixtures.ts'
 
 const test = suite('docker runtime')
@@ -42,12 +42,18 @@ test('the container has no network, a read-only root, no capabilities, and the l
   assert.is(dockerContainerOptions({ jobId: 'j2', owner: '/srv', manifest, workDir: '/w', user: '1:1' }).HostConfig?.DeviceRequests, undefined)
 })
 
-test("a container's pids.events is found before it starts, for each cgroup driver and version", () => {
+test("a container's pids and memory event files are found before it starts, for each cgroup driver and version", () => {
   const id = 'c0ffee'
-  assert.is(predictedPidsEventsFile(id, { driver: 'cgroupfs', version: '1' }, '/cg'), '/cg/pids/docker/c0ffee/pids.events')
-  assert.is(predictedPidsEventsFile(id, { driver: 'cgroupfs', version: '2' }, '/cg'), '/cg/docker/c0ffee/pids.events')
-  assert.is(predictedPidsEventsFile(id, { driver: 'systemd', version: '1' }, '/cg'), '/cg/pids/system.slice/docker-c0ffee.scope/pids.events')
-  assert.is(predictedPidsEventsFile(id, { driver: 'systemd', version: '2' }, '/cg'), '/cg/system.slice/docker-c0ffee.scope/pids.events')
+  assert.equal(predictedCgroupEventFiles(id, { driver: 'cgroupfs', version: '1' }, '/cg'), { forks: '/cg/pids/docker/c0ffee/pids.events', oom: '/cg/memory/docker/c0ffee/memory.oom_control' })
+  assert.equal(predictedCgroupEventFiles(id, { driver: 'cgroupfs', version: '2' }, '/cg'), { forks: '/cg/docker/c0ffee/pids.events', oom: '/cg/docker/c0ffee/memory.events' })
+  assert.equal(predictedCgroupEventFiles(id, { driver: 'systemd', version: '1' }, '/cg'), {
+    forks: '/cg/pids/system.slice/docker-c0ffee.scope/pids.events',
+    oom: '/cg/memory/system.slice/docker-c0ffee.scope/memory.oom_control',
+  })
+  assert.equal(predictedCgroupEventFiles(id, { driver: 'systemd', version: '2' }, '/cg'), {
+    forks: '/cg/system.slice/docker-c0ffee.scope/pids.events',
+    oom: '/cg/system.slice/docker-c0ffee.scope/memory.events',
+  })
 })
 
 // The engine tests run against a Docker Engine of their own; where it cannot start they fail, never skip.

@@ -26,7 +26,7 @@ import { dockerContainerOptions, JOB_LABEL, OWNER_LABEL } from './dockerContaine
 import { readImageArchiveId } from './readImageArchiveId.ts'
 import { readImageLedger, writeImageLedger } from './imageLedger.ts'
 import { dockerSocketPath } from './dockerSocketPath.ts'
-import { type CgroupLayout, predictedPidsEventsFile, type RefusedForksWatch, watchRefusedForks } from './watchRefusedForks.ts'
+import { type CgroupEventsWatch, cgroupEventFilesOf, type CgroupLayout, predictedCgroupEventFiles, watchCgroupEvents } from './watchCgroupEvents.ts'
 
 export type DockerRuntimeInit = {
   /** Where each run gets its own folder (bound into the container). */
@@ -79,7 +79,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
   const owner = resolve(init.workRoot)
   const running = new Set<Docker.Container>()
   let started = false
-  // Where the engine puts containers' cgroups, read at start: the refused-forks watch finds a container's before it runs.
+  // Where the engine puts containers' cgroups, read at start: the cgroup-events watch finds a container's before it runs.
   let layout: CgroupLayout | undefined
   // Images this runtime brought to the engine, least recently used first, with their sizes;
   // and how many runs use each right now (counted from before their admission, so an
@@ -221,14 +221,14 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       throw new RuntimeStoppedError({ runtime: 'docker' })
     }
     running.add(container)
-    let forks: RefusedForksWatch | undefined
+    let cgroup: CgroupEventsWatch | undefined
     try {
       const kill = () => void container.kill({ signal: 'SIGKILL' }).catch(() => {})
-      // The engine refuses forks past PidsLimit without saying so: `forks` (below) reads the kernel's count of
+      // The engine refuses forks past PidsLimit without saying so: `cgroup` (below) reads the kernel's count of
       // refusals; where it cannot, the engine's task count, sampled, names a bomb that stays at the limit.
       const processLimit = () => jobFailure(JobFailureName.ProcessLimitExceeded, `reached limits.processes (${limits.processes} processes and threads)`)
       const check = async (): Promise<JobFailure | undefined> => {
-        if (forks?.reading()) return undefined
+        if (cgroup?.reading('forks')) return undefined
         const stats = (await container.stats({ stream: false, 'one-shot': true } as { stream: false }).catch(() => undefined)) as { pids_stats?: { current?: number } } | undefined
         if ((stats?.pids_stats?.current ?? 0) >= limits.processes) return processLimit()
         return undefined
@@ -247,19 +247,22 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       const attached = await container.attach({ stream: true, stdout: true, stderr: true })
       const drained = new Promise<void>((resolve) => attached.once('end', resolve).once('close', resolve))
       docker.modem.demuxStream(attached, sink('stdout'), sink('stderr'))
-      forks = watchRefusedForks(container, layout && predictedPidsEventsFile(container.id, layout), () => supervisor.fail(processLimit()))
+      // A refused fork stops the job; an OOM kill is judged at its end (the job may live on without the killed process).
+      cgroup = await watchCgroupEvents(layout ? predictedCgroupEventFiles(container.id, layout) : {}, (event) => event === 'forks' && supervisor.fail(processLimit()))
       await container.start()
-      await forks.started()
+      const pid = await container.inspect().then(({ State }) => State.Pid, () => 0)
+      if (pid) cgroup.add(await cgroupEventFilesOf(pid))
       // An abort or stop before the start found nothing running to kill: kill what just started.
       if (signal?.aborted || !started) kill()
       const waited = (await container.wait()) as { StatusCode: number }
-      await forks.stop()
-      log('job %s: refused forks %s', job.id, forks.reading() ? 'read from its cgroup' : 'not readable here (the task count was sampled)')
+      await cgroup.stop()
+      log('job %s: refused forks %s', job.id, cgroup.reading('forks') ? 'read from its cgroup' : 'not readable here (the task count was sampled)')
       await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1000))])
       await supervisor.finish()
       const state = (await container.inspect()).State
       const exitCode = supervisor.failure ? KILLED_EXIT_CODE : waited.StatusCode
-      const failure = supervisor.failure ?? judge(exitCode, state.OOMKilled, limits)
+      // The engine's OOMKilled can be read before it has heard of the kill; the kernel's own count cannot.
+      const failure = supervisor.failure ?? judge(exitCode, state.OOMKilled || cgroup.seen('oom'), limits)
       if (failure) log('job %s stopped: %s (%s)', job.id, failure.name, failure.message)
       return {
         exitCode,
@@ -271,7 +274,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
         usage: { wallMs: performance.now() - begin },
       }
     } finally {
-      await forks?.stop()
+      await cgroup?.stop()
       running.delete(container)
       await container.remove({ force: true }).catch((error: unknown) => log.error('could not remove container of %s: %s', job.id, error))
       if (asRoot) await chownTree(workDir, process.getuid!(), process.getgid!()).catch(() => {})
