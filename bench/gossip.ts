@@ -12,8 +12,14 @@
 // connection gater holds both to the same drawn topology. Each run has its own
 // freshly started node processes.
 //
+// The two modes take turns, bare then book, then book then bare (--rounds 2), and each
+// mode's figures pool its rounds: the machine's load drifts over minutes (other
+// processes, its host), and a mode that always ran first or second would carry that
+// drift into the comparison.
+//
 // Options: --nodes N (default 20), --orders M (default 300), --rate R orders/s (default 10),
-// --book-only, --latencies FILE (every delivery, for a closer look at the tail). Environment:
+// --rounds K (default 2), --book-only, --latencies FILE (every delivery, for a closer look
+// at the tail). Environment:
 // BENCH_CPU_PROF=<node index> profiles one node, BENCH_GOSSIP_OPTS='{"D":6}' tries other gossipsub
 // options on allot's host, BENCH_NODE_FLAGS='--single-threaded-gc' passes flags to every node.
 import { forkPeer, type Peer } from './peerRpc.ts'
@@ -30,6 +36,8 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '20' },
     orders: { type: 'string', default: '300' },
     rate: { type: 'string', default: '10' },
+    /** Turns each mode takes, in the order bare, book, book, bare, bare, book… */
+    rounds: { type: 'string', default: '2' },
     /** Skip the bare baseline (its figures then read 0), to try order book settings faster. */
     'book-only': { type: 'boolean', default: false },
     /** Writes every delivery (order, publisher, receiver, ms) of both runs to this JSON file, to see where the tail comes from. */
@@ -39,6 +47,7 @@ const { values } = parseArgs({
 const size = Number(values.nodes)
 const count = Number(values.orders)
 const ratePerSec = Number(values.rate)
+const rounds = Number(values.rounds)
 const IDLE_MS = 3_000
 const DRAIN_MS = 3_000
 
@@ -201,14 +210,18 @@ const emptyResult = (): RunResult => ({
   deliveries: [],
 })
 
-const { orders, providers } = benchOrders(count, { seed: 3 })
-const { orders: warmup, providers: warmupProviders } = benchOrders(Math.max(40, 2 * size), { seed: 4, makerOffset: 50_000 })
-const backed = [...providers, ...warmupProviders].map((maker) => maker.address)
-const meanBytes = orders.reduce((total, order) => total + order.bytes.length, 0) / orders.length
+// The same makers and orders in every run, signed afresh for each: a bid may expire five minutes after it is made.
+const fixtures = () => {
+  const { orders, providers } = benchOrders(count, { seed: 3 })
+  const { orders: warmup, providers: warmupProviders } = benchOrders(Math.max(40, 2 * size), { seed: 4, makerOffset: 50_000 })
+  return { orders, warmup, backed: [...providers, ...warmupProviders].map((maker) => maker.address) }
+}
+const meanBytes = mean(fixtures().orders.map((order) => order.bytes.length))
 // Each mode runs in fresh processes: run in the processes the other mode just used, the second
 // run's garbage collector also pays for the first run's heap, and its tail latency shows it.
 async function inFreshNodes(mode: 'bare' | 'book'): Promise<RunResult> {
   const nodes = Array.from({ length: size }, spawnNode)
+  const { orders, warmup, backed } = fixtures()
   try {
     return await runOnce(nodes, mode, orders, warmup, backed)
   } finally {
@@ -217,8 +230,46 @@ async function inFreshNodes(mode: 'bare' | 'book'): Promise<RunResult> {
     await Promise.all(exited)
   }
 }
-const bare = values['book-only'] ? emptyResult() : await inFreshNodes('bare')
-const book = await inFreshNodes('book')
+/** One mode's rounds as one run: latencies over every delivery, per-node figures averaged, worst cases the worst. */
+function pooled(runs: RunResult[]): RunResult {
+  if (runs.length === 0) return emptyResult()
+  const deliveries = runs.flatMap((run) => run.deliveries)
+  const latencies = deliveries.map(({ ms }) => ms)
+  const hops = hopCounts(topology(size), size)
+  const direct = deliveries.filter(({ publisher, receiver }) => hops[publisher]![receiver] === 1).map(({ ms }) => ms)
+  const average = (pick: (run: RunResult) => number) => mean(runs.map(pick))
+  const rejected: Record<string, number> = {}
+  for (const run of runs) for (const [reason, n] of Object.entries(run.rejected)) rejected[reason] = (rejected[reason] ?? 0) + n
+  return {
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    directP50Ms: quantile(direct, 0.5),
+    directP99Ms: quantile(direct, 0.99),
+    maxMs: Math.max(...runs.map((run) => run.maxMs)),
+    delivered: average((run) => run.delivered),
+    cpuMsPerOrder: average((run) => run.cpuMsPerOrder),
+    rawCpuMsPerOrder: average((run) => run.rawCpuMsPerOrder),
+    idleCpuPct: average((run) => run.idleCpuPct),
+    rssMiB: average((run) => run.rssMiB),
+    connections: average((run) => run.connections),
+    failedPublishes: runs.reduce((total, run) => total + run.failedPublishes, 0),
+    rejected,
+    loopDelayP99Ms: average((run) => run.loopDelayP99Ms),
+    loopDelayMaxMs: Math.max(...runs.map((run) => run.loopDelayMaxMs)),
+    gcPauseMs: average((run) => run.gcPauseMs),
+    gcMaxPauseMs: Math.max(...runs.map((run) => run.gcMaxPauseMs)),
+    validationMeanMs: average((run) => run.validationMeanMs),
+    deliveries,
+  }
+}
+
+const runs: Record<'bare' | 'book', RunResult[]> = { bare: [], book: [] }
+for (let round = 0; round < rounds; round++) {
+  const turn: Array<'bare' | 'book'> = round % 2 === 0 ? ['bare', 'book'] : ['book', 'bare']
+  for (const mode of turn) if (mode === 'book' || !values['book-only']) runs[mode].push(await inFreshNodes(mode))
+}
+const bare = pooled(runs.bare)
+const book = pooled(runs.book)
 
 if (values.latencies) await writeFile(values.latencies, JSON.stringify({ links: topology(size), bare: bare.deliveries, book: book.deliveries }))
 
@@ -242,7 +293,7 @@ const rows: Array<[string, string, string]> = [
   ['longest GC pause, ms', format(bare.gcMaxPauseMs), format(book.gcMaxPauseMs)],
   ['order book validation, mean ms per message', '-', format(book.validationMeanMs, 3)],
 ]
-console.log(`Gossip propagation: ${size} node processes, ${count} orders (mean ${meanBytes.toFixed(0)} bytes) at ${ratePerSec}/s`)
+console.log(`Gossip propagation: ${size} node processes, ${count} orders (mean ${meanBytes.toFixed(0)} bytes) at ${ratePerSec}/s, ${rounds} rounds of each mode`)
 console.log(`  ${''.padEnd(40)}  ${'bare gossipsub'.padStart(14)}  ${'order book'.padStart(12)}`)
 for (const [label, a, b] of rows) console.log(`  ${label.padEnd(40)}  ${a.padStart(14)}  ${b.padStart(12)}`)
 if (Object.keys(book.rejected).length) console.log(`  order book refusals: ${JSON.stringify(book.rejected)}`)
@@ -251,6 +302,7 @@ console.log(
     nodes: size,
     orders: count,
     ratePerSec,
+    rounds,
     p50Ms: Number(format(book.p50Ms, 2)),
     p99Ms: Number(format(book.p99Ms, 2)),
     delivered: Number(format(book.delivered, 4)),
