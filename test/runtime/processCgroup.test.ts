@@ -21,7 +21,8 @@ const jobCgroups = async () => {
   const walk = async (dir: string, depth: number) => {
     for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
       if (!entry.isDirectory()) continue
-      if (entry.name.startsWith('allot-')) found.push(join(dir, entry.name))
+      // This test's jobs only (ids `cgroup-…`): other tests' jobs, or a leftover of some other run on this machine, are not its business.
+      if (entry.name.startsWith('allot-cgroup-')) found.push(join(dir, entry.name))
       else if (depth < 3) await walk(join(dir, entry.name), depth + 1)
     }
   }
