@@ -21,6 +21,8 @@ const files: Record<CgroupEvent, string> = v1
   : { forks: join(dirs[0]!, 'pids.events'), oom: join(dirs[0]!, 'memory.events') }
 
 test.before.each(() => {
+  // On v2 the root must hand the pids and memory controllers down (it does where any container engine runs).
+  if (!v1) writeFileSync(join(cgroupRoot, 'cgroup.subtree_control'), '+pids +memory')
   for (const dir of dirs) mkdirSync(dir)
 })
 
