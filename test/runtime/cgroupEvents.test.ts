@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { type CgroupEvent, type CgroupEventFiles, watchCgroupEvents } from '../../node/runtime/docker/watchCgroupEvents.ts'
+import { type CgroupEvent, type CgroupEventFiles, type CgroupEventsPoller, startCgroupEventsPoller } from '../../node/runtime/docker/watchCgroupEvents.ts'
 
 // The Docker runtime's cgroup-events watch, against real pids and memory cgroups of this test's own (named
 // so that the process runtime's test, which counts `allot-*` cgroups, never sees them). The event loop is
@@ -19,6 +19,16 @@ const dirs = v1 ? [join(cgroupRoot, 'pids', name), join(cgroupRoot, 'memory', na
 const files: Record<CgroupEvent, string> = v1
   ? { forks: join(dirs[0]!, 'pids.events'), oom: join(dirs[1]!, 'memory.oom_control') }
   : { forks: join(dirs[0]!, 'pids.events'), oom: join(dirs[0]!, 'memory.events') }
+
+let poller: CgroupEventsPoller
+
+test.before(async () => {
+  poller = await startCgroupEventsPoller()
+})
+
+test.after(async () => {
+  await poller.close()
+})
 
 test.before.each(() => {
   // On v2 the root must hand the pids and memory controllers down (it does where any container engine runs).
@@ -45,15 +55,15 @@ function runAndRemoveBlocking(script: string) {
   return { status: job.status, signal: job.signal }
 }
 
-async function watched(watchFiles: CgroupEventFiles) {
+function watched(watchFiles: CgroupEventFiles) {
   const seen: CgroupEvent[] = []
-  const watch = await watchCgroupEvents(watchFiles, (event) => seen.push(event))
+  const watch = poller.watch(watchFiles, (event) => seen.push(event))
   return { watch, seen }
 }
 
 test('a refused fork is read while the event loop is held, from a cgroup already gone when the loop runs again', async () => {
   limitProcesses(3)
-  const { watch, seen } = await watched(files)
+  const { watch, seen } = watched(files)
   // dash and busybox sh exit with 2 where a fork is refused.
   assert.equal(runAndRemoveBlocking('for i in 1 2 3 4 5 6; do sleep 0.2 & done; exit 0'), { status: 2, signal: null })
   assert.is(dirs.some(existsSync), false)
@@ -64,7 +74,7 @@ test('a refused fork is read while the event loop is held, from a cgroup already
 
 test('an OOM kill is read the same way', async () => {
   limitMemory(16 * 2 ** 20)
-  const { watch, seen } = await watched(files)
+  const { watch, seen } = watched(files)
   assert.equal(runAndRemoveBlocking('x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo ${#x}'), { status: null, signal: 'SIGKILL' })
   await watch.stop()
   assert.equal(seen, ['oom'])
@@ -75,7 +85,7 @@ test('an OOM kill is read the same way', async () => {
 test('a job under its limits is not reported; files added later are read too', async () => {
   limitProcesses(3)
   limitMemory(16 * 2 ** 20)
-  const { watch, seen } = await watched({ forks: join(dirs[0]!, 'no-such-file') })
+  const { watch, seen } = watched({ forks: join(dirs[0]!, 'no-such-file') })
   watch.add(files)
   await new Promise((resolve) => setTimeout(resolve, 50))
   assert.equal(runAndRemoveBlocking('sleep 0.1 & exit 0'), { status: 0, signal: null })
@@ -84,8 +94,24 @@ test('a job under its limits is not reported; files added later are read too', a
   assert.ok(watch.reading('forks') && watch.reading('oom'), 'the added files were read')
 })
 
+test('watches of several containers at once each see their own events; a closed poller reads nothing more', async () => {
+  limitProcesses(3)
+  const quiet = watched({ forks: '/nonexistent/pids.events' })
+  const { watch, seen } = watched(files)
+  assert.equal(runAndRemoveBlocking('for i in 1 2 3 4 5 6; do sleep 0.2 & done; exit 0'), { status: 2, signal: null })
+  await watch.stop()
+  await quiet.watch.stop()
+  assert.equal(seen, ['forks'])
+  assert.equal(quiet.seen, [])
+  const closed = await startCgroupEventsPoller()
+  await closed.close()
+  const late = closed.watch(files, () => {})
+  await late.stop()
+  assert.is(late.reading('forks'), false)
+})
+
 test('a watch whose files never exist reads nothing and reports nothing', async () => {
-  const { watch, seen } = await watched({ forks: '/nonexistent/pids.events', oom: '/nonexistent/memory.events' })
+  const { watch, seen } = watched({ forks: '/nonexistent/pids.events', oom: '/nonexistent/memory.events' })
   await new Promise((resolve) => setTimeout(resolve, 20))
   await watch.stop()
   assert.equal(seen, [])

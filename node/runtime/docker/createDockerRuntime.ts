@@ -26,7 +26,7 @@ import { dockerContainerOptions, JOB_LABEL, OWNER_LABEL } from './dockerContaine
 import { readImageArchiveId } from './readImageArchiveId.ts'
 import { readImageLedger, writeImageLedger } from './imageLedger.ts'
 import { dockerSocketPath } from './dockerSocketPath.ts'
-import { type CgroupEventsWatch, cgroupEventFilesOf, type CgroupLayout, predictedCgroupEventFiles, watchCgroupEvents } from './watchCgroupEvents.ts'
+import { type CgroupEventsPoller, type CgroupEventsWatch, cgroupEventFilesOf, type CgroupLayout, predictedCgroupEventFiles, startCgroupEventsPoller } from './watchCgroupEvents.ts'
 
 export type DockerRuntimeInit = {
   /** Where each run gets its own folder (bound into the container). */
@@ -81,6 +81,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
   let started = false
   // Where the engine puts containers' cgroups, read at start: the cgroup-events watch finds a container's before it runs.
   let layout: CgroupLayout | undefined
+  let poller: CgroupEventsPoller | undefined
   // Images this runtime brought to the engine, least recently used first, with their sizes;
   // and how many runs use each right now (counted from before their admission, so an
   // image is never removed between its load and its container's start).
@@ -248,7 +249,7 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       const drained = new Promise<void>((resolve) => attached.once('end', resolve).once('close', resolve))
       docker.modem.demuxStream(attached, sink('stdout'), sink('stderr'))
       // A refused fork stops the job; an OOM kill is judged at its end (the job may live on without the killed process).
-      cgroup = await watchCgroupEvents(layout ? predictedCgroupEventFiles(container.id, layout) : {}, (event) => event === 'forks' && supervisor.fail(processLimit()))
+      cgroup = poller!.watch(layout ? predictedCgroupEventFiles(container.id, layout) : {}, (event) => event === 'forks' && supervisor.fail(processLimit()))
       await container.start()
       const pid = await container.inspect().then(({ State }) => State.Pid, () => 0)
       if (pid) cgroup.add(await cgroupEventFilesOf(pid))
@@ -299,6 +300,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       }
       const info = (await docker.info().catch(() => ({}))) as { CgroupDriver?: string; CgroupVersion?: string }
       layout = info.CgroupDriver && info.CgroupVersion ? { driver: info.CgroupDriver, version: info.CgroupVersion } : undefined
+      await poller?.close()
+      poller = await startCgroupEventsPoller()
       await removeOrphans()
       // Images removed by hand while the provider was down are no longer counted.
       const remembered = await readImageLedger(ledgerPath)
@@ -310,6 +313,8 @@ export function createDockerRuntime(init: DockerRuntimeInit, components: DockerR
       started = false
       // Removed here, not only in each run's cleanup: a stopped provider leaves no container behind.
       await Promise.all([...running].map((container) => container.remove({ force: true }).catch(() => {})))
+      // Runs still ending read nothing more: their containers are gone.
+      await poller?.close()
     },
     run,
   }

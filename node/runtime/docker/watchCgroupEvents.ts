@@ -52,26 +52,32 @@ export async function cgroupEventFilesOf(pid: number, root = '/sys/fs/cgroup'): 
   }
 }
 
-// Shared flags between the runtime and its poller thread: stop, then per event whether it was seen and read.
+// Each watch's flags, shared with the poller thread: stop, per event whether it was seen and whether its
+// file was read, and done (the poller's last read after the stop).
 const STOP = 0
 const SEEN = { forks: 1, oom: 2 } as const
 const READ = { forks: 3, oom: 4 } as const
+const DONE = 5
+// The poller's own flags: closed, and a generation the runtime bumps to wake it (a new watch, a stop).
+const CLOSED = 0
+const GENERATION = 1
 
 // The poller, as a script: a worker runs it, so it cannot import the runtime's modules (or the bundle's
-// helpers). It reads each file's counter (`max` in pids.events, `oom_kill` in memory.events and v1's
-// memory.oom_control, as jobCgroup's readCgroupCounter does), sleeps on the shared flags between reads so
-// that `stop` wakes it at once, and takes files added later off its port.
+// helpers). Each pass takes new watches and files off its port, reads each watch's files (the counter is
+// `max` in pids.events and `oom_kill` in memory.events and v1's memory.oom_control, as jobCgroup's
+// readCgroupCounter reads it), and ends stopped watches after one last read. Between passes it sleeps on
+// the generation, 1 ms while any watch is younger than `fastMs`, `everyMs` otherwise, and until woken when
+// it has none. The generation is read before the port, so a watch posted during a pass is never slept through.
 const poller = `
 const { workerData, parentPort, receiveMessageOnPort } = require('node:worker_threads')
 const { readFileSync } = require('node:fs')
-const { files, port, flags: buffer, everyMs, fastMs } = workerData
-const flags = new Int32Array(buffer)
+const { port, wake: wakeBuffer, everyMs, fastMs } = workerData
+const wake = new Int32Array(wakeBuffer)
 const counters = { forks: /^max (\\d+)$/m, oom: /^oom_kill (\\d+)$/m }
 const seen = ${JSON.stringify(SEEN)}
 const read = ${JSON.stringify(READ)}
-const watched = new Map(files)
-const begun = Date.now()
-const counted = (file, event) => {
+const watches = new Map()
+const counted = (flags, file, event) => {
   let text
   try { text = readFileSync(file, 'utf8') } catch { return false }
   Atomics.store(flags, read[event], 1)
@@ -79,71 +85,131 @@ const counted = (file, event) => {
   return match !== null && Number(match[1]) > 0
 }
 parentPort.postMessage('ready')
-for (;;) {
-  for (let message; (message = receiveMessageOnPort(port)); ) for (const [file, event] of message.message) watched.set(file, event)
-  for (const [file, event] of watched) {
-    if (Atomics.load(flags, seen[event]) === 1) watched.delete(file)
-    else if (counted(file, event)) {
-      Atomics.store(flags, seen[event], 1)
-      parentPort.postMessage(event)
-    }
+while (Atomics.load(wake, ${CLOSED}) === 0) {
+  const generation = Atomics.load(wake, ${GENERATION})
+  for (let received; (received = receiveMessageOnPort(port)); ) {
+    const { id, flags, files } = received.message
+    const watch = watches.get(id) ?? { flags: new Int32Array(flags), files: new Map(), begun: Date.now() }
+    for (const [file, event] of files) watch.files.set(file, event)
+    watches.set(id, watch)
   }
-  if (Atomics.load(flags, ${STOP}) === 1) break
-  Atomics.wait(flags, ${STOP}, 0, Date.now() - begun < fastMs ? 1 : everyMs)
+  let fast = false
+  for (const [id, { flags, files, begun }] of watches) {
+    const stopping = Atomics.load(flags, ${STOP}) === 1
+    for (const [file, event] of files) {
+      if (Atomics.load(flags, seen[event]) === 1) files.delete(file)
+      else if (counted(flags, file, event)) {
+        Atomics.store(flags, seen[event], 1)
+        parentPort.postMessage({ id, event })
+      }
+    }
+    if (stopping) {
+      watches.delete(id)
+      Atomics.store(flags, ${DONE}, 1)
+      Atomics.notify(flags, ${DONE})
+    } else if (Date.now() - begun < fastMs) fast = true
+  }
+  Atomics.wait(wake, ${GENERATION}, generation, watches.size === 0 ? Infinity : fast ? 1 : everyMs)
 }
 port.close()
 `
 
 const entries = (files: CgroupEventFiles) => events.flatMap((event) => (files[event] ? [[files[event], event] as const] : []))
 
+/** One thread that reads the cgroup events of every container a runtime runs. */
+export type CgroupEventsPoller = {
+  /**
+   * Watches a container's cgroup for refused forks and OOM kills, from now until the watch's `stop`: at
+   * these files, and at any file its `add` names. Calls `onEvent` once per event.
+   */
+  watch: (files: CgroupEventFiles, onEvent: (event: CgroupEvent) => void) => CgroupEventsWatch
+  /** Ends the thread; watches still open read nothing more. */
+  close: () => Promise<void>
+}
+
+// Node 20 has Atomics.waitAsync; the project's ES2023 types do not.
+type WaitAsync = (array: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string }
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync
+
 /**
- * Watches a container's cgroup for refused forks and OOM kills, from before its start until `stop`: at the
- * predicted files, and at any file `add` names. The engine removes the cgroup the moment the container
- * exits, so a bomb that hits the limit and ends within milliseconds must be read within them. The reads run
- * on a thread of their own, every millisecond for the first `fastMs` and every `everyMs` after: on the
- * node's event loop, a busy provider (gossip, chain, other jobs) read too late, and such a job then reported
- * only its exit code. Calls `onEvent` once per event. Resolves once the thread is reading.
+ * Starts the thread that reads containers' cgroup events. The engine removes a container's cgroup the
+ * moment it exits, so a bomb that hits its limit and ends within milliseconds must be read within them:
+ * on the node's event loop, a busy provider (gossip, chain, other jobs) read too late, and such a job then
+ * reported only its exit code. One thread for the runtime, started with it, so that a job's start waits
+ * for no thread of its own. Resolves once the thread is reading; where it cannot start, its watches read
+ * nothing (their counts unknown, as where the files cannot be read).
  */
-export async function watchCgroupEvents(
-  files: CgroupEventFiles,
-  onEvent: (event: CgroupEvent) => void,
-  { everyMs = 5, fastMs = 2_000 } = {},
-): Promise<CgroupEventsWatch> {
-  const flags = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT))
+export async function startCgroupEventsPoller({ everyMs = 5, fastMs = 2_000 } = {}): Promise<CgroupEventsPoller> {
+  const wake = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT))
   const { port1, port2 } = new MessageChannel()
   const worker = new Worker(poller, {
     eval: true,
-    workerData: { files: entries(files), port: port2, flags: flags.buffer, everyMs, fastMs },
+    workerData: { port: port2, wake: wake.buffer, everyMs, fastMs },
     transferList: [port2],
     // Plain JavaScript: none of this process's loaders (a test's TypeScript hooks) need to start with it.
     execArgv: [],
     // A few MiB suffice for a loop that reads small files.
     resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
   })
-  const reported = new Set<CgroupEvent>()
-  const report = (event: CgroupEvent) => {
-    if (reported.has(event)) return
-    reported.add(event)
-    onEvent(event)
-  }
-  const seen = (event: CgroupEvent) => Atomics.load(flags, SEEN[event]) === 1
-  // A thread that fails (it cannot start here) ends, and leaves the counts unknown, as unreadable files do.
+  let alive = true
+  const reporters = new Map<number, (event: CgroupEvent) => void>()
   worker.on('error', () => {})
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+  const exited = new Promise<void>((resolve) =>
+    worker.once('exit', () => {
+      alive = false
+      resolve()
+    }),
+  )
   await new Promise<void>((resolve) => {
-    worker.on('message', (message: 'ready' | CgroupEvent) => (message === 'ready' ? resolve() : report(message)))
+    worker.on('message', (message: 'ready' | { id: number; event: CgroupEvent }) => (message === 'ready' ? resolve() : reporters.get(message.id)?.(message.event)))
     void exited.then(resolve)
   })
+  const poke = () => {
+    Atomics.add(wake, GENERATION, 1)
+    Atomics.notify(wake, GENERATION)
+  }
+  let nextId = 0
+
   return {
-    reading: (event) => Atomics.load(flags, READ[event]) === 1,
-    seen,
-    add: (more) => port1.postMessage(entries(more)),
-    stop: async () => {
-      Atomics.store(flags, STOP, 1)
-      Atomics.notify(flags, STOP)
+    watch: (files, onEvent) => {
+      const id = nextId++
+      const flags = new Int32Array(new SharedArrayBuffer(6 * Int32Array.BYTES_PER_ELEMENT))
+      const reported = new Set<CgroupEvent>()
+      const report = (event: CgroupEvent) => {
+        if (reported.has(event)) return
+        reported.add(event)
+        onEvent(event)
+      }
+      const seen = (event: CgroupEvent) => Atomics.load(flags, SEEN[event]) === 1
+      const post = (more: CgroupEventFiles) => {
+        if (!alive) return
+        port1.postMessage({ id, flags: flags.buffer, files: entries(more) })
+        poke()
+      }
+      reporters.set(id, report)
+      post(files)
+      return {
+        reading: (event) => Atomics.load(flags, READ[event]) === 1,
+        seen,
+        add: post,
+        stop: async () => {
+          Atomics.store(flags, STOP, 1)
+          if (alive) {
+            poke()
+            // The thread reads once more, then says so (a second at most: a thread that died says nothing).
+            const waited = waitAsync(flags, DONE, 0, 1_000)
+            if (waited.async) await waited.value
+          }
+          reporters.delete(id)
+          for (const event of events) if (seen(event)) report(event)
+        },
+      }
+    },
+    close: async () => {
+      Atomics.store(wake, CLOSED, 1)
+      poke()
       await exited
       port1.close()
-      for (const event of events) if (seen(event)) report(event)
     },
   }
 }
