@@ -163,6 +163,27 @@ test('a Docker job that hits its process limit is stopped and named ProcessLimit
   assert.is((await docker(['ps', '-aq', '--filter', 'label=allot.owner'])).trim(), '')
 })
 
+test('a Docker job that passes its memory limit is killed and named MemoryLimitExceeded to its client, and the deal still settles', async () => {
+  const hog = join(root, 'docker-memory')
+  await cp(dockerJob, hog, { recursive: true })
+  const manifestPath = join(hog, 'allot.job.json')
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8'))
+  // The shell holds ~200 MB in a variable under a limit of 32 MiB: the kernel kills it, and the runtime reads the kill from the cgroup.
+  const args = ['/bin/sh', '-c', 'x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo ${#x}']
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, args, limits: { ...manifest.limits, memoryMiB: 32 } }))
+  const result = await client(['job', 'submit', hog, '--max-price', '0.5'])
+  assert.is(result.code, 1, result.stdout + result.stderr)
+  const error = JSON.parse(result.stdout).error
+  assert.is(error.name, 'JobFailedError', result.stdout)
+  const dealId = /deal (0x[0-9a-f]+) exited with code 137/.exec(error.message)?.[1]
+  assert.ok(dealId, error.message)
+  const logs = await client(['job', 'logs', dealId!])
+  assert.is(logs.code, 0, logs.stderr)
+  assert.match(logs.json().stderr, /\[allot\] MemoryLimitExceeded: exceeded limits\.memoryMiB \(32 MiB\)/)
+  assert.is((await getDeal(market.accounts[0]!, { deployment: market.deployment, dealId: dealId as `0x${string}` })).statusName, 'Settled')
+  assert.is((await docker(['ps', '-aq', '--filter', 'label=allot.owner'])).trim(), '')
+})
+
 test('a provider selling a GPU (recorded nvidia-smi, stand-in device nodes) gives a GPU job exactly one device, by UUID', async () => {
   const fake = await installFakeNvidiaSmi()
   const devices = join(root, 'gpu-dev')
