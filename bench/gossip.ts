@@ -89,6 +89,8 @@ function hopCounts(links: Array<[number, number]>, n: number): number[][] {
 }
 
 type RunResult = Awaited<ReturnType<typeof runOnce>>
+/** A mode's figures: its runs' per-node figures, and the latencies of all their deliveries. */
+type Figures = RunResult & { p50Ms: number; p99Ms: number; directP50Ms: number; directP99Ms: number; maxMs: number }
 
 async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[], warmup: BenchOrder[], providers: string[]) {
   const started = await Promise.all(nodes.map((node) => node.call<{ peerId: string; address: string }>('start', { mode, providers })))
@@ -138,7 +140,6 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
   await Promise.all(nodes.map((node) => node.call('stop')))
 
   const published: Record<string, number> = Object.assign({}, ...results.map((result) => result.published))
-  const latencies: number[] = []
   const deliveries: Array<{ order: number; publisher: number; receiver: number; ms: number }> = []
   let delivered = 0
   orders.forEach((order, orderIndex) => {
@@ -148,13 +149,9 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
       const arrived = result.arrivals[key]
       if (arrived === undefined) return
       delivered++
-      latencies.push(arrived - published[key]!)
       deliveries.push({ order: orderIndex, publisher: publisherOf.get(key)!, receiver: index, ms: arrived - published[key]! })
     })
   })
-  // Deliveries between direct neighbours: their tail is a node stalling (scheduling, GC), not the path's length.
-  const hops = hopCounts(links, nodes.length)
-  const direct = deliveries.filter(({ publisher, receiver }) => hops[publisher]![receiver] === 1).map(({ ms }) => ms)
   const cpuPerOrder = results.map((result) => {
     const idleRate = result.idleCpuMs / result.idleWindowMs
     return Math.max(0, result.loadCpuMs - idleRate * result.loadWindowMs) / orders.length
@@ -164,11 +161,6 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
   const rejected: Record<string, number> = {}
   for (const result of results) for (const [reason, n] of Object.entries(result.rejected as Record<string, number>)) rejected[reason] = (rejected[reason] ?? 0) + n
   return {
-    p50Ms: quantile(latencies, 0.5),
-    p99Ms: quantile(latencies, 0.99),
-    directP50Ms: quantile(direct, 0.5),
-    directP99Ms: quantile(direct, 0.99),
-    maxMs: Math.max(...latencies),
     delivered: delivered / (orders.length * (nodes.length - 1)),
     cpuMsPerOrder: cpuPerOrder.reduce((a, b) => a + b, 0) / cpuPerOrder.length,
     rawCpuMsPerOrder: rawCpuPerOrder.reduce((a, b) => a + b, 0) / rawCpuPerOrder.length,
@@ -188,7 +180,7 @@ async function runOnce(nodes: Node[], mode: 'bare' | 'book', orders: BenchOrder[
 
 const mean = (values: number[]) => values.reduce((total, value) => total + value, 0) / values.length
 
-const emptyResult = (): RunResult => ({
+const emptyFigures = (): Figures => ({
   p50Ms: 0,
   p99Ms: 0,
   directP50Ms: 0,
@@ -230,9 +222,12 @@ async function inFreshNodes(mode: 'bare' | 'book'): Promise<RunResult> {
     await Promise.all(exited)
   }
 }
-/** One mode's rounds as one run: latencies over every delivery, per-node figures averaged, worst cases the worst. */
-function pooled(runs: RunResult[]): RunResult {
-  if (runs.length === 0) return emptyResult()
+/**
+ * One mode's rounds as one run: latencies over every delivery (and those between direct neighbours, whose
+ * tail is a node stalling, not the path's length), per-node figures averaged, worst cases the worst.
+ */
+function pooled(runs: RunResult[]): Figures {
+  if (runs.length === 0) return emptyFigures()
   const deliveries = runs.flatMap((run) => run.deliveries)
   const latencies = deliveries.map(({ ms }) => ms)
   const hops = hopCounts(topology(size), size)
@@ -245,7 +240,7 @@ function pooled(runs: RunResult[]): RunResult {
     p99Ms: quantile(latencies, 0.99),
     directP50Ms: quantile(direct, 0.5),
     directP99Ms: quantile(direct, 0.99),
-    maxMs: Math.max(...runs.map((run) => run.maxMs)),
+    maxMs: Math.max(...latencies),
     delivered: average((run) => run.delivered),
     cpuMsPerOrder: average((run) => run.cpuMsPerOrder),
     rawCpuMsPerOrder: average((run) => run.rawCpuMsPerOrder),

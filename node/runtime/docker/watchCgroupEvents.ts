@@ -65,7 +65,7 @@ const GENERATION = 1
 // The poller, as a script: a worker runs it, so it cannot import the runtime's modules (or the bundle's
 // helpers). Each pass takes new watches and files off its port, reads each watch's files (the counter is
 // `max` in pids.events and `oom_kill` in memory.events and v1's memory.oom_control, as jobCgroup's
-// readCgroupCounter reads it), and ends stopped watches after one last read. Between passes it sleeps on
+// cgroupCounter reads it), and ends stopped watches after one last read. Between passes it sleeps on
 // the generation, 1 ms while any watch is younger than `fastMs`, `everyMs` otherwise, and until woken when
 // it has none. The generation is read before the port, so a watch posted during a pass is never slept through.
 const poller = `

@@ -145,13 +145,7 @@ export function parseCgroupPaths(text: string): Partial<Record<string, string>> 
 
 /** A counter of a cgroup events file (`pids.events`, `memory.events`); 0 where it cannot be read. */
 export async function cgroupCounter(path: string, key: string): Promise<number> {
-  return (await readCgroupCounter(path, key)) ?? 0
-}
-
-/** {@link cgroupCounter}, with `undefined` where the file cannot be read (the cgroup is gone, or not visible here). */
-export async function readCgroupCounter(path: string, key: string): Promise<number | undefined> {
-  const text = await readFile(path, 'utf8').catch(() => undefined)
-  if (text === undefined) return undefined
+  const text = await readFile(path, 'utf8').catch(() => '')
   const match = new RegExp(`^${key} (\\d+)$`, 'm').exec(text)
   return match ? Number(match[1]) : 0
 }
