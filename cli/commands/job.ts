@@ -27,6 +27,7 @@ import { jobProgressPrinter } from '../jobProgress.ts'
 import { startCliNode } from '../startCliNode.ts'
 import { parseInteger } from './parse.ts'
 import { BaseError } from '../../protocol/errors/base.ts'
+import { parseFailureNote } from '../../protocol/job/failureNote.ts'
 
 class DealUnknownError extends BaseError {
   override name = 'DealUnknownError'
@@ -114,7 +115,10 @@ export const jobSubmit: CommandSpec = {
         },
       )
       if (options.wait === false) return output.result({ dealId: deal.dealId }, () => deal.dealId)
-      if (exitCode !== 0) throw new JobFailedError({ dealId: deal.dealId, exitCode: exitCode ?? -1, resultDir: deal.resultDir })
+      if (exitCode !== 0) {
+        const failure = parseFailureNote(await readFile(join(deal.resultDir, 'stderr'), 'utf8').catch(() => ''))
+        throw new JobFailedError({ dealId: deal.dealId, exitCode: exitCode ?? -1, resultDir: deal.resultDir, failure })
+      }
       output.result(describe(deal, exitCode), () => `result in ${deal.resultDir} (exit code ${exitCode})`)
     } catch (error) {
       if (timeout !== undefined && signal.aborted && !context.signal.aborted) throw new SubmitTimeoutError({ seconds: timeout, dealId })

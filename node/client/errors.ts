@@ -1,6 +1,7 @@
 import { formatUnits } from 'viem'
 import { BaseError } from '../../protocol/errors/base.ts'
 import type { MatchBidReturnType } from '../../protocol/matching/matchBid.ts'
+import type { FailureNote } from '../../protocol/job/failureNote.ts'
 
 /** No ask in the book can run the job: says how many failed on what, and the cheapest price that would match. */
 export class NoMatchError extends BaseError {
@@ -67,13 +68,17 @@ export class JobFailedError extends BaseError {
   readonly dealId: string
   readonly exitCode: number
   readonly resultDir: string
-  constructor({ dealId, exitCode, resultDir }: { dealId: string; exitCode: number; resultDir: string }) {
-    super(`The job of deal ${dealId} exited with code ${exitCode}; its output is in ${resultDir}.`, {
+  /** What the provider's runtime named, where it stopped the job at a limit. */
+  readonly failure: FailureNote | undefined
+  constructor({ dealId, exitCode, resultDir, failure }: { dealId: string; exitCode: number; resultDir: string; failure?: FailureNote | undefined }) {
+    const named = failure ? ` (the provider stopped it: ${failure.name}, ${failure.message})` : ''
+    super(`The job of deal ${dealId} exited with code ${exitCode}${named}; its output is in ${resultDir}.`, {
       hint: `Read it with \`allot job logs ${dealId.slice(0, 10)}\`: the job itself failed, the market did its part.`,
     })
     this.dealId = dealId
     this.exitCode = exitCode
     this.resultDir = resultDir
+    this.failure = failure
   }
 }
 

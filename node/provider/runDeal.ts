@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../store/writeFileAtomic.ts'
 import type { ProviderContext } from './context.ts'
 import type { JobRecord } from './jobRecords.ts'
 import { jobOutcome } from './metrics.ts'
+import { formatFailureNote } from '../../protocol/job/failureNote.ts'
 
 /**
  * Runs an opened deal's job to a committed result: accepted → running → finished
@@ -69,7 +70,7 @@ async function execute(context: ProviderContext, record: JobRecord, deadlineMs: 
     context.signal.throwIfAborted()
     // Links a job leaves in its output are skipped, never followed.
     const outputs = await readBundleFolder(result.outputDir, { onSpecial: 'skip' })
-    const failureNote = result.failure ? new TextEncoder().encode(`\n[allot] ${result.failure.name}: ${result.failure.message}\n`) : new Uint8Array()
+    const failureNote = result.failure ? new TextEncoder().encode(formatFailureNote(result.failure)) : new Uint8Array()
     const bundle = {
       exitCode: result.exitCode,
       stdout: result.stdout,

@@ -156,6 +156,7 @@ test('a Docker job that hits its process limit is stopped and named ProcessLimit
   // Killed at the limit (137), not left to the wall clock.
   const dealId = /deal (0x[0-9a-f]+) exited with code 137/.exec(error.message)?.[1]
   assert.ok(dealId, error.message)
+  assert.match(error.message, /the provider stopped it: ProcessLimitExceeded, reached limits\.processes \(8/)
   const logs = await client(['job', 'logs', dealId!])
   assert.is(logs.code, 0, logs.stderr)
   assert.match(logs.json().stderr, /\[allot\] ProcessLimitExceeded: reached limits\.processes \(8/)
@@ -177,6 +178,7 @@ test('a Docker job that passes its memory limit is killed and named MemoryLimitE
   assert.is(error.name, 'JobFailedError', result.stdout)
   const dealId = /deal (0x[0-9a-f]+) exited with code 137/.exec(error.message)?.[1]
   assert.ok(dealId, error.message)
+  assert.match(error.message, /the provider stopped it: MemoryLimitExceeded, exceeded limits\.memoryMiB \(32 MiB\)/)
   const logs = await client(['job', 'logs', dealId!])
   assert.is(logs.code, 0, logs.stderr)
   assert.match(logs.json().stderr, /\[allot\] MemoryLimitExceeded: exceeded limits\.memoryMiB \(32 MiB\)/)
