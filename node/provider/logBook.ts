@@ -51,9 +51,16 @@ export function createLogBook({ maxEntries = 10_000 }: { maxEntries?: number } =
       while (!signal?.aborted) {
         for (const entry of log.entries) if (entry.seq >= next) (yield entry, (next = entry.seq + 1))
         if (log.ended) return
+        // One abort listener per wait, removed when the wait ends: a client following a long job would otherwise
+        // leave one behind for every line it was sent.
         await new Promise<void>((resolve) => {
-          log.waiters.add(resolve)
-          signal?.addEventListener('abort', () => resolve(), { once: true })
+          const done = () => {
+            signal?.removeEventListener('abort', done)
+            log.waiters.delete(done)
+            resolve()
+          }
+          log.waiters.add(done)
+          signal?.addEventListener('abort', done, { once: true })
         })
       }
     },
